@@ -1,0 +1,144 @@
+"""Typed settings from the environment (12-factor), validated once at start.
+
+Every variable carries the ``CONSULTANT_`` prefix. With no IMAP host the inbox
+is a local Maildir, with no SMTP host the outbox is a local Maildir, and with
+no broker URL tasks run in-process: the embedded default needs no setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "CONSULTANT_"
+
+TlsMode = Literal["none", "starttls", "ssl"]
+
+
+class ConfigError(Exception):
+    """Raised when a setting is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """All settings of CaseConsultant; ``config/example.env`` documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    broker_url: str | None = None
+    task_queue: str = "consultant"
+
+    imap_host: str | None = None
+    imap_port: int | None = Field(default=None, ge=1, le=65535)
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_auth: Literal["password", "xoauth2"] = "password"
+    imap_oauth2_token_command: str | None = None
+    imap_tls: TlsMode = "ssl"
+    imap_ca_file: Path | None = None
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str = "Processed"
+    imap_sent_folder: str | None = None
+    imap_batch_size: int = Field(default=50, ge=1, le=1000)
+    imap_idle_renew_seconds: int = Field(default=300, ge=10, le=29 * 60 - 1)
+    imap_idle_check_seconds: float = Field(default=5.0, gt=0, le=60)
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
+    imap_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: TlsMode = "starttls"
+    smtp_ca_file: Path | None = None
+    smtp_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    consult_address: str = "consult@localhost"
+    display_name: str = "CaseConsultant"
+    case_prefix: str = Field(default="CC", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
+    send_acknowledgments: bool = True
+
+    maildir_poll_seconds: float = Field(default=1.0, gt=0)
+    sweep_seconds: float = Field(default=60.0, gt=0)
+    stale_after_seconds: float = Field(default=120.0, gt=0)
+    sending_stuck_seconds: float = Field(default=900.0, gt=0)
+    send_max_attempts: int = Field(default=8, ge=1)
+    send_retry_seconds: float = Field(default=5.0, gt=0)
+
+    secret_key: SecretStr | None = None
+    secure_cookies: bool = False
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _fill_in_and_check(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'consultant.db'}"
+        if "@" not in self.consult_address or " " in self.consult_address:
+            raise ValueError(
+                f"{ENV_PREFIX}CONSULT_ADDRESS must be a plain address like "
+                f"consult@example.com (got {self.consult_address!r})"
+            )
+        if self.imap_host:
+            if not self.imap_user:
+                raise ValueError(f"{ENV_PREFIX}IMAP_USER must be set when IMAP_HOST is set")
+            if self.imap_auth == "password" and self.imap_password is None:
+                raise ValueError(f"{ENV_PREFIX}IMAP_PASSWORD must be set when IMAP_HOST is set")
+            if self.imap_auth == "xoauth2" and not self.imap_oauth2_token_command:
+                raise ValueError(
+                    f"{ENV_PREFIX}IMAP_OAUTH2_TOKEN_COMMAND must be set when IMAP_AUTH=xoauth2"
+                )
+            if self.imap_port is None:
+                self.imap_port = 993 if self.imap_tls == "ssl" else 143
+        if self.smtp_host:
+            if self.smtp_user and self.smtp_password is None:
+                raise ValueError(f"{ENV_PREFIX}SMTP_PASSWORD must be set when SMTP_USER is set")
+            if self.smtp_port is None:
+                self.smtp_port = {"ssl": 465, "starttls": 587, "none": 25}[self.smtp_tls]
+        return self
+
+    @property
+    def maildir_inbox(self) -> Path:
+        """The embedded inbox: any file dropped into its ``new/`` is a consult email."""
+        return self.var_dir / "mail" / "inbox"
+
+    @property
+    def maildir_processed(self) -> Path:
+        """Where the embedded inbox moves a message once its bytes are committed."""
+        return self.var_dir / "mail" / "processed"
+
+    @property
+    def maildir_outbox(self) -> Path:
+        """The embedded outbox: every sent message lands here instead of an SMTP server."""
+        return self.var_dir / "mail" / "outbox"
+
+    @property
+    def message_id_domain(self) -> str:
+        """The right-hand side of the Message-IDs we make."""
+        return self.consult_address.rsplit("@", 1)[1]
+
+
+def _explain(error: ValidationError) -> str:
+    """One line naming the first bad variable, the way an operator will look for it."""
+    first = error.errors()[0]
+    loc = [str(part) for part in first.get("loc", ()) if part != "__root__"]
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
+    if not loc:
+        return f"configuration error: {message}"
+    variable = ENV_PREFIX + "_".join(loc).upper()
+    shown = first.get("input")
+    got = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
+    return f"configuration error: {variable}: {message}{got}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, raising ConfigError with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(_explain(error)) from None

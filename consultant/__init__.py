@@ -1,0 +1,1 @@
+"""CaseConsultant: answers medical-coding questions that arrive by email."""

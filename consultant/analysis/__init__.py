@@ -1,0 +1,1 @@
+"""Analysis of a question's text: codes, modifiers, units, dates, topics, PHI."""

@@ -1,0 +1,1 @@
+"""Cases: processing of inbound mail, the case lifecycle, review actions, the outbox."""

@@ -1,0 +1,16 @@
+"""The audit trail: every step on a case is a ``case_event`` row (when, who, what, details)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from consultant.models import Case, CaseEvent
+
+SYSTEM = "system"
+
+
+def record(session: Session, case: Case, kind: str, actor: str = SYSTEM, **details: Any) -> None:
+    """Add one event to ``case`` in the caller's transaction."""
+    session.add(CaseEvent(case=case, actor=actor, kind=kind, details=details))

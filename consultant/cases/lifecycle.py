@@ -1,0 +1,60 @@
+"""The case state machine: which status may follow which, enforced in the database.
+
+A move is a conditional UPDATE (``... WHERE status = <expected>``), so two
+reviewers approving the same case at once cannot both succeed, and a worker
+never overwrites a status another process changed a moment earlier.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from consultant.cases.events import SYSTEM, record
+from consultant.models import Case, CaseStatus, utcnow
+
+S = CaseStatus
+ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
+    S.RECEIVED: frozenset({S.ANALYZING, S.FAILED, S.IGNORED}),
+    S.ANALYZING: frozenset({S.AWAITING_REVIEW, S.FAILED}),
+    S.AWAITING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.FAILED}),
+    S.APPROVED: frozenset({S.SENDING, S.FAILED}),
+    # Back to review when a follow-up arrived while the previous answer was going out.
+    S.SENDING: frozenset({S.SENT, S.FAILED, S.AWAITING_REVIEW}),
+    S.SENT: frozenset({S.AWAITING_REVIEW}),
+    S.REJECTED: frozenset({S.AWAITING_REVIEW}),
+    # Retry: processing again (received) or sending again (approved); or a follow-up.
+    S.FAILED: frozenset({S.RECEIVED, S.APPROVED, S.AWAITING_REVIEW}),
+    S.IGNORED: frozenset(),
+}
+
+
+class InvalidTransition(Exception):
+    """Raised when a case is not in a status from which the requested move is allowed."""
+
+
+def can_move(current: str, to: CaseStatus) -> bool:
+    return to in ALLOWED.get(CaseStatus(current), frozenset())
+
+
+def move(
+    session: Session, case: Case, to: CaseStatus, actor: str = SYSTEM, **details: object
+) -> None:
+    """Move ``case`` to ``to`` and record the event, or raise InvalidTransition."""
+    current = case.status
+    if not can_move(current, to):
+        raise InvalidTransition(f"{case.reference} is {current}; it cannot become {to}")
+    result = session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.status == current)
+        .values(status=to, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(case, ["status"])
+        raise InvalidTransition(
+            f"{case.reference} changed to {case.status} meanwhile; it cannot become {to}"
+        )
+    set_committed_value(case, "status", str(to))
+    record(session, case, "status", actor, **{"from": current, "to": str(to), **details})

@@ -1,0 +1,173 @@
+"""Review actions on a case: edit the draft, approve, reject, assign, retry.
+
+The web app and the CLI both call these; each is one transaction, records
+who did what, and starts background work only after its commit.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from consultant.cases import lifecycle
+from consultant.cases.events import record
+from consultant.cases.outbox import queue_outbound
+from consultant.drafting.render import open_expert_markers
+from consultant.models import (
+    Case,
+    CaseStatus,
+    Draft,
+    InboundMessage,
+    OutboundKind,
+    OutboundMessage,
+    OutboundState,
+    User,
+)
+from consultant.services import Services
+
+
+class ReviewError(Exception):
+    """Raised when a review action cannot be done; the message says why, for the reviewer."""
+
+
+class CaseNotFound(ReviewError):
+    """Raised when no case has the given reference."""
+
+
+def get_case(session: Session, reference: str) -> Case:
+    """The case with ``reference`` (any letter case), or CaseNotFound."""
+    case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
+    if case is None:
+        raise CaseNotFound(f"no case {reference}")
+    return case
+
+
+def current_draft(case: Case) -> Draft | None:
+    return case.drafts[-1] if case.drafts else None
+
+
+def _require(case: Case, *statuses: CaseStatus) -> None:
+    if case.status not in statuses:
+        wanted = " or ".join(statuses)
+        raise ReviewError(f"{case.reference} is {case.status}, not {wanted}")
+
+
+def edit_draft(services: Services, reference: str, text: str, actor: str) -> int:
+    """Save ``text`` as the case's new draft version; returns the version number."""
+    if not text.strip():
+        raise ReviewError("the draft is empty")
+    with services.db.session() as session:
+        case = get_case(session, reference)
+        _require(case, CaseStatus.AWAITING_REVIEW)
+        previous = current_draft(case)
+        version = (previous.version if previous else 0) + 1
+        session.add(
+            Draft(
+                case=case,
+                version=version,
+                body_text=text,
+                body_html=services.renderer.html_for_text(text),
+                template=None,
+                facts=previous.facts if previous else {},
+                author=actor,
+                inbound_message_id=previous.inbound_message_id if previous else None,
+            )
+        )
+        record(session, case, "draft_edited", actor, version=version)
+        return version
+
+
+def approve(services: Services, reference: str, actor: str) -> int:
+    """Approve the current draft: queue the reply and start sending it; returns the outbox id."""
+    with services.db.session() as session:
+        case = get_case(session, reference)
+        _require(case, CaseStatus.AWAITING_REVIEW)
+        draft = current_draft(case)
+        if draft is None:
+            raise ReviewError(f"{case.reference} has no draft to approve")
+        markers = open_expert_markers(draft.body_text)
+        if markers:
+            raise ReviewError(
+                f"draft v{draft.version} of {case.reference} still has {len(markers)} open "
+                f"[expert: ...] note(s), first {markers[0]}; edit the draft before approving"
+            )
+        if not case.requester_address:
+            raise ReviewError(f"{case.reference} has no requester address to reply to")
+        lifecycle.move(session, case, CaseStatus.APPROVED, actor, draft_version=draft.version)
+        row = queue_outbound(
+            services,
+            session,
+            case,
+            OutboundKind.REPLY,
+            draft.body_text,
+            draft.body_html,
+            draft=draft,
+            actor=actor,
+        )
+        outbound_id = row.id
+    services.dispatch("send_reply", outbound_id)
+    return outbound_id
+
+
+def reject(services: Services, reference: str, reason: str, actor: str) -> None:
+    """Close the case without a reply; the reason is kept on the timeline."""
+    if not reason.strip():
+        raise ReviewError("a rejection needs a reason")
+    with services.db.session() as session:
+        case = get_case(session, reference)
+        _require(case, CaseStatus.AWAITING_REVIEW)
+        lifecycle.move(session, case, CaseStatus.REJECTED, actor, reason=reason.strip())
+
+
+def assign(services: Services, reference: str, assignee_email: str | None, actor: str) -> None:
+    """Give the case to a reviewer (or to nobody, with None)."""
+    with services.db.session() as session:
+        case = get_case(session, reference)
+        assignee = None
+        if assignee_email:
+            assignee = session.scalar(
+                select(User).where(User.email == assignee_email.strip().lower(), User.active)
+            )
+            if assignee is None:
+                raise ReviewError(f"no active user {assignee_email}")
+        case.assignee = assignee
+        record(session, case, "assigned", actor, assignee=assignee.email if assignee else None)
+
+
+def retry(services: Services, reference: str, actor: str) -> str:
+    """Run a failed case again: send its failed reply again, or process its message again."""
+    with services.db.session() as session:
+        case = get_case(session, reference)
+        _require(case, CaseStatus.FAILED)
+        failed_reply = session.scalar(
+            select(OutboundMessage)
+            .where(
+                OutboundMessage.case_id == case.id,
+                OutboundMessage.kind == OutboundKind.REPLY,
+                OutboundMessage.state == OutboundState.FAILED,
+            )
+            .order_by(OutboundMessage.id.desc())
+        )
+        case.error = None
+        if failed_reply is not None:
+            failed_reply.state, failed_reply.next_attempt_at = OutboundState.QUEUED, None
+            failed_reply.attempts = 0
+            lifecycle.move(session, case, CaseStatus.APPROVED, actor, retry="send")
+            task, row_id = "send_reply", failed_reply.id
+        else:
+            inbound_id = session.scalar(
+                select(InboundMessage.id)
+                .where(InboundMessage.case_id == case.id)
+                .order_by(InboundMessage.id)
+            )
+            if inbound_id is None:
+                raise ReviewError(f"{case.reference} has no message to process again")
+            session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id == inbound_id)
+                .values(processed_at=None, route=None, error=None)
+            )
+            lifecycle.move(session, case, CaseStatus.RECEIVED, actor, retry="process")
+            task, row_id = "process_message", inbound_id
+    services.dispatch(task, row_id)
+    return task

@@ -1,0 +1,338 @@
+"""The ``consultant`` command: database, main job, poller, web app, review actions, users."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sys
+import threading
+from typing import Any
+
+import click
+
+from config import ConfigError, Settings, load_settings
+from consultant import db as database
+from consultant.cases import review
+from consultant.cases.queries import list_cases, load_case
+from consultant.cases.sweep import sweep
+from consultant.models import Role
+from consultant.services import Services, build_services
+from consultant.users import UserError, create_user
+
+
+class _Context:
+    """Settings read once per command; services built only by commands that need them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = build_services(self.settings)
+        return self._services
+
+
+pass_context = click.make_pass_decorator(_Context)
+
+
+def _actor(given: str | None) -> str:
+    return given or f"cli:{getpass.getuser()}"
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """CaseConsultant: medical-coding questions by email, answered after expert review."""
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = _Context(settings)
+
+
+# -- database ---------------------------------------------------------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """Create and migrate the database."""
+
+
+@db_group.command("upgrade")
+@pass_context
+def db_upgrade(ctx: _Context) -> None:
+    """Create the database or migrate it to the latest schema."""
+    database.upgrade(ctx.settings.database_url)
+    click.echo(f"database is up to date: {_display_url(ctx.settings.database_url)}")
+
+
+def _display_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# -- long-running roles -----------------------------------------------------
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_context
+def run(ctx: _Context, host: str, port: int) -> None:
+    """The main job in one process: inbox, processing, sweep and the review web app."""
+    from consultant.embedded import run_all
+
+    run_all(ctx.settings, host, port)
+
+
+@main.command("poll")
+@click.option("--once", is_flag=True, help="Take in what is there now, then exit.")
+@pass_context
+def poll(ctx: _Context, once: bool) -> None:
+    """Watch the inbox (IMAP, or the local Maildir) and take in new mail."""
+    from consultant.embedded import make_source
+
+    source = make_source(ctx.services)
+    if once:
+        click.echo(f"stored {source.poll_once()} new message(s)")
+        return
+    stop = threading.Event()
+    try:
+        source.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@main.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_context
+def web(ctx: _Context, host: str, port: int) -> None:
+    """Serve the review web app (waitress)."""
+    from waitress import serve
+
+    from consultant.web import create_app
+
+    serve(create_app(ctx.services), host=host, port=port, threads=8)
+
+
+@main.command("sweep")
+@pass_context
+def sweep_command(ctx: _Context) -> None:
+    """Start again any committed work whose task never ran (what beat does every minute)."""
+    report = sweep(ctx.services)
+    click.echo(
+        f"re-queued {report.messages} message(s) and {report.sends} send(s); "
+        f"{report.unstuck} stuck send(s) released"
+    )
+
+
+# -- cases -----------------------------------------------------------------
+
+
+@main.group("cases")
+def cases_group() -> None:
+    """List, show and review cases."""
+
+
+def _case_summary(case: Any) -> dict[str, Any]:
+    return {
+        "reference": case.reference,
+        "status": case.status,
+        "subject": case.subject,
+        "requester": case.requester_address,
+        "phi_flagged": case.phi_flagged,
+        "assignee": case.assignee.email if case.assignee else None,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+    }
+
+
+@cases_group.command("list")
+@click.option("--status", "statuses", multiple=True, help="Only cases in this status.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def cases_list(ctx: _Context, statuses: tuple[str, ...], as_json: bool) -> None:
+    """Cases, most recently changed first."""
+    with ctx.services.db.session() as session:
+        rows = [_case_summary(c) for c in list_cases(session, statuses or None)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        flag = " PHI" if row["phi_flagged"] else ""
+        click.echo(
+            f"{row['reference']:<12} {row['status']:<16} {row['requester'] or '-':<32} "
+            f"{row['subject']}{flag}"
+        )
+
+
+@cases_group.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def cases_show(ctx: _Context, reference: str, as_json: bool) -> None:
+    """One case: its messages, current draft, outgoing mail and timeline."""
+    with ctx.services.db.session() as session:
+        case = load_case(session, reference)
+        if case is None:
+            raise click.ClickException(f"no case {reference}")
+        data = _case_summary(case) | {
+            "error": case.error,
+            "messages": [
+                {
+                    "id": m.id,
+                    "message_id": m.message_id,
+                    "from": m.from_address,
+                    "route": m.route,
+                    "reason": m.route_reason,
+                    "error": m.error,
+                }
+                for m in case.messages
+            ],
+            "draft": (
+                {
+                    "version": case.drafts[-1].version,
+                    "author": case.drafts[-1].author,
+                    "text": case.drafts[-1].body_text,
+                }
+                if case.drafts
+                else None
+            ),
+            "outbound": [
+                {
+                    "kind": o.kind,
+                    "state": o.state,
+                    "message_id": o.message_id,
+                    "to": o.recipients,
+                    "attempts": o.attempts,
+                    "reply": o.smtp_reply,
+                    "error": o.last_error,
+                }
+                for o in case.outbound
+            ],
+            "events": [
+                {"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "details": e.details}
+                for e in case.events
+            ],
+        }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"{data['reference']}  {data['status']}  {data['subject']}")
+    click.echo(f"from {data['requester']}" + ("  [contains PHI]" if data["phi_flagged"] else ""))
+    if data["error"]:
+        click.echo(f"error: {data['error']}")
+    if data["draft"]:
+        click.echo(f"\n--- draft v{data['draft']['version']} by {data['draft']['author']} ---")
+        click.echo(data["draft"]["text"])
+    click.echo("--- timeline ---")
+    for event in data["events"]:
+        details = ", ".join(f"{k}={v}" for k, v in event["details"].items())
+        click.echo(f"{event['at']}  {event['kind']:<20} {event['actor']:<24} {details}")
+
+
+def _review(action: Any, *args: Any) -> Any:
+    try:
+        return action(*args)
+    except review.ReviewError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@cases_group.command("edit")
+@click.argument("reference")
+@click.option(
+    "--file",
+    "path",
+    type=click.File("r", encoding="utf-8"),
+    default="-",
+    help="The new draft text (default: standard input).",
+)
+@click.option("--as", "actor", help="Who edits (default cli:<login>).")
+@pass_context
+def cases_edit(ctx: _Context, reference: str, path: Any, actor: str | None) -> None:
+    """Save a new version of the draft from a file or standard input."""
+    version = _review(review.edit_draft, ctx.services, reference, path.read(), _actor(actor))
+    click.echo(f"{reference.upper()}: draft v{version} saved")
+
+
+@cases_group.command("approve")
+@click.argument("reference")
+@click.option("--as", "actor", help="Who approves (default cli:<login>).")
+@pass_context
+def cases_approve(ctx: _Context, reference: str, actor: str | None) -> None:
+    """Approve the current draft and send the reply."""
+    _review(review.approve, ctx.services, reference, _actor(actor))
+    click.echo(f"{reference.upper()}: approved, reply queued")
+
+
+@cases_group.command("reject")
+@click.argument("reference")
+@click.option("--reason", required=True)
+@click.option("--as", "actor", help="Who rejects (default cli:<login>).")
+@pass_context
+def cases_reject(ctx: _Context, reference: str, reason: str, actor: str | None) -> None:
+    """Close the case without replying."""
+    _review(review.reject, ctx.services, reference, reason, _actor(actor))
+    click.echo(f"{reference.upper()}: rejected")
+
+
+@cases_group.command("assign")
+@click.argument("reference")
+@click.argument("email", required=False)
+@click.option("--as", "actor", help="Who assigns (default cli:<login>).")
+@pass_context
+def cases_assign(ctx: _Context, reference: str, email: str | None, actor: str | None) -> None:
+    """Assign the case to a reviewer (no EMAIL: unassign)."""
+    _review(review.assign, ctx.services, reference, email, _actor(actor))
+    click.echo(f"{reference.upper()}: assigned to {email or 'nobody'}")
+
+
+@cases_group.command("retry")
+@click.argument("reference")
+@click.option("--as", "actor", help="Who retries (default cli:<login>).")
+@pass_context
+def cases_retry(ctx: _Context, reference: str, actor: str | None) -> None:
+    """Run a failed case again (send its reply again, or process its message again)."""
+    task = _review(review.retry, ctx.services, reference, _actor(actor))
+    click.echo(f"{reference.upper()}: {task} started again")
+
+
+# -- users -----------------------------------------------------------------
+
+
+@main.group("users")
+def users_group() -> None:
+    """Reviewer accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.REVIEWER.value,
+    show_default=True,
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_context
+def users_create(ctx: _Context, email: str, role: str, password_stdin: bool) -> None:
+    """Create a login for the review web app."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        create_user(ctx.services.db, email, password, Role(role))
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"user {email.strip().lower()} created with role {role}")

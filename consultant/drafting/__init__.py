@@ -1,0 +1,1 @@
+"""Drafting: the facts a reply states and the Jinja templates that state them."""

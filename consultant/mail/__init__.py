@@ -1,0 +1,1 @@
+"""Mail: intake from IMAP or Maildir, parsing, threading, machine-mail rules, sending."""

@@ -1,0 +1,59 @@
+"""Build the exact bytes of a message we send, once, before it is queued.
+
+The bytes are stored on the outbox row, so a retry, the Maildir outbox and
+the copy in the Sent folder are the same message with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Everything that goes into one outgoing message."""
+
+    sender_name: str
+    sender_address: str
+    recipients: tuple[str, ...]
+    subject: str
+    message_id: str
+    date: datetime
+    text: str
+    html: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    auto_reply: bool = False
+
+
+def _address(name: str, address: str) -> Address:
+    username, domain = address.rsplit("@", 1)
+    return Address(display_name=name, username=username, domain=domain)
+
+
+def compose(out: Outgoing) -> bytes:
+    """The RFC 5322 bytes (CRLF line ends) of ``out``, text with an HTML alternative."""
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = _address(out.sender_name, out.sender_address)
+    msg["To"] = ", ".join(out.recipients)
+    msg["Subject"] = out.subject
+    msg["Date"] = format_datetime(out.date)
+    msg["Message-ID"] = out.message_id
+    if out.in_reply_to:
+        msg["In-Reply-To"] = out.in_reply_to
+    if out.references:
+        msg["References"] = " ".join(out.references)
+    # Our own marker: mail that comes back carrying it is a loop (see mail.automated).
+    msg["X-Loop"] = out.sender_address
+    if out.auto_reply:
+        msg["Auto-Submitted"] = "auto-replied"
+        msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(out.text)
+    if out.html is not None:
+        msg.add_alternative(out.html, subtype="html")
+    return msg.as_bytes()

@@ -1,0 +1,182 @@
+"""The IMAP poller: fetch new mail by UID, commit it, then flag and move it.
+
+The cursor (UIDVALIDITY, last UID) advances in the same transaction as the
+rows it covers, so a restart resumes exactly where the last commit ended.
+Messages at or below the cursor that are still in the folder were committed
+but not yet moved (a crash between the commit and the MOVE): they are moved
+on the next pass, not fetched again. When UIDVALIDITY changes the cursor
+starts over and deduplication by Message-ID keeps anything from being
+stored twice.
+
+IDLE is a hint, not the truth: the poller catches up by UID after every
+wake-up, renews IDLE well before the 29-minute limit, and falls back to
+polling on servers without IDLE. Any connection error reconnects with
+backoff; a refused login is logged as one clear line per attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from config import Settings
+from consultant.mail.imap import ImapAuthError, describe, imap_connection
+from consultant.mail.intake import Cursor, FetchedMessage, Intake, read_cursor
+
+log = logging.getLogger(__name__)
+SEEN = b"\\Seen"
+DELETED = b"\\Deleted"
+NEW_MAIL = {b"EXISTS", b"RECENT"}
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Backoff:
+    """Exponential delays with jitter: 1 s, 2 s, 4 s ... up to ``ceiling``."""
+
+    def __init__(self, first: float = 1.0, ceiling: float = 300.0) -> None:
+        self.first, self.ceiling, self.attempt = first, ceiling, 0
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+    def next(self) -> float:
+        delay = min(self.ceiling, self.first * 2**self.attempt)
+        self.attempt += 1
+        return delay * random.uniform(0.8, 1.2)
+
+
+class ImapPoller:
+    """Watches one IMAP folder and feeds every new message to the intake."""
+
+    def __init__(self, settings: Settings, intake: Intake) -> None:
+        assert settings.imap_host
+        self.settings = settings
+        self.intake = intake
+        self.folder = settings.imap_folder
+        self.processed_folder = settings.imap_processed_folder or None
+        self.mailbox = f"imap://{describe(settings)}/{self.folder}"
+
+    # -- one pass -------------------------------------------------------------
+
+    def poll_once(self) -> int:
+        """Connect, take in everything new, disconnect; the number of new messages stored."""
+        with imap_connection(self.settings) as client:
+            self._prepare(client)
+            return self._catch_up(client)
+
+    def _prepare(self, client: IMAPClient) -> None:
+        if self.processed_folder and not client.folder_exists(self.processed_folder):
+            client.create_folder(self.processed_folder)
+            log.info("created IMAP folder %s for processed mail", self.processed_folder)
+
+    def _catch_up(self, client: IMAPClient) -> int:
+        selected = client.select_folder(self.folder)
+        uidvalidity = int(selected[b"UIDVALIDITY"])
+        cursor = read_cursor(self.intake.db, self.mailbox)
+        if cursor is not None and cursor.uidvalidity != uidvalidity:
+            log.warning(
+                "%s: UIDVALIDITY changed from %s to %s; reading the folder again "
+                "(messages already stored are recognised and skipped)",
+                self.mailbox,
+                cursor.uidvalidity,
+                uidvalidity,
+            )
+            cursor = None
+        last_uid = cursor.last_uid if cursor else 0
+        if last_uid:
+            self._finish_leftovers(client, last_uid)
+        # `UID n:*` always matches the highest UID, even when it is below n.
+        new_uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+        stored = 0
+        for batch in _chunks(new_uids, self.settings.imap_batch_size):
+            fetched = client.fetch(list(batch), [b"BODY.PEEK[]"])
+            messages = [
+                FetchedMessage(raw=fetched[uid][b"BODY[]"], uid=uid, uidvalidity=uidvalidity)
+                for uid in batch
+                if uid in fetched and b"BODY[]" in fetched[uid]
+            ]
+            stored += len(self.intake.store(self.mailbox, messages, Cursor(uidvalidity, batch[-1])))
+            self._mark_processed(client, list(batch))
+        return stored
+
+    def _finish_leftovers(self, client: IMAPClient, last_uid: int) -> None:
+        """Flag or move messages that were committed but not yet marked on the server."""
+        criteria = ["UID", f"1:{last_uid}"]
+        if not self.processed_folder:
+            criteria.append("UNSEEN")
+        leftovers = [u for u in client.search(criteria) if u <= last_uid]
+        if leftovers:
+            log.info("%s: finishing %d message(s) already stored", self.mailbox, len(leftovers))
+            self._mark_processed(client, leftovers)
+
+    def _mark_processed(self, client: IMAPClient, uids: list[int]) -> None:
+        if not uids:
+            return
+        client.add_flags(uids, [SEEN])
+        if not self.processed_folder:
+            return
+        if client.has_capability("MOVE"):
+            client.move(uids, self.processed_folder)
+            return
+        # No MOVE (Office 365, older servers): COPY, flag deleted, expunge just these UIDs.
+        client.copy(uids, self.processed_folder)
+        client.add_flags(uids, [DELETED])
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge(uids)
+        else:
+            client.expunge()
+
+    # -- the long-running loop ------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll until ``stop`` is set, reconnecting with backoff after any failure."""
+        backoff = Backoff()
+        while not stop.is_set():
+            try:
+                with imap_connection(self.settings) as client:
+                    self._prepare(client)
+                    log.info("watching %s", self.mailbox)
+                    backoff.reset()
+                    while not stop.is_set():
+                        self._catch_up(client)
+                        self._wait_for_mail(client, stop)
+            except ImapAuthError as error:
+                delay = backoff.next()
+                log.error("%s; retrying in %.0f s", error, delay)
+                stop.wait(delay)
+            except (IMAPClientError, OSError, EOFError) as error:
+                delay = backoff.next()
+                log.warning(
+                    "IMAP connection to %s lost: %s; reconnecting in %.0f s",
+                    describe(self.settings),
+                    error or type(error).__name__,
+                    delay,
+                )
+                stop.wait(delay)
+
+    def _wait_for_mail(self, client: IMAPClient, stop: threading.Event) -> None:
+        """Return when new mail may have arrived, when IDLE is due for renewal, or on stop."""
+        if not client.has_capability("IDLE"):
+            stop.wait(self.settings.imap_poll_seconds)
+            return
+        client.idle()
+        started = time.monotonic()
+        try:
+            while not stop.is_set():
+                if time.monotonic() - started >= self.settings.imap_idle_renew_seconds:
+                    return
+                responses = client.idle_check(timeout=self.settings.imap_idle_check_seconds)
+                if any(len(r) > 1 and r[1] in NEW_MAIL for r in responses):
+                    return
+        finally:
+            client.idle_done()

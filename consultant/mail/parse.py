@@ -1,0 +1,214 @@
+"""Turn the raw bytes of an email into the fields the rest of the pipeline reads.
+
+Email is hostile input: headers may be malformed, charsets unknown, multiparts
+truncated. Parsing never guesses silently: what it cannot read it reports as a
+defect, and a message with nothing usable raises ``MessageParseError`` so the
+caller can keep its bytes on a failed case.
+"""
+
+from __future__ import annotations
+
+import email
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parseaddr
+
+from consultant.mail.html_text import html_to_text
+from consultant.mail.threads import message_ids_in, normalise_message_id
+
+TRUNCATION_DEFECTS = {
+    "StartBoundaryNotFoundDefect",
+    "CloseBoundaryNotFoundDefect",
+    "MultipartInvariantViolationDefect",
+    "MissingHeaderBodySeparatorDefect",
+}
+FALLBACK_CHARSETS = ("utf-8", "cp1252")
+
+
+class MessageParseError(Exception):
+    """Raised when a message has nothing usable: no bytes, no sender, no readable text."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """What processing needs from one email, decoded and normalised."""
+
+    message_id: str | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    subject: str
+    from_name: str
+    from_address: str
+    reply_to: tuple[str, ...]
+    date: datetime | None
+    text: str
+    text_from_html: bool
+    attachments: tuple[Attachment, ...]
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "text/plain"
+    defects: tuple[str, ...] = ()
+
+    @property
+    def reply_address(self) -> str:
+        """Where an answer goes: the Reply-To address if given, else the sender."""
+        return self.reply_to[0] if self.reply_to else self.from_address
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """Message-IDs this message answers, most recent first."""
+        ordered = list(self.in_reply_to) + list(reversed(self.references))
+        return tuple(dict.fromkeys(ordered))
+
+
+ROUTING_HEADERS = (
+    "auto-submitted",
+    "precedence",
+    "list-id",
+    "list-unsubscribe",
+    "x-autoreply",
+    "x-autorespond",
+    "x-loop",
+    "return-path",
+)
+
+
+def _header(msg: Message, name: str) -> str:
+    """A header's decoded value, or the raw text if the header cannot be decoded."""
+    try:
+        value = msg.get(name)
+    except (ValueError, TypeError, IndexError, AttributeError):
+        values = msg.get_all(name, failobj=[])  # type: ignore[arg-type]
+        value = values[0] if values else None
+    return "" if value is None else " ".join(str(value).split())
+
+
+def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs from an address header, tolerant of bad syntax."""
+    try:
+        header = msg.get(name)
+        found = [
+            (a.display_name, a.addr_spec)
+            for a in getattr(header, "addresses", ())
+            if isinstance(a, Address) and "@" in a.addr_spec
+        ]
+        if found:
+            return found
+    except (ValueError, TypeError, IndexError, AttributeError):
+        pass
+    raw = [str(v) for v in msg.get_all(name, failobj=[])]  # type: ignore[arg-type]
+    return [(n, a) for n, a in getaddresses(raw) if "@" in a] or [
+        (n, a) for n, a in (parseaddr(v) for v in raw) if "@" in a
+    ]
+
+
+def _decoded_text(part: Message) -> str:
+    """A text part's content; unknown or wrong charsets fall back to UTF-8, then cp1252."""
+    try:
+        content = part.get_content()  # type: ignore[attr-defined]
+        if isinstance(content, str):
+            return content
+    except (LookupError, UnicodeError, ValueError, AssertionError):
+        pass
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    for charset in FALLBACK_CHARSETS:
+        try:
+            return payload.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return payload.decode("latin-1")
+
+
+def _defect_names(msg: Message) -> list[str]:
+    names = [type(d).__name__ for d in msg.defects]
+    for part in msg.walk():
+        if part is not msg:
+            names.extend(type(d).__name__ for d in part.defects)
+    return list(dict.fromkeys(names))
+
+
+def _attachments(msg: EmailMessage) -> tuple[Attachment, ...]:
+    found = []
+    try:
+        parts = list(msg.iter_attachments())
+    except (KeyError, TypeError, AttributeError):
+        parts = []
+    for part in parts:
+        payload = part.get_payload(decode=True)
+        size = len(payload) if isinstance(payload, bytes) else 0
+        content_type = part.get_content_type()
+        name = part.get_filename() or f"(unnamed {content_type})"
+        found.append(Attachment(filename=name, content_type=content_type, size=size))
+    return tuple(found)
+
+
+def _body(msg: EmailMessage) -> tuple[str, bool]:
+    """The question's text: the plain part, or the HTML part turned into text."""
+    try:
+        body = msg.get_body(preferencelist=("plain", "html"))
+    except (KeyError, TypeError, AttributeError):
+        body = None
+    if body is None:
+        return "", False
+    text = _decoded_text(body)
+    if body.get_content_type() == "text/html":
+        return html_to_text(text), True
+    return text, False
+
+
+def _date(msg: Message) -> datetime | None:
+    try:
+        header = msg.get("date")
+        return getattr(header, "datetime", None)
+    except (ValueError, TypeError, IndexError, AttributeError):
+        return None
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse ``raw`` with the stdlib ``email`` package (``policy.default``)."""
+    if not raw.strip():
+        raise MessageParseError("empty message: no bytes to read")
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    defects = _defect_names(msg)
+    senders = _addresses(msg, "from") or _addresses(msg, "sender")
+    if not senders:
+        raise MessageParseError("no sender address: the From header is missing or unreadable")
+    from_name, from_address = senders[0]
+    text, from_html = _body(msg)
+    subject = _header(msg, "subject")
+    attachments = _attachments(msg)
+    if not text.strip() and msg.is_multipart() and TRUNCATION_DEFECTS.intersection(defects):
+        raise MessageParseError(
+            "truncated or malformed multipart message, no readable text part "
+            f"(defects: {', '.join(defects)})"
+        )
+    if not text.strip() and not subject and not attachments:
+        raise MessageParseError("message has no subject, no text and no attachment")
+    return ParsedMessage(
+        message_id=normalise_message_id(_header(msg, "message-id")),
+        in_reply_to=message_ids_in(_header(msg, "in-reply-to")),
+        references=message_ids_in(_header(msg, "references")),
+        subject=subject,
+        from_name=from_name,
+        from_address=from_address.lower(),
+        reply_to=tuple(addr.lower() for _, addr in _addresses(msg, "reply-to")),
+        date=_date(msg),
+        text=text.replace("\r\n", "\n"),
+        text_from_html=from_html,
+        attachments=attachments,
+        headers={name: _header(msg, name) for name in ROUTING_HEADERS if name in msg},
+        content_type=msg.get_content_type(),
+        defects=tuple(defects),
+    )

@@ -1,0 +1,66 @@
+"""Message-IDs, References chains, case references in subjects, reply subjects.
+
+Replies must land in the requester's thread in every mail client: Outlook
+threads by subject, Gmail by subject and References, Apple Mail by
+References. So a reply carries In-Reply-To, a References chain and a subject
+``Re: <original subject> [CC-000123]``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+_MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+_REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|tr|rv)\s*(\[\d+\])?\s*:\s*)+", re.I)
+MAX_REFERENCES = 20
+
+
+def normalise_message_id(value: str | None) -> str | None:
+    """``<id@host>`` from a header value, tolerating missing brackets; None if absent."""
+    if not value:
+        return None
+    found = _MESSAGE_ID.search(value)
+    if found:
+        return f"<{found.group(1)}>"
+    token = value.strip().split()[0] if value.strip() else ""
+    return f"<{token.strip('<>')}>" if "@" in token else None
+
+
+def message_ids_in(value: str | None) -> tuple[str, ...]:
+    """Every ``<id>`` in an In-Reply-To or References header, in order, without repeats."""
+    if not value:
+        return ()
+    return tuple(dict.fromkeys(f"<{m}>" for m in _MESSAGE_ID.findall(value)))
+
+
+def make_message_id(domain: str) -> str:
+    """A new, unguessable Message-ID on our own domain."""
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def reference_pattern(prefix: str) -> re.Pattern[str]:
+    """Matches ``[CC-000123]`` and ``[Case CC-000123]`` in a subject."""
+    return re.compile(rf"\[(?:case\s+)?({re.escape(prefix)}-\d{{6,}})\]", re.I)
+
+
+def reference_in_subject(subject: str, prefix: str) -> str | None:
+    """The case reference a subject carries, upper-cased, or None."""
+    found = reference_pattern(prefix).search(subject or "")
+    return found.group(1).upper() if found else None
+
+
+def reply_subject(subject: str, reference: str, prefix: str) -> str:
+    """``Re: <subject> [CC-000123]`` without stacking ``Re:`` or repeating the reference."""
+    clean = reference_pattern(prefix).sub("", subject or "")
+    clean = _REPLY_PREFIX.sub("", clean)
+    clean = " ".join(clean.split()) or "your question"
+    return f"Re: {clean} [{reference}]"
+
+
+def references_chain(ids: list[str]) -> list[str]:
+    """A References header value, trimmed to the first and the latest ids as RFC 5322 suggests."""
+    unique = list(dict.fromkeys(ids))
+    if len(unique) <= MAX_REFERENCES:
+        return unique
+    return [unique[0], *unique[-(MAX_REFERENCES - 1) :]]

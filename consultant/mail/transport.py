@@ -1,0 +1,124 @@
+"""Sending stored message bytes: over SMTP (aiosmtplib), or into a local Maildir outbox.
+
+Both raise ``TransientSendError`` for what a later attempt may fix (4xx,
+connection trouble, authentication) and ``PermanentSendError`` for a 5xx
+answer about the message itself, so the outbox knows whether to retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import ssl
+import time
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from config import Settings
+
+
+class SendError(Exception):
+    """Base of the errors a transport raises; the message is the server's text."""
+
+
+class TransientSendError(SendError):
+    """Raised when sending failed but may work later (4xx, network, authentication)."""
+
+
+class PermanentSendError(SendError):
+    """Raised when the server refused the message for good (a 5xx reply)."""
+
+
+class Transport(Protocol):
+    """Hands one message to whatever delivers it; returns the server's reply."""
+
+    def send(self, raw: bytes, sender: str, recipients: list[str]) -> str: ...
+
+
+def _classify(code: int, text: str) -> SendError:
+    message = f"{code} {text}".strip()
+    return PermanentSendError(message) if 500 <= code < 600 else TransientSendError(message)
+
+
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """A verifying TLS context, trusting ``ca_file`` in addition to the system store."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=str(ca_file))
+    return context
+
+
+class SmtpTransport:
+    """Delivers through the configured SMTP server, one connection per message."""
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.smtp_host and settings.smtp_port
+        self.settings = settings
+
+    def send(self, raw: bytes, sender: str, recipients: list[str]) -> str:
+        return asyncio.run(self._send(raw, sender, recipients))
+
+    async def _send(self, raw: bytes, sender: str, recipients: list[str]) -> str:
+        s = self.settings
+        password = s.smtp_password.get_secret_value() if s.smtp_password else None
+        use_tls = s.smtp_tls == "ssl"
+        try:
+            errors, reply = await aiosmtplib.send(
+                raw,
+                sender=sender,
+                recipients=recipients,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_user,
+                password=password,
+                use_tls=use_tls,
+                start_tls=s.smtp_tls == "starttls",
+                tls_context=tls_context(s.smtp_ca_file) if s.smtp_tls != "none" else None,
+                timeout=s.smtp_timeout_seconds,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            worst = max(error.recipients, key=lambda r: r.code)
+            raise _classify(worst.code, f"{worst.recipient}: {worst.message}") from None
+        except aiosmtplib.SMTPAuthenticationError as error:
+            raise TransientSendError(
+                f"SMTP login as {s.smtp_user} failed: {error.code} {error.message}"
+            ) from None
+        except aiosmtplib.SMTPResponseException as error:
+            raise _classify(error.code, error.message) from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            raise TransientSendError(
+                f"cannot reach SMTP server {s.smtp_host}:{s.smtp_port}: {error}"
+            ) from None
+        refused = "; ".join(f"{rcpt}: {r.code} {r.message}" for rcpt, r in errors.items())
+        return f"{reply}; refused {refused}" if refused else reply
+
+
+class MaildirTransport:
+    """The embedded outbox: each message becomes a file in ``<outbox>/new``."""
+
+    def __init__(self, outbox: Path) -> None:
+        self.outbox = outbox
+        for sub in ("tmp", "new", "cur"):
+            (outbox / sub).mkdir(parents=True, exist_ok=True)
+
+    def send(self, raw: bytes, sender: str, recipients: list[str]) -> str:
+        # Maildir delivery: write under tmp/, then rename into new/ so readers never
+        # see half a file.
+        name = f"{time.time_ns()}.{os.getpid()}.{socket.gethostname()}"
+        tmp = self.outbox / "tmp" / name
+        try:
+            tmp.write_bytes(raw)
+            os.replace(tmp, self.outbox / "new" / name)
+        except OSError as error:
+            raise TransientSendError(f"cannot write to outbox {self.outbox}: {error}") from None
+        return f"250 saved to {self.outbox / 'new' / name}"
+
+
+def make_transport(settings: Settings) -> Transport:
+    """SMTP when a host is configured, the Maildir outbox otherwise."""
+    if settings.smtp_host:
+        return SmtpTransport(settings)
+    return MaildirTransport(settings.maildir_outbox)

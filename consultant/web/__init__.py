@@ -1,0 +1,37 @@
+"""The review web app: a Flask app factory; views call the services in ``consultant.cases``."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from config.settings import PROJECT_ROOT
+from consultant.services import Services
+from consultant.web import auth, queue
+from consultant.web.security import add_security_headers, secret_key
+
+TEMPLATES = PROJECT_ROOT / "templates" / "web"
+
+
+def create_app(services: Services) -> Flask:
+    """A review app bound to ``services``; every page but the login needs a signed-in user."""
+    settings = services.settings
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.config.update(
+        SECRET_KEY=secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_NAME="consultant_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.extensions["consultant"] = services
+    CSRFProtect(app)
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(queue.bp)
+    app.after_request(add_security_headers)
+    return app

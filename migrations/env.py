@@ -1,0 +1,42 @@
+"""Alembic environment: the URL comes from the caller or from CONSULTANT_DATABASE_URL."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from consultant.db import make_engine
+from consultant.models import Base
+
+
+def _database_url() -> str:
+    url = context.config.attributes.get("database_url")
+    if url:
+        return url
+    from config import load_settings
+
+    return load_settings().database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_database_url(), target_metadata=Base.metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(_database_url())
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,25 @@
+"""The shared sample mail and data (``../shared`` next to the repository)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+QUESTIONS = SHARED / "corpus" / "questions"
+SPECIAL = SHARED / "corpus" / "special"
+BENCH_MBOX = SHARED / "corpus" / "bench" / "corpus-1000.mbox"
+
+
+def question_files() -> list[Path]:
+    return sorted(QUESTIONS.glob("*.eml"))
+
+
+def special(name: str) -> bytes:
+    return (SPECIAL / name).read_bytes()
+
+
+def special_expected() -> dict[str, Any]:
+    return json.loads((SPECIAL / "expected.json").read_text())

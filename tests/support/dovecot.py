@@ -1,0 +1,183 @@
+"""Private Dovecot IMAP servers for the tests, each with its own config, port and Maildir.
+
+Two kinds: ``dovecot`` advertises what Dovecot has (IDLE, MOVE, UIDPLUS ...);
+``dovecot_basic`` advertises neither IDLE nor MOVE, like Office 365 and older
+servers, so the polling and COPY/EXPUNGE fallbacks run against a real server.
+One instance per test session (stopping takes ~2 s); tests start from an
+empty mailbox.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+from tests.support.required import find_binary, free_port, port_open, require_service
+
+USER, PASSWORD = "consult", "secret"
+BASIC_CAPABILITIES = "IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE UIDPLUS"
+
+
+@dataclass
+class Dovecot:
+    host: str
+    port: int
+    user: str
+    password: str
+    root: Path
+
+    @contextmanager
+    def client(self) -> Iterator[IMAPClient]:
+        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
+        client.login(self.user, self.password)
+        try:
+            yield client
+        finally:
+            client.logout()
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+            client.append(folder, raw)
+
+    def messages(self, folder: str) -> list[bytes]:
+        """The raw bytes of every message in ``folder`` (empty if it does not exist)."""
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                return []
+            client.select_folder(folder, readonly=True)
+            uids = client.search(["ALL"])
+            if not uids:
+                return []
+            fetched = client.fetch(uids, [b"BODY.PEEK[]"])
+            return [fetched[uid][b"BODY[]"] for uid in sorted(fetched)]
+
+    def flags(self, folder: str) -> list[tuple[bytes, ...]]:
+        with self.client() as client:
+            client.select_folder(folder, readonly=True)
+            uids = client.search(["ALL"])
+            return [f for _, f in sorted(client.get_flags(uids).items())] if uids else []
+
+    def reset(self) -> None:
+        """Empty INBOX and remove every other folder."""
+        with self.client() as client:
+            for _flags, _delim, name in client.list_folders():
+                if name.upper() != "INBOX":
+                    client.delete_folder(name)
+            client.select_folder("INBOX")
+            uids = client.search(["ALL"])
+            if uids:
+                client.delete_messages(uids)
+                client.expunge()
+
+
+def _config(root: Path, port: int, capabilities: str | None) -> str:
+    if os.geteuid() == 0:
+        user_lines = "mail_uid = nobody\nmail_gid = nogroup\nfirst_valid_uid = 1\n"
+    else:
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        user_lines = (
+            f"default_internal_user = {me}\ndefault_login_user = {me}\n"
+            f"mail_uid = {me}\nfirst_valid_uid = 1\n"
+        )
+    extra = f"imap_capability = {capabilities}\n" if capabilities else ""
+    return f"""instance_name = cc-test-{port}
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/mail/%u/Maildir
+{user_lines}{extra}passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/users
+}}
+userdb {{
+  driver = static
+  args = home={root}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
+
+@contextmanager
+def running_dovecot(capabilities: str | None = None) -> Iterator[Dovecot]:
+    binary = find_binary("dovecot", "/usr/sbin")
+    if binary is None:
+        require_service("Dovecot (install dovecot-imapd)")
+    root = Path(tempfile.mkdtemp(prefix="cc-dovecot-"))
+    root.chmod(0o755)
+    (root / "mail").mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root / "mail", "nobody", "nogroup")
+    (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+    port = free_port()
+    config = root / "dovecot.conf"
+    config.write_text(_config(root, port, capabilities))
+    # Dovecot daemonises and its children keep inherited pipes open: no capturing.
+    started = subprocess.run(
+        [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    if started.returncode != 0:
+        require_service(f"Dovecot (did not start; `dovecot -c {config} -n` tells why)")
+    deadline = time.monotonic() + 10
+    while not port_open("127.0.0.1", port):
+        if time.monotonic() > deadline:
+            require_service(f"Dovecot (did not listen; see {root}/dovecot.log)")
+        time.sleep(0.02)
+    try:
+        yield Dovecot("127.0.0.1", port, USER, PASSWORD, root)
+    finally:
+        pid_file = root / "run" / "master.pid"
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text().split()[0]), signal.SIGTERM)
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[Dovecot]:
+    with running_dovecot() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dovecot_basic_server() -> Iterator[Dovecot]:
+    with running_dovecot(BASIC_CAPABILITIES) as server:
+        yield server
+
+
+@pytest.fixture
+def dovecot(dovecot_server: Dovecot) -> Dovecot:
+    """The full-featured Dovecot, emptied for this test."""
+    dovecot_server.reset()
+    return dovecot_server
+
+
+@pytest.fixture
+def dovecot_basic(dovecot_basic_server: Dovecot) -> Dovecot:
+    """A Dovecot without IDLE and MOVE, emptied for this test."""
+    dovecot_basic_server.reset()
+    return dovecot_basic_server

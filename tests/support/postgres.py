@@ -1,0 +1,107 @@
+"""A PostgreSQL server for the tests: the machine's own, or a private one started here.
+
+Each test session gets its own database, migrated once; each test starts from
+empty tables (TRUNCATE ... RESTART IDENTITY, so case references restart too).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from consultant.db import Database, upgrade
+from consultant.models import Base
+from tests.support.required import find_binary, free_port, require_service
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+PG_GLOB = "/usr/lib/postgresql/*/bin"
+
+
+def _reachable(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _as_postgres_user() -> list[str]:
+    # initdb refuses to run as root; run the private cluster as the postgres user.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--"]
+    return []
+
+
+def _start_private(tmp: Path) -> str | None:
+    initdb, pg_ctl = find_binary("initdb", PG_GLOB), find_binary("pg_ctl", PG_GLOB)
+    if not initdb or not pg_ctl:
+        return None
+    data, sockets, port = tmp / "data", tmp / "sock", free_port()
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "-R", "postgres", str(tmp)], check=True)
+    prefix = _as_postgres_user()
+    subprocess.run(
+        [*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
+        check=True, capture_output=True,
+    )
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [*prefix, pg_ctl, "-w", "-D", str(data), "-l", str(tmp / "log"), "start", "-o", options],
+        check=True, capture_output=True,
+    )
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A URL of a PostgreSQL server we may create databases on."""
+    url = os.environ.get("CONSULTANT_TEST_POSTGRES_URL", DEFAULT_URL)
+    if _reachable(url):
+        yield url
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="cc-pg-"))
+    try:
+        private = _start_private(tmp)
+    except subprocess.CalledProcessError as error:
+        private = None
+        print(f"private PostgreSQL did not start: {error.stderr!r}")
+    if private is None:
+        require_service(f"PostgreSQL (none at {url}, and initdb/pg_ctl could not start one)")
+    yield private
+    pg_ctl = find_binary("pg_ctl", PG_GLOB)
+    subprocess.run(
+        [*_as_postgres_user(), pg_ctl, "-D", str(tmp / "data"), "-m", "immediate", "stop"],
+        capture_output=True, check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """A fresh database for this test session, migrated to head; dropped at the end."""
+    name = f"cc_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = postgres_server.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+    upgrade(url)
+    yield url
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def empty_tables(url: str) -> None:
+    """Remove every row and restart every id sequence."""
+    database = Database(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    database.dispose()

@@ -1,0 +1,1 @@
+"""Celery: the app, thin tasks calling ``consultant`` services, the dispatcher that queues them."""

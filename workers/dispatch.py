@@ -1,0 +1,34 @@
+"""The ``celery`` dispatcher: queue the task for a committed row on the broker."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from config import Settings
+from workers.factory import make_celery
+
+if TYPE_CHECKING:
+    from consultant.services import Services
+
+log = logging.getLogger(__name__)
+TASK_NAMES = {
+    "process_message": "consultant.process_message",
+    "send_reply": "consultant.send_reply",
+}
+
+
+class CeleryDispatcher:
+    """Sends tasks by name, so the sender needs neither the task code nor a worker."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = make_celery(settings)
+
+    def bind(self, services: Services) -> None:
+        """Nothing to bind: the worker builds its own services."""
+
+    def __call__(self, task: str, row_id: int) -> None:
+        try:
+            self.app.send_task(TASK_NAMES[task], args=[row_id])
+        except Exception as error:  # the row is committed; the sweep queues it later
+            log.warning("could not queue %s(%s): %s; the sweep will", task, row_id, error)

@@ -1,0 +1,34 @@
+"""Building the Celery app from settings: broker, reliability settings, the sweep on beat."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from config import Settings
+
+TASK_MODULES = ["workers.tasks"]
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app configured for at-least-once delivery of idempotent tasks."""
+    app = Celery("consultant", include=TASK_MODULES)
+    app.conf.update(
+        broker_url=settings.broker_url or "memory://",
+        task_always_eager=not settings.broker_url,
+        task_eager_propagates=True,
+        task_default_queue=settings.task_queue,
+        # A task is acknowledged when it finishes, and requeued if its worker dies.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        # Redis redelivers a task unacknowledged this long; retries stay far shorter.
+        broker_transport_options={"visibility_timeout": 3600},
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+        beat_schedule={
+            "sweep": {"task": "consultant.sweep", "schedule": settings.sweep_seconds},
+        },
+    )
+    return app
