@@ -51,12 +51,14 @@ def _start_private(tmp: Path) -> str | None:
     prefix = _as_postgres_user()
     subprocess.run(
         [*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
         [*prefix, pg_ctl, "-w", "-D", str(data), "-l", str(tmp / "log"), "start", "-o", options],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
@@ -80,7 +82,8 @@ def postgres_server() -> Iterator[str]:
     pg_ctl = find_binary("pg_ctl", PG_GLOB)
     subprocess.run(
         [*_as_postgres_user(), pg_ctl, "-D", str(tmp / "data"), "-m", "immediate", "stop"],
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     )
 
 

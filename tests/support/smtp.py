@@ -37,7 +37,7 @@ class RecordingHandler:
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope) -> str:
         with self.lock:
             if self.failures:
                 return self.failures.pop(0)
