@@ -26,7 +26,7 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     """All settings of CaseConsultant; ``config/example.env`` documents each one."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", env_ignore_empty=True)
 
     var_dir: Path = Path("var")
     database_url: str = ""
@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     secure_cookies: bool = False
     templates_dir: Path = PROJECT_ROOT / "templates"
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")
     def _fill_in_and_check(self) -> Settings:

@@ -34,6 +34,10 @@ class _Context:
             self._services = build_services(self.settings)
         return self._services
 
+    def close(self) -> None:
+        if self._services is not None:
+            self._services.db.dispose()
+
 
 pass_context = click.make_pass_decorator(_Context)
 
@@ -56,6 +60,7 @@ def main(ctx: click.Context) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = _Context(settings)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # -- database ---------------------------------------------------------------

@@ -82,7 +82,10 @@ def run_all(settings: Settings, host: str, port: int) -> None:
     print(_banner(settings, host, port), flush=True)
     try:
         serve(create_app(services), host=host, port=port, threads=8)
+    except KeyboardInterrupt:
+        print("stopping ...", flush=True)
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=10)
+        services.db.dispose()

@@ -92,6 +92,8 @@ class SmtpTransport:
             raise TransientSendError(
                 f"cannot reach SMTP server {s.smtp_host}:{s.smtp_port}: {error}"
             ) from None
+        # DATA succeeded, and its only success code is 250 (RFC 5321); aiosmtplib gives the text.
+        reply = f"250 {reply}"
         refused = "; ".join(f"{rcpt}: {r.code} {r.message}" for rcpt, r in errors.items())
         return f"{reply}; refused {refused}" if refused else reply
 

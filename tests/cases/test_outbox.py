@@ -1,0 +1,374 @@
+"""Sending replies through a real SMTP server: once, threaded, retried, failed with the reason."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy import select, update
+
+from config import Settings
+from consultant.cases import review
+from consultant.cases.outbox import SendOutcome, send_outbound
+from consultant.cases.sweep import sweep
+from consultant.models import Case, CaseEvent, OutboundKind, OutboundMessage, utcnow
+from consultant.services import Services, build_services
+from tests.support.cases import answer_and_approve, file_messages
+from tests.support.corpus import QUESTIONS
+from tests.support.required import free_port
+from tests.support.smtp import RecordingHandler, SmtpServer
+
+QUESTION = (QUESTIONS / "01.eml").read_bytes()
+
+
+class Deferred:
+    """Dispatcher that only records: the test decides when a send runs."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    def bind(self, services: Services) -> None:
+        self.services = services
+
+    def __call__(self, task: str, row_id: int) -> None:
+        self.calls.append((task, row_id))
+
+
+@pytest.fixture
+def smtp_services(
+    make_settings: Callable[..., Settings], database_url: str, smtp_server: SmtpServer
+) -> Iterator[Services]:
+    """Services sending to the test SMTP server; acknowledgments off to keep counts simple."""
+    settings = make_settings(
+        database_url=database_url,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_tls="none",
+        send_acknowledgments=False,
+        send_retry_seconds=0.05,
+    )
+    services = build_services(settings)
+    yield services
+    services.db.dispose()
+
+
+def _reply_row(services: Services) -> OutboundMessage:
+    with services.db.session() as session:
+        return session.scalars(
+            select(OutboundMessage).where(OutboundMessage.kind == OutboundKind.REPLY)
+        ).one()
+
+
+def _case(services: Services, reference: str = "CC-000001") -> Case:
+    with services.db.session() as session:
+        return session.scalars(select(Case).where(Case.reference == reference)).one()
+
+
+def _event_kinds(services: Services) -> list[str]:
+    with services.db.session() as session:
+        return list(session.scalars(select(CaseEvent.kind).order_by(CaseEvent.id)))
+
+
+def test_approved_reply_arrives_once_in_the_requesters_thread(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    file_messages(smtp_services, QUESTION)
+    answer_and_approve(smtp_services, "CC-000001")
+
+    (received,) = smtp_server.wait_for(1)
+    message = received.message
+    row = _reply_row(smtp_services)
+    assert received.sender == "consult@caseconsultant.example"
+    assert received.recipients == ["apark@cedarortho.example"]
+    assert message["Subject"] == "Re: NCCI: 29880 and 29877 [CC-000001]"
+    assert message["In-Reply-To"] == "<s01.20261005@mail.example>"
+    assert "<s01.20261005@mail.example>" in message["References"]
+    assert message["Message-ID"] == row.message_id
+    assert message["From"] == "CaseConsultant <consult@caseconsultant.example>"
+    assert "Auto-Submitted" not in message
+    assert "The answer, written by an expert." in message.get_body(("plain",)).get_content()
+    assert row.state == "sent" and row.smtp_reply.startswith("250")
+    assert _case(smtp_services).status == "sent"
+
+
+def test_timeline_shows_each_step_of_the_reply(smtp_services: Services) -> None:
+    file_messages(smtp_services, QUESTION)
+    answer_and_approve(smtp_services, "CC-000001")
+    kinds = _event_kinds(smtp_services)
+    assert kinds[kinds.index("draft_edited") :] == [
+        "draft_edited",
+        "status",
+        "reply_queued",
+        "status",
+        "reply_sent",
+        "status",
+    ]
+
+
+def test_sending_again_sends_nothing(smtp_services: Services, smtp_server: SmtpServer) -> None:
+    file_messages(smtp_services, QUESTION)
+    outbound_id = answer_and_approve(smtp_services, "CC-000001")
+    smtp_server.wait_for(1)
+    assert send_outbound(smtp_services, outbound_id).outcome == SendOutcome.NOTHING_TO_DO
+    assert len(smtp_server.received) == 1
+
+
+def test_concurrent_sends_of_one_row_deliver_once(
+    make_settings: Callable[..., Settings], database_url: str, smtp_server: SmtpServer
+) -> None:
+    dispatcher = Deferred()
+    settings = make_settings(
+        database_url=database_url,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_tls="none",
+        send_acknowledgments=False,
+    )
+    services = build_services(settings, dispatch=dispatcher)
+    file_messages(services, QUESTION)
+    from consultant.cases.processing import process_message
+
+    process_message(services, dispatcher.calls[0][1])
+    outbound_id = answer_and_approve(services, "CC-000001")
+    outcomes: list[SendOutcome] = []
+    threads = [
+        threading.Thread(
+            target=lambda: outcomes.append(send_outbound(services, outbound_id).outcome)
+        )
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes).count(SendOutcome.SENT) == 1
+    assert len(smtp_server.received) == 1
+    services.db.dispose()
+
+
+def test_temporary_failure_is_retried_and_sent_once(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    smtp_server.fail_next("451 4.3.0 Mailbox busy, try again later")
+    file_messages(smtp_services, QUESTION)
+    outbound_id = answer_and_approve(smtp_services, "CC-000001")
+
+    row = _reply_row(smtp_services)
+    assert (row.state, row.attempts) == ("queued", 1)
+    assert row.last_error == "451 4.3.0 Mailbox busy, try again later"
+    assert row.next_attempt_at is not None
+    assert _case(smtp_services).status == "sending"
+
+    while send_outbound(smtp_services, outbound_id).outcome == SendOutcome.NOTHING_TO_DO:
+        pass  # not due yet: next_attempt_at is a few milliseconds away
+    (received,) = smtp_server.received
+    row = _reply_row(smtp_services)
+    assert (row.state, row.attempts, row.last_error) == ("sent", 2, None)
+    assert received.message["Message-ID"] == row.message_id
+    assert "send_deferred" in _event_kinds(smtp_services)
+
+
+def test_permanent_failure_keeps_the_servers_text(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    smtp_server.fail_next("550 5.1.1 <apark@cedarortho.example>: Recipient address rejected")
+    file_messages(smtp_services, QUESTION)
+    outbound_id = answer_and_approve(smtp_services, "CC-000001")
+
+    row = _reply_row(smtp_services)
+    assert row.state == "failed"
+    assert row.last_error == "550 5.1.1 <apark@cedarortho.example>: Recipient address rejected"
+    case = _case(smtp_services)
+    assert case.status == "failed"
+    assert "Recipient address rejected" in case.error
+    assert send_outbound(smtp_services, outbound_id).outcome == SendOutcome.NOTHING_TO_DO
+    assert smtp_server.received == []
+
+
+def test_failed_reply_can_be_retried(smtp_services: Services, smtp_server: SmtpServer) -> None:
+    smtp_server.fail_next("554 5.7.1 Rejected for policy reasons")
+    file_messages(smtp_services, QUESTION)
+    answer_and_approve(smtp_services, "CC-000001")
+    assert _case(smtp_services).status == "failed"
+
+    assert review.retry(smtp_services, "CC-000001", "expert@example.com") == "send_reply"
+    (received,) = smtp_server.wait_for(1)
+    assert received.message["Message-ID"] == _reply_row(smtp_services).message_id
+    assert _case(smtp_services).status == "sent"
+
+
+def test_gives_up_after_the_configured_attempts(
+    make_settings: Callable[..., Settings], database_url: str, smtp_server: SmtpServer
+) -> None:
+    settings = make_settings(
+        database_url=database_url,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_tls="none",
+        send_acknowledgments=False,
+        send_retry_seconds=0.01,
+        send_max_attempts=3,
+    )
+    services = build_services(settings)
+    smtp_server.fail_next("421 4.7.0 Too many connections", times=3)
+    file_messages(services, QUESTION)
+    outbound_id = answer_and_approve(services, "CC-000001")
+    while _reply_row(services).state == "queued":
+        send_outbound(services, outbound_id)
+    row = _reply_row(services)
+    assert row.state == "failed" and row.attempts == 3
+    assert row.last_error == "gave up after 3 attempts: 421 4.7.0 Too many connections"
+    assert smtp_server.received == []
+    services.db.dispose()
+
+
+def test_unreachable_server_defers_with_a_clear_reason(
+    make_settings: Callable[..., Settings], database_url: str
+) -> None:
+    settings = make_settings(
+        database_url=database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
+        smtp_tls="none",
+        send_acknowledgments=False,
+        smtp_timeout_seconds=5,
+    )
+    services = build_services(settings)
+    file_messages(services, QUESTION)
+    answer_and_approve(services, "CC-000001")
+    row = _reply_row(services)
+    assert row.state == "queued"
+    assert row.last_error.startswith(f"cannot reach SMTP server 127.0.0.1:{settings.smtp_port}")
+    services.db.dispose()
+
+
+def test_send_stuck_after_a_crash_goes_out_again_with_the_same_message_id(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    smtp_server.fail_next("451 4.3.0 later")
+    file_messages(smtp_services, QUESTION)
+    answer_and_approve(smtp_services, "CC-000001")
+    message_id = _reply_row(smtp_services).message_id
+    # A worker claimed the row and died before recording any outcome.
+    with smtp_services.db.session() as session:
+        session.execute(
+            update(OutboundMessage).values(
+                state="sending", claimed_at=utcnow() - timedelta(hours=1)
+            )
+        )
+    report = sweep(smtp_services)
+    assert report.unstuck == 1
+    (received,) = smtp_server.wait_for(1)
+    assert received.message["Message-ID"] == message_id
+    assert "send_outcome_unknown" in _event_kinds(smtp_services)
+
+
+# -- STARTTLS and authentication against a real server ------------------------
+
+SMTP_USER, SMTP_PASSWORD = "consult", "s3cret-pass"
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (
+        auth_data.login.decode(),
+        auth_data.password.decode(),
+    ) == (SMTP_USER, SMTP_PASSWORD)
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture(scope="module")
+def tls_smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SmtpServer, Path]]:
+    """An SMTP server that requires STARTTLS before AUTH, with a self-signed certificate."""
+    import ssl
+
+    folder = tmp_path_factory.mktemp("smtp-tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=_authenticator,
+        auth_require_tls=True,
+    )
+    controller.start()
+    yield SmtpServer("127.0.0.1", port, handler), cert
+    controller.stop()
+
+
+def test_starttls_and_login(
+    make_settings: Callable[..., Settings], sqlite_url: str, tls_smtp: tuple[SmtpServer, Path]
+) -> None:
+    server, cert = tls_smtp
+    server.reset()
+    settings = make_settings(
+        database_url=sqlite_url,
+        smtp_host=server.host,
+        smtp_port=server.port,
+        smtp_tls="starttls",
+        smtp_ca_file=cert,
+        smtp_user=SMTP_USER,
+        smtp_password=SMTP_PASSWORD,
+    )
+    services = build_services(settings)
+    file_messages(services, QUESTION)
+    (ack,) = server.wait_for(1)
+    assert ack.message["Auto-Submitted"] == "auto-replied"
+    services.db.dispose()
+
+
+def test_wrong_smtp_password_is_retried_not_failed(
+    make_settings: Callable[..., Settings], sqlite_url: str, tls_smtp: tuple[SmtpServer, Path]
+) -> None:
+    server, cert = tls_smtp
+    server.reset()
+    settings = make_settings(
+        database_url=sqlite_url,
+        smtp_host=server.host,
+        smtp_port=server.port,
+        smtp_tls="starttls",
+        smtp_ca_file=cert,
+        smtp_user=SMTP_USER,
+        smtp_password="wrong",
+    )
+    services = build_services(settings)
+    file_messages(services, QUESTION)
+    with services.db.session() as session:
+        ack = session.scalars(select(OutboundMessage)).one()
+    assert ack.state == "queued"
+    assert ack.last_error.startswith("SMTP login as consult failed: 535")
+    assert server.received == []
+    services.db.dispose()

@@ -1,0 +1,98 @@
+"""A real Celery worker process (prefork) on a real Redis, with its own queue and settings."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+
+READY_MARK = "ready."
+
+
+@contextmanager
+def celery_worker(env: dict[str, str], log_path: Path, concurrency: int = 2) -> Iterator[str]:
+    """Start ``celery -A workers.celery_app worker`` with ``env``; yields its queue name.
+
+    The worker gets a queue of its own (CONSULTANT_TASK_QUEUE), so tests never
+    share tasks with anything else on the same Redis.
+    """
+    queue = f"cc-test-{uuid.uuid4().hex[:8]}"
+    full_env = {**os.environ, **env, "CONSULTANT_TASK_QUEUE": queue}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "--pool=prefork",
+                f"--concurrency={concurrency}",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{queue}@%h",
+            ],
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while READY_MARK not in log_path.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Celery worker did not start:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield queue
+    finally:
+        # Warm shutdown: TERM to the main process only, never to its process group.
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        redis.Redis.from_url(env["CONSULTANT_BROKER_URL"]).delete(queue)
+
+
+@contextmanager
+def celery_beat(env: dict[str, str], workdir: Path) -> Iterator[None]:
+    """Start ``celery -A workers.celery_app beat`` (the Procfile's beat) with ``env``."""
+    log_path = workdir / "beat.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={workdir / 'celerybeat-schedule'}",
+            ],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,109 @@
+"""The `consultant` command, run as an operator would, on both databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, inspect
+
+from consultant.cli import main
+from tests.support.corpus import question_files
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str):
+    monkeypatch.setenv("CONSULTANT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONSULTANT_DATABASE_URL", database_url)
+    monkeypatch.setenv("CONSULTANT_CONSULT_ADDRESS", "consult@caseconsultant.example")
+    runner = CliRunner()
+
+    def run(*args: str, stdin: str | None = None) -> Result:
+        return runner.invoke(main, list(args), input=stdin, catch_exceptions=False)
+
+    return run
+
+
+def _drop_questions(var: Path) -> None:
+    new = var / "mail" / "inbox" / "new"
+    new.mkdir(parents=True, exist_ok=True)
+    settled = time.time() - 10  # old enough for the inbox to trust the file is complete
+    for path in question_files():
+        target = new / path.name
+        target.write_bytes(path.read_bytes())
+        os.utime(target, (settled, settled))
+
+
+def test_db_upgrade_creates_the_sqlite_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CONSULTANT_VAR_DIR", str(tmp_path / "var"))
+    result = CliRunner().invoke(main, ["db", "upgrade"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "var" / "consultant.db"
+    assert f"database is up to date: sqlite:///{path}" in result.output
+    assert "case" in inspect(create_engine(f"sqlite:///{path}")).get_table_names()
+
+
+def test_users_create_reads_the_password_from_stdin(cli) -> None:
+    result = cli(
+        "users",
+        "create",
+        "Rita@Example.com",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert result.exit_code == 0
+    assert result.output == "user rita@example.com created with role admin\n"
+    again = cli(
+        "users", "create", "rita@example.com", "--password-stdin", stdin="another long one!\n"
+    )
+    assert again.exit_code == 1 and "already exists" in again.output
+    short = cli("users", "create", "sam@example.com", "--password-stdin", stdin="short\n")
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
+
+
+def test_poll_list_show_edit_approve(cli, tmp_path: Path) -> None:
+    _drop_questions(tmp_path / "var")
+    assert cli("poll", "--once").output == "stored 12 new message(s)\n"
+
+    listed = json.loads(cli("cases", "list", "--json").output)
+    assert len(listed) == 12 and {c["status"] for c in listed} == {"awaiting_review"}
+
+    shown = json.loads(cli("cases", "show", "cc-000001", "--json").output)
+    assert shown["requester"] == "apark@cedarortho.example"
+    assert [e["kind"] for e in shown["events"]][:2] == ["received", "status"]
+
+    refused = cli("cases", "approve", "CC-000001")
+    assert refused.exit_code == 1
+    assert "open [expert: ...] note" in refused.output
+
+    edited = cli(
+        "cases", "edit", "CC-000001", "--as", "rita@example.com", stdin="Dear Amy,\n\nThe answer.\n"
+    )
+    assert edited.output == "CC-000001: draft v2 saved\n"
+    assert cli("cases", "approve", "CC-000001").output == "CC-000001: approved, reply queued\n"
+    shown = json.loads(cli("cases", "show", "CC-000001", "--json").output)
+    assert shown["status"] == "sent"
+    assert [o["kind"] for o in shown["outbound"]] == ["ack", "reply"]
+    assert {o["state"] for o in shown["outbound"]} == {"sent"}
+
+
+def test_reject_and_unknown_case(cli, tmp_path: Path) -> None:
+    _drop_questions(tmp_path / "var")
+    cli("poll", "--once")
+    assert cli("cases", "reject", "CC-000002", "--reason", "not a coding question").exit_code == 0
+    assert json.loads(cli("cases", "show", "CC-000002", "--json").output)["status"] == "rejected"
+    missing = cli("cases", "show", "CC-999999")
+    assert missing.exit_code == 1 and "no case CC-999999" in missing.output
+
+
+def test_sweep_reports_what_it_did(cli) -> None:
+    result = cli("sweep")
+    assert result.output == "re-queued 0 message(s) and 0 send(s); 0 stuck send(s) released\n"

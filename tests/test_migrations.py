@@ -1,0 +1,26 @@
+"""The Alembic migrations build exactly the schema the models describe, on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from consultant.db import Database, upgrade
+from consultant.models import Base
+
+
+def test_migrated_schema_matches_the_models(database_url: str) -> None:
+    database = Database(database_url)
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    database.dispose()
+    assert differences == []
+
+
+def test_upgrade_twice_changes_nothing(database_url: str) -> None:
+    upgrade(database_url)
+    database = Database(database_url)
+    tables = set(inspect(database.engine).get_table_names())
+    database.dispose()
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables
