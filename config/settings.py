@@ -72,6 +72,7 @@ class Settings(BaseSettings):
 
     secret_key: SecretStr | None = None
     secure_cookies: bool = False
+    trusted_proxy: str | None = None
     templates_dir: Path = PROJECT_ROOT / "templates"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -14,6 +14,7 @@ import click
 from config import ConfigError, Settings, load_settings
 from consultant import db as database
 from consultant.cases import review
+from consultant.cases.lifecycle import InvalidTransition
 from consultant.cases.queries import list_cases, load_case
 from consultant.cases.sweep import sweep
 from consultant.models import Role
@@ -123,11 +124,9 @@ def poll(ctx: _Context, once: bool) -> None:
 @pass_context
 def web(ctx: _Context, host: str, port: int) -> None:
     """Serve the review web app (waitress)."""
-    from waitress import serve
+    from consultant.web.server import serve_app
 
-    from consultant.web import create_app
-
-    serve(create_app(ctx.services), host=host, port=port, threads=8)
+    serve_app(ctx.services, host, port)
 
 
 @main.command("sweep")
@@ -249,7 +248,7 @@ def cases_show(ctx: _Context, reference: str, as_json: bool) -> None:
 def _review(action: Any, *args: Any) -> Any:
     try:
         return action(*args)
-    except review.ReviewError as error:
+    except (review.ReviewError, InvalidTransition) as error:
         raise click.ClickException(str(error)) from None
 
 

@@ -66,9 +66,7 @@ CaseConsultant is running.
 
 def run_all(settings: Settings, host: str, port: int) -> None:
     """Migrate, then run the inbox, the sweep and the web app until interrupted."""
-    from waitress import serve
-
-    from consultant.web import create_app
+    from consultant.web.server import serve_app
 
     database.upgrade(settings.database_url)
     services = build_services(settings)
@@ -81,7 +79,7 @@ def run_all(settings: Settings, host: str, port: int) -> None:
         thread.start()
     print(_banner(settings, host, port), flush=True)
     try:
-        serve(create_app(services), host=host, port=port, threads=8)
+        serve_app(services, host, port)
     except KeyboardInterrupt:
         print("stopping ...", flush=True)
     finally:

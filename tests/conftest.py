@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.support.redis",
     "tests.support.dovecot",
     "tests.support.smtp",
+    "tests.support.browser",
 ]
 
 CONSULT_ADDRESS = "consult@caseconsultant.example"

@@ -35,8 +35,15 @@ class CaseNotFound(ReviewError):
 
 
 def get_case(session: Session, reference: str) -> Case:
-    """The case with ``reference`` (any letter case), or CaseNotFound."""
-    case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
+    """The case with ``reference`` (any letter case), locked until the transaction ends.
+
+    The lock (FOR UPDATE on PostgreSQL; SQLite's write transactions are serial
+    already) makes two reviewers acting at once take turns: the second sees
+    what the first did instead of racing it.
+    """
+    case = session.scalar(
+        select(Case).where(Case.reference == reference.strip().upper()).with_for_update()
+    )
     if case is None:
         raise CaseNotFound(f"no case {reference}")
     return case
@@ -46,10 +53,14 @@ def current_draft(case: Case) -> Draft | None:
     return case.drafts[-1] if case.drafts else None
 
 
+def _label(status: str) -> str:
+    return status.replace("_", " ")
+
+
 def _require(case: Case, *statuses: CaseStatus) -> None:
     if case.status not in statuses:
-        wanted = " or ".join(statuses)
-        raise ReviewError(f"{case.reference} is {case.status}, not {wanted}")
+        wanted = " or ".join(_label(s) for s in statuses)
+        raise ReviewError(f"{case.reference} is {_label(case.status)}, not {wanted}")
 
 
 def edit_draft(services: Services, reference: str, text: str, actor: str) -> int:

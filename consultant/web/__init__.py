@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from config.settings import PROJECT_ROOT
 from consultant.services import Services
@@ -33,5 +34,22 @@ def create_app(services: Services) -> Flask:
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
+    app.register_error_handler(HTTPException, _error_page)
     app.after_request(add_security_headers)
     return app
+
+
+ERROR_PAGES = frozenset({400, 403, 404, 405, 413})
+STALE_FORM = (
+    "The form was not accepted: it is out of date or did not come from this site. "
+    "Go back, reload the page and try again."
+)
+
+
+def _error_page(error: HTTPException) -> HTTPException | tuple[str, int]:
+    """Errors a reviewer can meet get a page with the site's layout (sign-out, way back);
+    others (redirects, 500s) keep Werkzeug's response."""
+    if error.code not in ERROR_PAGES:
+        return error
+    message = STALE_FORM if isinstance(error, CSRFError) else error.description
+    return render_template("error.html", error=error, message=message), error.code

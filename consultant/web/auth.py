@@ -67,8 +67,19 @@ def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[...,
 
 
 def _safe_next(target: str | None) -> str:
-    """Only redirect to a path on this site after login, never to another host."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only redirect to a path on this site after login, never to another host.
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so
+    ``/\\evil.example`` or ``/<tab>/evil.example`` would lead off the site: any
+    such character makes the target unsafe.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
         parts = urlsplit(target)
         if not parts.netloc and not parts.scheme:
             return target

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from consultant.cases import review
+from consultant.cases import lifecycle, review
 from consultant.cases.queries import OPEN_STATUSES, list_cases, load_case
 from consultant.drafting.render import open_expert_markers
 from consultant.mail.parse import MessageParseError, parse_message
@@ -82,7 +82,9 @@ def act(reference: str, action: str) -> Response:
     svc = services()
     try:
         if action == "draft":
-            version = review.edit_draft(svc, ref, request.form.get("text", ""), actor)
+            # Browsers send a textarea's line ends as CRLF; the draft keeps plain newlines.
+            text = request.form.get("text", "").replace("\r\n", "\n")
+            version = review.edit_draft(svc, ref, text, actor)
             flash(f"Draft v{version} saved.", "ok")
         elif action == "approve":
             review.approve(svc, ref, actor)
@@ -100,6 +102,7 @@ def act(reference: str, action: str) -> Response:
             abort(404)
     except review.CaseNotFound:
         abort(404)
-    except review.ReviewError as error:
+    except (review.ReviewError, lifecycle.InvalidTransition) as error:
+        # InvalidTransition: another reviewer acted on the case between our read and our write.
         flash(str(error), "error")
     return redirect(url_for("queue.show", reference=ref))

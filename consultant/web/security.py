@@ -29,10 +29,15 @@ def secret_key(settings: Settings) -> str:
 
 
 def add_security_headers(response: Response) -> Response:
-    """No inline script, no framing, no sniffing, no referrer leaking case references."""
+    """No inline script, no framing, no sniffing, no referrer leaking case references.
+
+    The Referer is kept for our own pages: over HTTPS the CSRF check
+    (WTF_CSRF_SSL_STRICT) refuses a form post that comes without one, so
+    ``no-referrer`` would make every form fail behind TLS.
+    """
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers.setdefault("Cache-Control", "no-store")
     return response

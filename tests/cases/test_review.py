@@ -78,7 +78,7 @@ def test_approve_sends_one_reply_and_a_second_approve_is_refused(
     services: Services, case_ref: str
 ) -> None:
     answer_and_approve(services, case_ref)
-    with pytest.raises(review.ReviewError, match="CC-000001 is sent, not awaiting_review"):
+    with pytest.raises(review.ReviewError, match="CC-000001 is sent, not awaiting review"):
         review.approve(services, case_ref, EXPERT)
     assert len(_replies(services)) == 1
 
