@@ -12,6 +12,7 @@ fails the periodic sweep starts it again.
 from __future__ import annotations
 
 import logging
+import threading
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Protocol
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "consultant.dispatchers"
+DEFERRED = "deferred"  # the outcome a job returns when it must run again later
 
 
 class Dispatcher(Protocol):
@@ -34,22 +36,41 @@ class Dispatcher(Protocol):
 
 
 class InlineDispatcher:
-    """The embedded default: run the job in this process, right after the commit."""
+    """The embedded default: run the job in this process, right after the commit.
+
+    A job that asks to wait (a reply stored in the same batch before the message
+    it answers) is run again after the next job finishes, instead of waiting for
+    the sweep.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self._services: Services | None = None
+        self._waiting: list[tuple[str, int]] = []
+        self._lock = threading.Lock()
 
     def bind(self, services: Services) -> None:
         self._services = services
 
     def __call__(self, task: str, row_id: int) -> None:
+        if self._run(task, row_id) != DEFERRED:
+            with self._lock:
+                waiting, self._waiting = self._waiting, []
+            for job in waiting:
+                self._run(*job)
+
+    def _run(self, task: str, row_id: int) -> object:
         from consultant.jobs import run_job
 
         assert self._services is not None, "InlineDispatcher used before bind()"
         try:
-            run_job(self._services, task, row_id)
+            outcome = run_job(self._services, task, row_id)
         except Exception:
             log.exception("%s(%s) failed; the sweep will start it again", task, row_id)
+            return None
+        if outcome == DEFERRED:
+            with self._lock:
+                self._waiting.append((task, row_id))
+        return outcome
 
 
 def make_dispatcher(settings: Settings) -> Dispatcher:

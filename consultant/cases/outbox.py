@@ -21,6 +21,7 @@ from enum import StrEnum
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from consultant.analysis.phi import redact
 from consultant.cases import lifecycle
 from consultant.cases.events import record
 from consultant.mail.compose import Outgoing, compose
@@ -85,7 +86,8 @@ def queue_outbound(
     references = references_chain(
         [*case.thread_message_ids, *([in_reply_to] if in_reply_to else [])]
     )
-    subject = reply_subject(case.subject, case.reference, settings.case_prefix)
+    # A subject that names a patient is not repeated; the reference keeps the thread.
+    subject = reply_subject(redact(case.subject), case.reference, settings.case_prefix)
     recipients = (case.requester_address,)
     raw = compose(
         Outgoing(

@@ -163,7 +163,15 @@ def _case_of_thread(services: Services, session: Session, parsed: ParsedMessage)
 
 
 def _case_addresses(case: Case) -> set[str]:
-    senders = {m.from_address for m in case.messages if m.from_address}
+    """Who took part in the case: the requester and the senders of its questions.
+
+    Senders of ignored mail (an auto-responder that quoted our subject) do not count.
+    """
+    senders = {
+        m.from_address
+        for m in case.messages
+        if m.from_address and m.route in (Route.NEW_CASE, Route.FOLLOW_UP)
+    }
     return senders | ({case.requester_address} if case.requester_address else set())
 
 

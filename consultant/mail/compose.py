@@ -36,9 +36,14 @@ def _address(name: str, address: str) -> Address:
     return Address(display_name=name, username=username, domain=domain)
 
 
+# 7-bit bodies (quoted-printable where needed): aiosmtplib sends stored bytes without
+# BODY=8BITMIME, and a relay that does not offer 8BITMIME may refuse or mangle 8-bit data.
+SEND_POLICY = policy.SMTP.clone(cte_type="7bit")
+
+
 def compose(out: Outgoing) -> bytes:
-    """The RFC 5322 bytes (CRLF line ends) of ``out``, text with an HTML alternative."""
-    msg = EmailMessage(policy=policy.SMTP)
+    """The RFC 5322 bytes (CRLF line ends, 7-bit) of ``out``, text with an HTML alternative."""
+    msg = EmailMessage(policy=SEND_POLICY)
     msg["From"] = _address(out.sender_name, out.sender_address)
     msg["To"] = ", ".join(out.recipients)
     msg["Subject"] = out.subject

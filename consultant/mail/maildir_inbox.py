@@ -68,8 +68,19 @@ class MaildirInbox:
             messages = [FetchedMessage(raw=path.read_bytes()) for path in batch]
             stored += len(self.intake.store(self.mailbox, messages))
             for path in batch:
-                os.replace(path, self.processed / "cur" / path.name)
+                os.replace(path, self._processed_path(path.name))
         return stored
+
+    def _processed_path(self, name: str) -> Path:
+        """Where ``name`` goes in the processed Maildir, never over an earlier message.
+
+        People drop files by hand and reuse names (``question.eml``); replacing
+        the processed copy would silently lose a message from that folder.
+        """
+        target = self.processed / "cur" / name
+        if target.exists():
+            target = target.with_name(f"{time.time_ns()}.{name}")
+        return target
 
     def run(self, stop: threading.Event) -> None:
         """Poll until ``stop`` is set; a failing pass is logged and tried again."""

@@ -89,7 +89,7 @@ def _header(msg: Message, name: str) -> str:
     except (ValueError, TypeError, IndexError, AttributeError):
         values = msg.get_all(name, failobj=[])  # type: ignore[arg-type]
         value = values[0] if values else None
-    return "" if value is None else " ".join(str(value).split())
+    return "" if value is None else _clean(" ".join(str(value).split()))
 
 
 def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
@@ -97,7 +97,7 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     try:
         header = msg.get(name)
         found = [
-            (a.display_name, a.addr_spec)
+            (_clean(a.display_name), _clean(a.addr_spec))
             for a in getattr(header, "addresses", ())
             if isinstance(a, Address) and "@" in a.addr_spec
         ]
@@ -105,29 +105,61 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
             return found
     except (ValueError, TypeError, IndexError, AttributeError):
         pass
-    raw = [str(v) for v in msg.get_all(name, failobj=[])]  # type: ignore[arg-type]
+    raw = [_clean(str(v)) for v in msg.get_all(name, failobj=[])]  # type: ignore[arg-type]
     return [(n, a) for n, a in getaddresses(raw) if "@" in a] or [
         (n, a) for n, a in (parseaddr(v) for v in raw) if "@" in a
     ]
 
 
-def _decoded_text(part: Message) -> str:
-    """A text part's content; unknown or wrong charsets fall back to UTF-8, then cp1252."""
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-    except (LookupError, UnicodeError, ValueError, AssertionError):
-        pass
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    for charset in FALLBACK_CHARSETS:
+def _decode_bytes(payload: bytes, declared: str | None = None) -> str:
+    """``payload`` in the first charset that decodes it strictly: declared, UTF-8, cp1252.
+
+    latin-1 decodes any byte, so the result is always text and never holds the
+    lone surrogates that the database drivers refuse to store.
+    """
+    for charset in (declared, *FALLBACK_CHARSETS):
+        if not charset:
+            continue
         try:
             return payload.decode(charset)
-        except UnicodeDecodeError:
+        except (LookupError, UnicodeDecodeError):
             continue
     return payload.decode("latin-1")
+
+
+def _clean(value: str) -> str:
+    """``value`` with raw 8-bit bytes (kept by ``email`` as surrogate escapes) decoded.
+
+    A header such as ``From: José <...>`` written in Latin-1 without encoded
+    words parses to a string with lone surrogates, which neither PostgreSQL
+    nor SQLite accepts: storing it would fail the whole message.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _decode_bytes(value.encode("utf-8", "surrogateescape"))
+    return value
+
+
+def _decoded_text(part: Message) -> str:
+    """A text part's content; unknown or wrong charsets fall back to UTF-8, then cp1252.
+
+    The stdlib's ``get_content`` replaces bytes that do not fit the declared
+    charset with U+FFFD; a part that says UTF-8 but is written in cp1252 (a
+    common client mistake) would lose every accented letter. So the bytes are
+    decoded here, strictly, charset by charset.
+    """
+    try:
+        payload = part.get_payload(decode=True)
+    except (LookupError, UnicodeError, ValueError, AssertionError):
+        payload = None
+    if not isinstance(payload, bytes):
+        return ""
+    try:
+        declared = part.get_content_charset()
+    except (LookupError, UnicodeError, ValueError):
+        declared = None
+    return _decode_bytes(payload, declared)
 
 
 def _defect_names(msg: Message) -> list[str]:
@@ -189,7 +221,9 @@ def parse_message(raw: bytes) -> ParsedMessage:
     text, from_html = _body(msg)
     subject = _header(msg, "subject")
     attachments = _attachments(msg)
-    if not text.strip() and msg.is_multipart() and TRUNCATION_DEFECTS.intersection(defects):
+    # Not ``is_multipart()``: a multipart cut off before its first boundary has no parts.
+    multipart = msg.get_content_maintype() == "multipart"
+    if not text.strip() and multipart and TRUNCATION_DEFECTS.intersection(defects):
         raise MessageParseError(
             "truncated or malformed multipart message, no readable text part "
             f"(defects: {', '.join(defects)})"

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import pytest
+
+from consultant.mail.threads import (
+    MAX_REFERENCES,
+    normalise_message_id,
+    reference_in_subject,
+    references_chain,
+    reply_subject,
+)
+
+REF = "CC-000001"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "J1100 units",
+        "Re: J1100 units",
+        "RE: J1100 units",
+        "Re: RE: re: J1100 units",
+        "Fwd: J1100 units",
+        "FW: Re: J1100 units",
+        "AW: J1100 units",
+        "Re[2]: J1100 units",
+        "Re:J1100 units",
+        "J1100 units [CC-000001]",
+        "Re: J1100 units [CC-000001]",
+        "Re: [Case CC-000001] J1100 units",
+        "RE: Re: J1100 units [cc-000001] [Case CC-000001]",
+        "Re: [CC-000001] Re: J1100 units",
+    ],
+)
+def test_reply_subject_has_one_re_and_one_reference(subject: str) -> None:
+    assert reply_subject(subject, REF, "CC") == "Re: J1100 units [CC-000001]"
+
+
+def test_reply_subject_keeps_words_that_only_start_like_prefixes() -> None:
+    assert reply_subject("Regarding 99213", REF, "CC") == "Re: Regarding 99213 [CC-000001]"
+
+
+def test_reply_subject_collapses_whitespace() -> None:
+    assert reply_subject("  99213 \t and  25 ", REF, "CC") == "Re: 99213 and 25 [CC-000001]"
+
+
+def test_reply_subject_of_empty_subject_names_the_question() -> None:
+    assert reply_subject("", REF, "CC") == "Re: your question [CC-000001]"
+
+
+def test_reply_subject_of_reference_only_names_the_question() -> None:
+    assert reply_subject("Re: [Case CC-000001]", REF, "CC") == "Re: your question [CC-000001]"
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Re: NCCI [CC-000012]", "CC-000012"),
+        ("Re: NCCI [Case CC-000012]", "CC-000012"),
+        ("Re: NCCI [case cc-000012]", "CC-000012"),
+        ("Re: NCCI [CC-1234567]", "CC-1234567"),
+    ],
+)
+def test_reference_in_subject_is_found(subject: str, expected: str) -> None:
+    assert reference_in_subject(subject, "CC") == expected
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Re: NCCI CC-000012", "Re: NCCI [CC-12]", "Re: NCCI [XY-000012]", "Re: NCCI", ""],
+)
+def test_reference_in_subject_is_absent(subject: str) -> None:
+    assert reference_in_subject(subject, "CC") is None
+
+
+def test_reference_in_subject_follows_the_configured_prefix() -> None:
+    assert reference_in_subject("Re: NCCI [Case MED-000003]", "MED") == "MED-000003"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("<s01.20261005@mail.example>", "<s01.20261005@mail.example>"),
+        ("  <s01.20261005@mail.example> (added by relay)", "<s01.20261005@mail.example>"),
+        ("s01.20261005@mail.example", "<s01.20261005@mail.example>"),
+        ("", None),
+        (None, None),
+        ("no-at-sign", None),
+    ],
+)
+def test_normalise_message_id(value: str | None, expected: str | None) -> None:
+    assert normalise_message_id(value) == expected
+
+
+def test_references_chain_keeps_a_short_chain_in_order() -> None:
+    assert references_chain(["<a@x>", "<b@x>", "<c@x>"]) == ["<a@x>", "<b@x>", "<c@x>"]
+
+
+def test_references_chain_drops_repeats() -> None:
+    assert references_chain(["<a@x>", "<b@x>", "<a@x>", "<b@x>"]) == ["<a@x>", "<b@x>"]
+
+
+def test_references_chain_keeps_the_first_and_the_latest() -> None:
+    ids = [f"<{n}@x>" for n in range(30)]
+
+    chain = references_chain(ids)
+
+    assert len(chain) == MAX_REFERENCES
+    assert chain[0] == "<0@x>"
+    assert chain[1:] == ids[-(MAX_REFERENCES - 1) :]
