@@ -12,5 +12,9 @@ SYSTEM = "system"
 
 
 def record(session: Session, case: Case, kind: str, actor: str = SYSTEM, **details: Any) -> None:
-    """Add one event to ``case`` in the caller's transaction."""
-    session.add(CaseEvent(case=case, actor=actor, kind=kind, details=details))
+    """Add one event to ``case`` (already flushed) in the caller's transaction.
+
+    By id, not through ``case.events``: that would load the whole timeline first.
+    """
+    assert case.id is not None, "record() needs a flushed case"
+    session.add(CaseEvent(case_id=case.id, actor=actor, kind=kind, details=details))

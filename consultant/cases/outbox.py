@@ -105,7 +105,7 @@ def queue_outbound(
         )
     )
     row = OutboundMessage(
-        case=case,
+        case_id=case.id,
         draft_id=draft.id if draft else None,
         kind=kind,
         message_id=message_id,
