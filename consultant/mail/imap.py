@@ -9,6 +9,7 @@ that a refreshed token is always used.
 
 from __future__ import annotations
 
+import re
 import shlex
 import socket
 import subprocess
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from imapclient import IMAPClient
-from imapclient.exceptions import LoginError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from config import Settings
 from consultant.mail.transport import tls_context
@@ -45,6 +46,30 @@ def _oauth2_token(command: str) -> str:
             "without printing a token"
         )
     return result.stdout.strip()
+
+
+def _server_text(error: Exception) -> str:
+    """The server's words from a refused login, not the ``b'...'`` repr imaplib leaves there."""
+    text = str(error)
+    quoted = re.fullmatch(r"b(['\"])(.*)\1", text, re.DOTALL)
+    return quoted.group(2) if quoted else text
+
+
+def ensure_folder(client: IMAPClient, folder: str) -> bool:
+    """Create ``folder`` unless it exists; True if this call created it.
+
+    Another process may create it between our check and our CREATE (two
+    workers filing their first Sent copy at once): that is not an error.
+    """
+    if client.folder_exists(folder):
+        return False
+    try:
+        client.create_folder(folder)
+    except IMAPClientError:
+        if client.folder_exists(folder):
+            return False
+        raise
+    return True
 
 
 def describe(settings: Settings) -> str:
@@ -78,7 +103,9 @@ def imap_connection(settings: Settings) -> Iterator[IMAPClient]:
                 assert settings.imap_password is not None
                 client.login(settings.imap_user, settings.imap_password.get_secret_value())
         except LoginError as error:
-            raise ImapAuthError(f"IMAP login as {describe(settings)} refused: {error}") from None
+            raise ImapAuthError(
+                f"IMAP login as {describe(settings)} refused: {_server_text(error)}"
+            ) from None
         yield client
     finally:
         try:

@@ -10,8 +10,9 @@ stored twice.
 
 IDLE is a hint, not the truth: the poller catches up by UID after every
 wake-up, renews IDLE well before the 29-minute limit, and falls back to
-polling on servers without IDLE. Any connection error reconnects with
-backoff; a refused login is logged as one clear line per attempt.
+polling on servers without IDLE. Any connection error, and any error of the
+database, reconnects with backoff; a refused login is logged as one clear
+line per attempt.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from collections.abc import Iterator, Sequence
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
+from sqlalchemy.exc import DBAPIError
 
 from config import Settings
-from consultant.mail.imap import ImapAuthError, describe, imap_connection
+from consultant.mail.imap import ImapAuthError, describe, ensure_folder, imap_connection
 from consultant.mail.intake import Cursor, FetchedMessage, Intake, read_cursor
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,19 @@ NEW_MAIL = {b"EXISTS", b"RECENT"}
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _new_mail_announced(client: IMAPClient) -> bool:
+    """True if the server reported new mail (EXISTS) in any response since the last call.
+
+    A server reports mail that arrives while the poller works in the response
+    to its next command (Dovecot: in the STORE or MOVE of the batch just
+    stored). imaplib files such responses away and IDLE only reports what
+    arrives after it starts, so without this check that message would wait for
+    the next IDLE renewal. imapclient has no public accessor for the responses
+    imaplib keeps, hence ``_imap``.
+    """
+    return bool(client._imap.untagged_responses.pop("EXISTS", None))
 
 
 class Backoff:
@@ -58,10 +73,19 @@ class Backoff:
 class ImapPoller:
     """Watches one IMAP folder and feeds every new message to the intake."""
 
-    def __init__(self, settings: Settings, intake: Intake) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        intake: Intake,
+        *,
+        backoff_first: float = 1.0,
+        backoff_ceiling: float = 300.0,
+    ) -> None:
+        """``backoff_first``/``backoff_ceiling``: reconnect delays (tests shorten them)."""
         assert settings.imap_host
         self.settings = settings
         self.intake = intake
+        self.backoff_first, self.backoff_ceiling = backoff_first, backoff_ceiling
         self.folder = settings.imap_folder
         self.processed_folder = settings.imap_processed_folder or None
         self.mailbox = f"imap://{describe(settings)}/{self.folder}"
@@ -75,12 +99,12 @@ class ImapPoller:
             return self._catch_up(client)
 
     def _prepare(self, client: IMAPClient) -> None:
-        if self.processed_folder and not client.folder_exists(self.processed_folder):
-            client.create_folder(self.processed_folder)
+        if self.processed_folder and ensure_folder(client, self.processed_folder):
             log.info("created IMAP folder %s for processed mail", self.processed_folder)
 
     def _catch_up(self, client: IMAPClient) -> int:
         selected = client.select_folder(self.folder)
+        _new_mail_announced(client)  # the count SELECT reports is not news; the search follows
         uidvalidity = int(selected[b"UIDVALIDITY"])
         cursor = read_cursor(self.intake.db, self.mailbox)
         if cursor is not None and cursor.uidvalidity != uidvalidity:
@@ -91,7 +115,9 @@ class ImapPoller:
                 cursor.uidvalidity,
                 uidvalidity,
             )
-            cursor = None
+            # Start the new cursor now, so the warning is not repeated on every pass.
+            cursor = Cursor(uidvalidity, 0)
+            self.intake.store(self.mailbox, [], cursor)
         last_uid = cursor.last_uid if cursor else 0
         if last_uid:
             self._finish_leftovers(client, last_uid)
@@ -140,15 +166,15 @@ class ImapPoller:
 
     def run(self, stop: threading.Event) -> None:
         """Poll until ``stop`` is set, reconnecting with backoff after any failure."""
-        backoff = Backoff()
+        backoff = Backoff(self.backoff_first, self.backoff_ceiling)
         while not stop.is_set():
             try:
                 with imap_connection(self.settings) as client:
                     self._prepare(client)
                     log.info("watching %s", self.mailbox)
-                    backoff.reset()
                     while not stop.is_set():
                         self._catch_up(client)
+                        backoff.reset()  # only once the server and the database both worked
                         self._wait_for_mail(client, stop)
             except ImapAuthError as error:
                 delay = backoff.next()
@@ -163,9 +189,34 @@ class ImapPoller:
                     delay,
                 )
                 stop.wait(delay)
+            except DBAPIError as error:
+                # Database down, restarting, locked or not migrated yet: nothing was marked
+                # on the server, so the mail waits there. Retrying keeps the poller alive
+                # (in `consultant run` it is a thread nobody would restart).
+                delay = backoff.next()
+                log.warning(
+                    "database error while taking in mail from %s: %s; the mail stays on "
+                    "the server, trying again in %.0f s",
+                    self.mailbox,
+                    " ".join(str(error.orig).split()),
+                    delay,
+                )
+                stop.wait(delay)
+            except Exception:
+                # A bug must not silently end intake (in `consultant run` this is a thread
+                # nobody restarts): log it with its traceback and start over.
+                delay = backoff.next()
+                log.exception(
+                    "unexpected error in the poller of %s; restarting in %.0f s",
+                    self.mailbox,
+                    delay,
+                )
+                stop.wait(delay)
 
     def _wait_for_mail(self, client: IMAPClient, stop: threading.Event) -> None:
         """Return when new mail may have arrived, when IDLE is due for renewal, or on stop."""
+        if _new_mail_announced(client):
+            return  # arrived during the catch-up: IDLE would not report it again
         if not client.has_capability("IDLE"):
             stop.wait(self.settings.imap_poll_seconds)
             return

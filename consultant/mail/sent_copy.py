@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from config import Settings
-from consultant.mail.imap import imap_connection
+from consultant.mail.imap import ensure_folder, imap_connection
 
 
 class SentCopy(Protocol):
@@ -24,8 +24,7 @@ class ImapSentFolder:
 
     def append(self, raw: bytes) -> None:
         with imap_connection(self.settings) as client:
-            if not client.folder_exists(self.folder):
-                client.create_folder(self.folder)
+            ensure_folder(client, self.folder)
             client.append(self.folder, raw, flags=[b"\\Seen"])
 
 

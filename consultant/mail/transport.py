@@ -12,12 +12,15 @@ import os
 import socket
 import ssl
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 
 from config import Settings
+
+CLOSE_WAIT_SECONDS = 2.0
 
 
 class SendError(Exception):
@@ -51,6 +54,22 @@ def tls_context(ca_file: Path | None) -> ssl.SSLContext:
     return context
 
 
+async def _close(client: aiosmtplib.SMTP) -> None:
+    """Close the connection and wait (briefly) until it is really gone.
+
+    aiosmtplib leaves the connection open when a login fails after STARTTLS,
+    and a TLS connection finishes closing only in later turns of the event
+    loop, which ``asyncio.run`` would otherwise end first, leaking the socket.
+    """
+    protocol = client.protocol
+    client.close()
+    deadline = asyncio.get_running_loop().time() + CLOSE_WAIT_SECONDS
+    while protocol is not None and protocol.transport is not None:
+        if asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.01)
+
+
 class SmtpTransport:
     """Delivers through the configured SMTP server, one connection per message."""
 
@@ -63,22 +82,21 @@ class SmtpTransport:
 
     async def _send(self, raw: bytes, sender: str, recipients: list[str]) -> str:
         s = self.settings
-        password = s.smtp_password.get_secret_value() if s.smtp_password else None
-        use_tls = s.smtp_tls == "ssl"
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            use_tls=s.smtp_tls == "ssl",
+            start_tls=s.smtp_tls == "starttls",
+            tls_context=tls_context(s.smtp_ca_file) if s.smtp_tls != "none" else None,
+            timeout=s.smtp_timeout_seconds,
+        )
         try:
-            errors, reply = await aiosmtplib.send(
-                raw,
-                sender=sender,
-                recipients=recipients,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_user,
-                password=password,
-                use_tls=use_tls,
-                start_tls=s.smtp_tls == "starttls",
-                tls_context=tls_context(s.smtp_ca_file) if s.smtp_tls != "none" else None,
-                timeout=s.smtp_timeout_seconds,
-            )
+            await client.connect()
+            if s.smtp_user and s.smtp_password is not None:
+                await client.login(s.smtp_user, s.smtp_password.get_secret_value())
+            errors, reply = await client.sendmail(sender, recipients, raw)
+            with suppress(aiosmtplib.SMTPException):
+                await client.quit()
         except aiosmtplib.SMTPRecipientsRefused as error:
             worst = max(error.recipients, key=lambda r: r.code)
             raise _classify(worst.code, f"{worst.recipient}: {worst.message}") from None
@@ -92,6 +110,8 @@ class SmtpTransport:
             raise TransientSendError(
                 f"cannot reach SMTP server {s.smtp_host}:{s.smtp_port}: {error}"
             ) from None
+        finally:
+            await _close(client)
         # DATA succeeded, and its only success code is 250 (RFC 5321); aiosmtplib gives the text.
         reply = f"250 {reply}"
         refused = "; ".join(f"{rcpt}: {r.code} {r.message}" for rcpt, r in errors.items())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -23,6 +22,7 @@ from tests.support.cases import answer_and_approve, file_messages
 from tests.support.corpus import QUESTIONS
 from tests.support.required import free_port
 from tests.support.smtp import RecordingHandler, SmtpServer
+from tests.support.tls import self_signed_certificate
 
 QUESTION = (QUESTIONS / "01.eml").read_bytes()
 
@@ -287,30 +287,7 @@ def tls_smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SmtpSer
     """An SMTP server that requires STARTTLS before AUTH, with a self-signed certificate."""
     import ssl
 
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed_certificate(tmp_path_factory.mktemp("smtp-tls"))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     handler = RecordingHandler()

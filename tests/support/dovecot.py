@@ -37,6 +37,7 @@ class Dovecot:
     user: str
     password: str
     root: Path
+    tls_port: int | None = None
 
     @contextmanager
     def client(self) -> Iterator[IMAPClient]:
@@ -84,7 +85,16 @@ class Dovecot:
                 client.expunge()
 
 
-def _config(root: Path, port: int, capabilities: str | None) -> str:
+@dataclass(frozen=True)
+class Options:
+    """What a test's Dovecot offers beyond plain IMAP with passwords."""
+
+    capabilities: str | None = None
+    tls: tuple[Path, Path] | None = None  # (certificate, key): STARTTLS and an imaps port
+    oauth2_introspection_url: str | None = None  # XOAUTH2 checked against this endpoint
+
+
+def _config(root: Path, port: int, tls_port: int | None, options: Options) -> str:
     if os.geteuid() == 0:
         user_lines = "mail_uid = nobody\nmail_gid = nogroup\nfirst_valid_uid = 1\n"
     else:
@@ -93,24 +103,51 @@ def _config(root: Path, port: int, capabilities: str | None) -> str:
             f"default_internal_user = {me}\ndefault_login_user = {me}\n"
             f"mail_uid = {me}\nfirst_valid_uid = 1\n"
         )
-    extra = f"imap_capability = {capabilities}\n" if capabilities else ""
+    extra = f"imap_capability = {options.capabilities}\n" if options.capabilities else ""
+    ssl = "ssl = no\n"
+    imaps = "port = 0"
+    if options.tls:
+        cert, key = options.tls
+        ssl = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\n"
+        imaps = f"address = 127.0.0.1\n    port = {tls_port}\n    ssl = yes"
+    mechanisms = "plain login"
+    oauth2 = ""
+    if options.oauth2_introspection_url:
+        mechanisms += " xoauth2 oauthbearer"
+        (root / "oauth2.conf.ext").write_text(
+            "introspection_mode = post\n"
+            f"introspection_url = {options.oauth2_introspection_url}\n"
+            "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+        )
+        oauth2 = (
+            "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+            f"  args = {root}/oauth2.conf.ext\n}}\n"
+        )
     return f"""instance_name = cc-test-{port}
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
+{ssl}disable_plaintext_auth = no
+# Refused logins are slowed down to deter guessing (a delay, and a penalty on the
+# client's address for later logins); the tests refuse some on purpose.
+auth_failure_delay = 0
+auth_mechanisms = {mechanisms}
 mail_location = maildir:{root}/mail/%u/Maildir
-{user_lines}{extra}passdb {{
+{user_lines}{extra}{oauth2}passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {root}/users
 }}
 userdb {{
   driver = static
   args = home={root}/mail/%u
+}}
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service imap-login {{
   inet_listener imap {{
@@ -118,14 +155,16 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    {imaps}
   }}
 }}
 """
 
 
 @contextmanager
-def running_dovecot(capabilities: str | None = None) -> Iterator[Dovecot]:
+def running_dovecot(options: Options | None = None) -> Iterator[Dovecot]:
+    """A private Dovecot for as long as the context lasts."""
+    options = options or Options()
     binary = find_binary("dovecot", "/usr/sbin")
     if binary is None:
         require_service("Dovecot (install dovecot-imapd)")
@@ -136,8 +175,9 @@ def running_dovecot(capabilities: str | None = None) -> Iterator[Dovecot]:
         shutil.chown(root / "mail", "nobody", "nogroup")
     (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
     port = free_port()
+    tls_port = free_port() if options.tls else None
     config = root / "dovecot.conf"
-    config.write_text(_config(root, port, capabilities))
+    config.write_text(_config(root, port, tls_port, options))
     # Dovecot daemonises and its children keep inherited pipes open: no capturing.
     started = subprocess.run(
         [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -150,11 +190,25 @@ def running_dovecot(capabilities: str | None = None) -> Iterator[Dovecot]:
             require_service(f"Dovecot (did not listen; see {root}/dovecot.log)")
         time.sleep(0.02)
     try:
-        yield Dovecot("127.0.0.1", port, USER, PASSWORD, root)
+        yield Dovecot("127.0.0.1", port, USER, PASSWORD, root, tls_port)
     finally:
-        pid_file = root / "run" / "master.pid"
-        if pid_file.exists():
-            os.kill(int(pid_file.read_text().split()[0]), signal.SIGTERM)
+        _stop(root)
+
+
+def _stop(root: Path) -> None:
+    """Stop the instance and remove its folder once its master process has gone."""
+    pid_file = root / "run" / "master.pid"
+    if pid_file.exists():
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -165,7 +219,7 @@ def dovecot_server() -> Iterator[Dovecot]:
 
 @pytest.fixture(scope="session")
 def dovecot_basic_server() -> Iterator[Dovecot]:
-    with running_dovecot(BASIC_CAPABILITIES) as server:
+    with running_dovecot(Options(capabilities=BASIC_CAPABILITIES)) as server:
         yield server
 
 

@@ -1,0 +1,635 @@
+"""IMAP intake against a real Dovecot: store once, process, flag and move, survive restarts.
+
+Every test starts from an empty mailbox on a private Dovecot (see
+tests/support/dovecot.py) and, where rows are stored, runs on SQLite and on
+PostgreSQL. Processing runs in-process right after each commit, so a stored
+message has its case by the time ``poll_once`` returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from config import Settings
+from consultant.cases.sweep import sweep
+from consultant.db import upgrade
+from consultant.embedded import Source, make_source
+from consultant.mail.imap import ImapAuthError
+from consultant.mail.imap_poller import ImapPoller
+from consultant.mail.intake import Intake
+from consultant.models import (
+    Case,
+    CaseStatus,
+    InboundMessage,
+    MailboxCursor,
+    OutboundKind,
+    OutboundMessage,
+    OutboundState,
+    Route,
+)
+from consultant.services import Services, build_services
+from tests.conftest import CONSULT_ADDRESS
+from tests.support.corpus import question_files, special
+from tests.support.dovecot import Dovecot
+from tests.support.required import free_port
+
+SEEN = b"\\Seen"
+DELETED = b"\\Deleted"
+WRONG_PASSWORD = "not-the-password-7Qx9"
+CONSULTANT_BIN = Path(sys.executable).with_name("consultant")
+
+QUESTIONS = [path.read_bytes() for path in question_files()]
+FOLLOW_UP = special("follow_up.eml")
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def message_id(raw: bytes) -> str:
+    value = BytesHeaderParser().parsebytes(raw)["Message-ID"]
+    assert value, "every corpus message used here has a Message-ID"
+    return str(value).strip()
+
+
+def wait_until(
+    condition: Callable[[], object], what: str, timeout: float = 10.0, interval: float = 0.05
+) -> None:
+    """Poll ``condition`` until it is true; fail naming ``what`` after a generous deadline."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def inbound_rows(services: Services) -> list[InboundMessage]:
+    with services.db.session() as session:
+        return list(session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
+
+
+def inbound_count(services: Services) -> int:
+    with services.db.session() as session:
+        return session.scalar(select(func.count()).select_from(InboundMessage)) or 0
+
+
+def cases(services: Services) -> list[Case]:
+    with services.db.session() as session:
+        return list(session.scalars(select(Case).order_by(Case.id)))
+
+
+@contextmanager
+def row_counter(database_url: str) -> Iterator[Callable[[], int]]:
+    """Counts inbound rows without SQLite's write lock (the application's sessions take it
+    at BEGIN), so that watching a poller process never holds it back."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+    def count() -> int:
+        with engine.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(InboundMessage)) or 0
+
+    try:
+        yield count
+    finally:
+        engine.dispose()
+
+
+def cursor_of(services: Services) -> MailboxCursor | None:
+    with services.db.session() as session:
+        return session.scalar(select(MailboxCursor))
+
+
+def folder_message_ids(server: Dovecot, folder: str) -> list[str]:
+    return [message_id(raw) for raw in server.messages(folder)]
+
+
+def uidvalidity(server: Dovecot, folder: str) -> int:
+    with server.client() as client:
+        return int(client.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"])
+
+
+def client_commands(caplog: pytest.LogCaptureFixture) -> str:
+    """What the poller's client said to the server, from imapclient's protocol log."""
+    return " ".join(r.getMessage() for r in caplog.records if r.name == "imapclient.imaplib")
+
+
+def assert_one_case_each(services: Services, raws: list[bytes]) -> None:
+    """Each message stored once, each on a new case of its own awaiting review."""
+    rows = inbound_rows(services)
+    assert sorted(r.message_id or "" for r in rows) == sorted(message_id(r) for r in raws)
+    assert all(r.route == Route.NEW_CASE and r.case_id is not None for r in rows)
+    assert len({r.case_id for r in rows}) == len(raws)
+    assert [c.status for c in cases(services)] == [CaseStatus.AWAITING_REVIEW] * len(raws)
+
+
+@contextmanager
+def _builder(
+    make_settings: Callable[..., Settings], database_url: str
+) -> Iterator[Callable[..., Services]]:
+    built: list[Services] = []
+
+    def make(server: Dovecot, **overrides: object) -> Services:
+        values: dict[str, object] = {
+            "database_url": database_url,
+            "imap_host": server.host,
+            "imap_port": server.port,
+            "imap_user": server.user,
+            "imap_password": server.password,
+            "imap_tls": "none",
+            "imap_idle_check_seconds": 0.2,
+        }
+        values.update(overrides)
+        services = build_services(make_settings(**values))
+        built.append(services)
+        return services
+
+    try:
+        yield make
+    finally:
+        for services in built:
+            services.db.dispose()
+
+
+@pytest.fixture
+def build(
+    make_settings: Callable[..., Settings], database_url: str
+) -> Iterator[Callable[..., Services]]:
+    """Services on the test's database (SQLite, then PostgreSQL) reading the given Dovecot."""
+    with _builder(make_settings, database_url) as make:
+        yield make
+
+
+@pytest.fixture
+def build_sqlite(
+    make_settings: Callable[..., Settings], sqlite_url: str
+) -> Iterator[Callable[..., Services]]:
+    """The same on SQLite only, for tests in which the database is never reached."""
+    with _builder(make_settings, sqlite_url) as make:
+        yield make
+
+
+def fast_poller(services: Services) -> ImapPoller:
+    """The poller with reconnect delays short enough for a test to see several attempts."""
+    intake = Intake(services.db, services.dispatch)
+    return ImapPoller(services.settings, intake, backoff_first=0.05, backoff_ceiling=0.2)
+
+
+@contextmanager
+def running(poller: Source) -> Iterator[threading.Thread]:
+    """``poller.run`` in a thread; on leaving, stop it and check it ended without an error."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            poller.run(stop)
+        except BaseException as error:  # reported below, in the test's own thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target, name="imap-poller", daemon=True)
+    thread.start()
+    try:
+        yield thread
+        assert thread.is_alive(), f"run() returned before it was stopped: {errors}"
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    assert not thread.is_alive(), "run() did not return after the stop event was set"
+    assert errors == []
+
+
+# -- poll_once ----------------------------------------------------------------
+
+
+def test_poll_once_stores_each_message_and_moves_it_to_processed(
+    dovecot: Dovecot, build: Callable[..., Services]
+) -> None:
+    services = build(dovecot)
+    raws = QUESTIONS[:3]
+    for raw in raws:
+        dovecot.append(raw)
+
+    assert make_source(services).poll_once() == 3
+
+    assert_one_case_each(services, raws)
+    assert dovecot.messages("INBOX") == []
+    assert folder_message_ids(dovecot, "Processed") == [message_id(r) for r in raws]
+    assert all(SEEN in flags for flags in dovecot.flags("Processed"))
+    # The stored bytes are the server's bytes of each message, exactly.
+    assert sorted(r.raw for r in inbound_rows(services)) == sorted(dovecot.messages("Processed"))
+
+
+def test_without_processed_folder_messages_stay_in_inbox_flagged_seen(
+    dovecot: Dovecot, build: Callable[..., Services]
+) -> None:
+    services = build(dovecot, imap_processed_folder="")
+    raws = QUESTIONS[:2]
+    for raw in raws:
+        dovecot.append(raw)
+
+    assert make_source(services).poll_once() == 2
+
+    assert_one_case_each(services, raws)
+    assert folder_message_ids(dovecot, "INBOX") == [message_id(r) for r in raws]
+    assert all(SEEN in flags for flags in dovecot.flags("INBOX"))
+    with dovecot.client() as client:
+        assert not client.folder_exists("Processed")
+
+
+def test_polling_again_and_redelivery_store_nothing_twice(
+    dovecot: Dovecot, build: Callable[..., Services]
+) -> None:
+    services = build(dovecot)
+    raws = QUESTIONS[:3]
+    for raw in raws:
+        dovecot.append(raw)
+    source = make_source(services)
+
+    assert source.poll_once() == 3
+    assert source.poll_once() == 0
+    # The same messages delivered again (same Message-IDs) after they were processed.
+    for raw in raws:
+        dovecot.append(raw)
+    assert source.poll_once() == 0
+
+    assert_one_case_each(services, raws)
+    assert dovecot.messages("INBOX") == []
+    # The second delivery is moved out of the way as well, not left to be read again.
+    assert len(dovecot.messages("Processed")) == 6
+
+
+def test_committed_messages_left_in_the_folder_are_finished_not_stored_again(
+    dovecot: Dovecot, build: Callable[..., Services], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The crash window between the commit and the flag/move, created for real."""
+    caplog.set_level(logging.INFO)
+    raws = QUESTIONS[:3]
+    for raw in raws:
+        dovecot.append(raw)
+    flag_only = build(dovecot, imap_processed_folder="")
+    assert make_source(flag_only).poll_once() == 3
+
+    def forget_seen() -> None:
+        # As if the poller died after its commit and before it marked the messages.
+        with dovecot.client() as client:
+            client.select_folder("INBOX")
+            client.remove_flags(client.search(["ALL"]), [SEEN])
+
+    # Flag-only mode: the stored-but-unflagged messages are flagged, not stored again.
+    forget_seen()
+    assert make_source(flag_only).poll_once() == 0
+    assert [SEEN in flags for flags in dovecot.flags("INBOX")] == [True] * 3
+
+    # Move mode: the same leftovers are moved, and only the new message is stored.
+    forget_seen()
+    new = QUESTIONS[3]
+    dovecot.append(new)
+    moving = build(dovecot)
+    assert make_source(moving).poll_once() == 1
+
+    assert_one_case_each(moving, [*raws, new])
+    assert dovecot.messages("INBOX") == []
+    assert sorted(folder_message_ids(dovecot, "Processed")) == sorted(
+        message_id(r) for r in [*raws, new]
+    )
+    assert all(SEEN in flags for flags in dovecot.flags("Processed"))
+    assert any("finishing 3 message(s) already stored" in r.getMessage() for r in caplog.records)
+
+
+def test_new_uidvalidity_reads_the_folder_again_without_duplicates(
+    dovecot: Dovecot, build: Callable[..., Services], caplog: pytest.LogCaptureFixture
+) -> None:
+    services = build(dovecot, imap_folder="Consult")
+    old = QUESTIONS[:2]
+    for raw in old:
+        dovecot.append(raw, "Consult")
+    source = make_source(services)
+    assert source.poll_once() == 2
+    first_validity = uidvalidity(dovecot, "Consult")
+    cursor = cursor_of(services)
+    assert cursor is not None and cursor.uidvalidity == first_validity
+
+    # The folder is deleted and made again: Dovecot gives it a new UIDVALIDITY and
+    # the UIDs start from 1, below the cursor.
+    with dovecot.client() as client:
+        client.delete_folder("Consult")
+        client.create_folder("Consult")
+    new_validity = uidvalidity(dovecot, "Consult")
+    assert new_validity != first_validity
+    new = QUESTIONS[2]
+    for raw in [*old, new]:
+        dovecot.append(raw, "Consult")
+
+    assert source.poll_once() == 1
+
+    assert_one_case_each(services, [*old, new])
+    cursor = cursor_of(services)
+    assert cursor is not None
+    assert (cursor.uidvalidity, cursor.last_uid) == (new_validity, 3)
+    assert dovecot.messages("Consult") == []
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("UIDVALIDITY changed" in r.getMessage() for r in warnings)
+
+
+def test_new_uidvalidity_of_an_empty_folder_is_reported_once(
+    dovecot: Dovecot, build: Callable[..., Services], caplog: pytest.LogCaptureFixture
+) -> None:
+    services = build(dovecot, imap_folder="Consult")
+    dovecot.append(QUESTIONS[0], "Consult")
+    source = make_source(services)
+    source.poll_once()
+    with dovecot.client() as client:
+        client.delete_folder("Consult")
+        client.create_folder("Consult")
+
+    assert (source.poll_once(), source.poll_once()) == (0, 0)
+
+    changed = [r for r in caplog.records if "UIDVALIDITY changed" in r.getMessage()]
+    assert len(changed) == 1
+    assert cursor_of(services).uidvalidity == uidvalidity(dovecot, "Consult")
+
+
+def test_server_without_move_gets_copy_delete_and_uid_expunge(
+    dovecot_basic: Dovecot, build: Callable[..., Services], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="imapclient")
+    services = build(dovecot_basic)
+    raws = QUESTIONS[:3]
+    for raw in raws:
+        dovecot_basic.append(raw)
+
+    assert make_source(services).poll_once() == 3
+
+    assert_one_case_each(services, raws)
+    assert dovecot_basic.messages("INBOX") == []
+    assert folder_message_ids(dovecot_basic, "Processed") == [message_id(r) for r in raws]
+    # The copies are read and kept: \Seen, and not \Deleted like the originals were.
+    assert all(SEEN in f and DELETED not in f for f in dovecot_basic.flags("Processed"))
+    # Only commands the server advertised.
+    sent = client_commands(caplog)
+    assert "UID COPY" in sent and "UID EXPUNGE" in sent
+    assert "MOVE" not in sent
+
+
+# -- run(): IDLE, polling, stop ---------------------------------------------------
+
+
+def test_run_without_idle_polls_and_picks_up_new_mail(
+    dovecot_basic: Dovecot, build: Callable[..., Services], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="imapclient")
+    services = build(dovecot_basic, imap_poll_seconds=0.2)
+    dovecot_basic.append(QUESTIONS[0])
+
+    with running(make_source(services)):
+        wait_until(lambda: inbound_count(services) == 1, "the message already there")
+        dovecot_basic.append(QUESTIONS[1])
+        wait_until(lambda: inbound_count(services) == 2, "the message appended while polling")
+        wait_until(lambda: not dovecot_basic.messages("INBOX"), "INBOX to be emptied")
+
+    assert_one_case_each(services, QUESTIONS[:2])
+    assert len(dovecot_basic.messages("Processed")) == 2
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert " IDLE" not in client_commands(caplog)
+
+
+def test_run_waits_with_idle_and_stores_mail_appended_meanwhile(
+    dovecot: Dovecot, build: Callable[..., Services], caplog: pytest.LogCaptureFixture
+) -> None:
+    # IDLE is renewed only every 5 minutes here: within the deadlines below, only what the
+    # server announces (while idling, or in a response just before) makes the poller look.
+    caplog.set_level(logging.DEBUG, logger="imapclient")
+    services = build(dovecot, imap_idle_renew_seconds=300)
+    dovecot.append(QUESTIONS[0])
+
+    with running(make_source(services)) as thread:
+        wait_until(lambda: inbound_count(services) == 1, "the message already there")
+        for count, raw in enumerate(QUESTIONS[1:4], start=2):
+            dovecot.append(raw)
+            wait_until(lambda n=count: inbound_count(services) == n, f"message {count} (IDLE)")
+        wait_until(lambda: not dovecot.messages("INBOX"), "INBOX to be emptied")
+    assert not thread.is_alive()
+
+    assert_one_case_each(services, QUESTIONS[:4])
+    assert len(dovecot.messages("Processed")) == 4
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert " IDLE" in client_commands(caplog)
+
+
+# -- failures ---------------------------------------------------------------------
+
+
+def test_wrong_password_is_one_clear_error_per_attempt_and_never_logged(
+    dovecot: Dovecot, build_sqlite: Callable[..., Services], caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite only: a refused login never reaches the database."""
+    caplog.set_level(logging.DEBUG)  # everything, imapclient's own protocol log included
+    dovecot.append(QUESTIONS[0])
+    services = build_sqlite(dovecot, imap_password=WRONG_PASSWORD)
+    poller = make_source(services)  # the real backoff: about 1 s, then 2 s
+    where = f"{dovecot.user}@{dovecot.host}:{dovecot.port}"
+
+    with pytest.raises(ImapAuthError) as refused:
+        poller.poll_once()
+    assert str(refused.value) == (
+        f"IMAP login as {where} refused: [AUTHENTICATIONFAILED] Authentication failed."
+    )
+
+    def errors() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+    with running(poller):
+        # poll_once raised and logged nothing; two errors here mean run() kept trying.
+        wait_until(lambda: len(errors()) >= 2, "a second login attempt", timeout=40)
+
+    for record in errors():
+        message = record.getMessage()
+        assert message.startswith(str(refused.value) + "; retrying in ")
+        assert "\n" not in message
+        assert record.exc_info is None
+    assert not [r for r in caplog.records if "reconnecting" in r.getMessage()]
+    assert inbound_count(services) == 0
+    assert len(dovecot.messages("INBOX")) == 1
+    for record in caplog.records:
+        assert WRONG_PASSWORD not in record.getMessage()
+        assert WRONG_PASSWORD not in str(record.args)
+    assert WRONG_PASSWORD not in caplog.text
+
+
+def test_nothing_listening_is_a_warning_and_run_keeps_trying(
+    make_settings: Callable[..., Settings], sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()  # bound and released: nothing listens there
+    settings = make_settings(
+        database_url=sqlite_url,
+        imap_host="127.0.0.1",
+        imap_port=port,
+        imap_user="consult",
+        imap_password="secret",
+        imap_tls="none",
+    )
+    services = build_services(settings)
+    try:
+
+        def reconnects() -> list[logging.LogRecord]:
+            return [r for r in caplog.records if "reconnecting" in r.getMessage()]
+
+        with running(fast_poller(services)):
+            wait_until(lambda: len(reconnects()) >= 2, "two reconnect attempts")
+        assert all(r.levelno == logging.WARNING for r in reconnects())
+        assert f"127.0.0.1:{port}" in reconnects()[0].getMessage()
+        assert inbound_count(services) == 0
+    finally:
+        services.db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database that exists but has no tables yet: ``consultant db upgrade`` not yet run."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'not-migrated.db'}"
+        return
+    server: str = request.getfixturevalue("postgres_server")
+    name = f"cc_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield f"{server.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_database_trouble_is_retried_and_the_mail_waits_on_the_server(
+    dovecot: Dovecot,
+    make_settings: Callable[..., Settings],
+    unmigrated_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dovecot.append(QUESTIONS[0])
+
+    def database_warnings() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "database" in r.getMessage()]
+
+    with _builder(make_settings, unmigrated_url) as make:
+        services = make(dovecot)
+        with running(fast_poller(services)):
+            wait_until(lambda: len(database_warnings()) >= 2, "two failed attempts")
+            # Nothing could be stored, so nothing was marked or moved on the server.
+            assert [SEEN in flags for flags in dovecot.flags("INBOX")] == [False]
+            upgrade(unmigrated_url)
+            wait_until(lambda: not dovecot.messages("INBOX"), "the poller to recover")
+
+        assert_one_case_each(services, QUESTIONS[:1])
+    for record in database_warnings():
+        assert record.levelno == logging.WARNING and record.exc_info is None
+        assert "\n" not in record.getMessage()
+
+
+# -- restart mid-batch: a real process, killed ------------------------------------
+
+
+def _poller_environment(server: Dovecot, database_url: str, var_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTANT_")}
+    env.update(
+        {
+            "CONSULTANT_DATABASE_URL": database_url,
+            "CONSULTANT_VAR_DIR": str(var_dir),
+            "CONSULTANT_CONSULT_ADDRESS": CONSULT_ADDRESS,
+            "CONSULTANT_IMAP_HOST": server.host,
+            "CONSULTANT_IMAP_PORT": str(server.port),
+            "CONSULTANT_IMAP_USER": server.user,
+            "CONSULTANT_IMAP_PASSWORD": server.password,
+            "CONSULTANT_IMAP_TLS": "none",
+            "CONSULTANT_IMAP_BATCH_SIZE": "1",
+            "CONSULTANT_IMAP_IDLE_CHECK_SECONDS": "0.2",
+            "CONSULTANT_LOG_LEVEL": "INFO",
+        }
+    )
+    return env
+
+
+@contextmanager
+def poller_process(env: dict[str, str], log_file: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``consultant poll`` as its own process; whatever is left running is killed on exit."""
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            [str(CONSULTANT_BIN), "poll"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def test_poller_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
+    dovecot: Dovecot, build: Callable[..., Services], tmp_path: Path
+) -> None:
+    services = build(dovecot, stale_after_seconds=0.01)
+    mail = [*QUESTIONS, FOLLOW_UP]
+    for raw in mail:
+        dovecot.append(raw)
+    env = _poller_environment(dovecot, services.settings.database_url, tmp_path / "var")
+    log_file = tmp_path / "poller.log"
+
+    with poller_process(env, log_file) as first, row_counter(env["CONSULTANT_DATABASE_URL"]) as n:
+        # Killed just after its fourth commit: as a rule before that message was processed
+        # or moved, the crash window the next run has to close.
+        wait_until(
+            lambda: n() >= 4 or first.poll() is not None,
+            "the first commits",
+            timeout=30,
+            interval=0.005,
+        )
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    stored_before_restart = inbound_count(services)
+    assert 1 <= stored_before_restart < len(mail), log_file.read_text()
+
+    with poller_process(env, log_file) as second:
+        wait_until(
+            lambda: inbound_count(services) == len(mail) and not dovecot.messages("INBOX"),
+            "the restarted poller to take in the rest",
+            timeout=30,
+        )
+        second.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop
+        assert second.wait(timeout=10) == 0, log_file.read_text()
+    # What the periodic sweep does: finish work that was committed when the first process
+    # died (a message stored but not yet processed, an acknowledgment not yet sent).
+    for _ in range(5):
+        report = sweep(services)
+        if not (report.messages or report.sends):
+            break
+
+    rows = inbound_rows(services)
+    assert sorted(r.message_id or "" for r in rows) == sorted(message_id(r) for r in mail)
+    by_id = {r.message_id: r for r in rows}
+    follow_up = by_id[message_id(FOLLOW_UP)]
+    first_question = by_id[message_id(QUESTIONS[0])]
+    assert follow_up.route == Route.FOLLOW_UP
+    assert follow_up.case_id == first_question.case_id
+    assert all(r.case_id is not None for r in rows)
+    assert len(cases(services)) == len(QUESTIONS)
+    with services.db.session() as session:
+        acks = list(session.scalars(select(OutboundMessage)))
+    assert sorted(a.case_id for a in acks) == sorted(c.id for c in cases(services))
+    assert {a.kind for a in acks} == {OutboundKind.ACK}
+    assert {a.state for a in acks} == {OutboundState.SENT}
+    assert dovecot.messages("INBOX") == []
+    assert sorted(folder_message_ids(dovecot, "Processed")) == sorted(
+        message_id(r) for r in mail
+    ), log_file.read_text()
