@@ -7,23 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from email import policy
 from pathlib import Path
 
-import pytest
-
 from tests.support.corpus import QUESTIONS
 from tests.support.required import free_port, port_open
-
-
-def _wait(condition, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
+from tests.support.waiting import wait_until
 
 
 def test_run_takes_in_a_dropped_file_and_serves_the_review_app(tmp_path: Path) -> None:
@@ -38,7 +28,7 @@ def test_run_takes_in_a_dropped_file_and_serves_the_review_app(tmp_path: Path) -
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait(lambda: port_open("127.0.0.1", port), "the web app to listen")
+        wait_until(lambda: port_open("127.0.0.1", port), "the web app to listen")
         output = (tmp_path / "run.log").read_text()
         assert f"review:  http://127.0.0.1:{port}/" in output
         assert "consultant users create" in output
@@ -46,12 +36,12 @@ def test_run_takes_in_a_dropped_file_and_serves_the_review_app(tmp_path: Path) -
         inbox = tmp_path / "var" / "mail" / "inbox" / "new"
         (inbox / "question.eml").write_bytes((QUESTIONS / "02.eml").read_bytes())
         outbox = tmp_path / "var" / "mail" / "outbox" / "new"
-        _wait(lambda: any(outbox.iterdir()), "the acknowledgment in the outbox")
+        wait_until(lambda: any(outbox.iterdir()), "the acknowledgment in the outbox")
         (ack_path,) = outbox.iterdir()
         ack = email.message_from_bytes(ack_path.read_bytes(), policy=policy.default)
         assert ack["To"] == "billing@bluelakefp.example"
         assert ack["Subject"] == "Re: 99213-25 with 11102 [CC-000001]"
-        _wait(lambda: not any(inbox.iterdir()), "the file to leave the inbox")
+        wait_until(lambda: not any(inbox.iterdir()), "the file to leave the inbox")
         assert [p.name for p in (tmp_path / "var" / "mail" / "processed" / "cur").iterdir()] == [
             "question.eml"
         ]

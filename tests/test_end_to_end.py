@@ -13,12 +13,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from email import policy
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from config import Settings
@@ -29,19 +27,10 @@ from tests.support.celery_worker import celery_beat, celery_worker
 from tests.support.corpus import question_files, special
 from tests.support.dovecot import Dovecot
 from tests.support.smtp import SmtpServer
+from tests.support.waiting import wait_until
 
 EXPERT = "expert@example.com"
 TOTAL_MESSAGES = 13  # 12 questions and one follow-up
-
-
-def _wait(
-    condition: Callable[[], bool], what: str, timeout: float = 60, every: float = 0.1
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(every)
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -91,7 +80,9 @@ def _kill_mid_batch(env: dict[str, str], services: Services) -> None:
     )
     stored = select(func.count(InboundMessage.id))
     try:
-        _wait(lambda: _count(services, stored) >= 1, "the first message to be stored", every=0.001)
+        wait_until(
+            lambda: _count(services, stored) >= 1, "the first message to be stored", interval=0.001
+        )
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -138,7 +129,9 @@ def test_questions_become_cases_and_approved_replies_go_out(
             _kill_mid_batch(env, services)
             _poll_once(env)
             _poll_once(env)
-            _wait(lambda: _count(services, processed) == TOTAL_MESSAGES, "all messages processed")
+            wait_until(
+                lambda: _count(services, processed) == TOTAL_MESSAGES, "all messages processed"
+            )
             smtp_server.wait_for(12)  # one acknowledgment per case
 
         assert _count(services, select(func.count(InboundMessage.id))) == TOTAL_MESSAGES
@@ -175,7 +168,7 @@ def test_questions_become_cases_and_approved_replies_go_out(
             for m in (email.message_from_bytes(r.raw, policy=policy.default) for r in received)
             if "Auto-Submitted" not in m
         }
-        _wait(
+        wait_until(
             lambda: _count(services, select(func.count(Case.id)).where(Case.status == "sent")) == 2,
             "both cases to be sent",
         )

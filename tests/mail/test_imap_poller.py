@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +46,7 @@ from tests.conftest import CONSULT_ADDRESS
 from tests.support.corpus import question_files, special
 from tests.support.dovecot import Dovecot
 from tests.support.required import free_port
+from tests.support.waiting import wait_until
 
 SEEN = b"\\Seen"
 DELETED = b"\\Deleted"
@@ -64,17 +64,6 @@ def message_id(raw: bytes) -> str:
     value = BytesHeaderParser().parsebytes(raw)["Message-ID"]
     assert value, "every corpus message used here has a Message-ID"
     return str(value).strip()
-
-
-def wait_until(
-    condition: Callable[[], object], what: str, timeout: float = 10.0, interval: float = 0.05
-) -> None:
-    """Poll ``condition`` until it is true; fail naming ``what`` after a generous deadline."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def inbound_rows(services: Services) -> list[InboundMessage]:

@@ -57,13 +57,7 @@ def celery_worker(env: dict[str, str], log_path: Path, concurrency: int = 2) -> 
             time.sleep(0.1)
         yield queue
     finally:
-        # Warm shutdown: TERM to the main process only, never to its process group.
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
         redis.Redis.from_url(env["CONSULTANT_BROKER_URL"]).delete(queue)
 
 
@@ -90,9 +84,14 @@ def celery_beat(env: dict[str, str], workdir: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Warm shutdown: TERM to the main process only, never to its process group."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

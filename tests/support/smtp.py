@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -18,6 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.support.required import free_port
+from tests.support.waiting import wait_until
 
 
 @dataclass
@@ -65,11 +65,7 @@ class SmtpServer:
 
     def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
         """Wait until at least ``count`` messages arrived; fail the test after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count:
-            if time.monotonic() > deadline:
-                pytest.fail(f"SMTP server got {len(self.received)} message(s), expected {count}")
-            time.sleep(0.05)
+        wait_until(lambda: len(self.received) >= count, f"{count} message(s) by SMTP", timeout)
         return self.received
 
     def reset(self) -> None:
