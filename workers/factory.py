@@ -25,7 +25,6 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         # Redis redelivers a task unacknowledged this long; retries stay far shorter.
         broker_transport_options={"visibility_timeout": 3600},
-        worker_hijack_root_logger=False,
         timezone="UTC",
         beat_schedule={
             "sweep": {"task": "consultant.sweep", "schedule": settings.sweep_seconds},

@@ -246,6 +246,7 @@ def _new_case(
         sender=parsed.from_address,
         subject=parsed.subject,
         attachments=[a.filename for a in parsed.attachments],
+        text_from_html=parsed.text_from_html,
         defects=list(parsed.defects),
     )
     lifecycle.move(session, case, CaseStatus.ANALYZING)

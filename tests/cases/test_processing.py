@@ -494,6 +494,9 @@ def test_html_only_question_draft_quotes_text_and_lists_attachment(services: Ser
     assert "> Lap chole with cholangiogram: 47563 or 47562? Op note attached." in text
     assert "Attachments received: op note 2026-10-01.pdf" in text
     assert "alert" not in text
+    [(_, received)] = [event for event in case.events if event[0] == "received"]
+    assert received["text_from_html"] is True
+    assert received["attachments"] == ["op note 2026-10-01.pdf"]
 
 
 def test_bad_charset_question_draft_quotes_decoded_text(services: Services) -> None:
