@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import consultant.codes.tables  # noqa: F401  (the code data tables are part of the schema)
+from consultant.codes.tables import PTP_TABLE_PREFIX
 from consultant.db import make_engine
 from consultant.models import Base
 
@@ -15,6 +17,11 @@ def _database_url() -> str:
     from config import load_settings
 
     return load_settings().database_url
+
+
+def _include_name(name: str | None, type_: str, _parents: dict[str, str | None]) -> bool:
+    """Leave out the per-release PTP tables: the importer makes them, not a migration."""
+    return not (type_ == "table" and name and name.startswith(PTP_TABLE_PREFIX))
 
 
 def run_migrations_offline() -> None:
@@ -29,6 +36,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
+            include_name=_include_name,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():

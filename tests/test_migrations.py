@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+import consultant.codes.tables  # noqa: F401  (part of the schema)
 from consultant.db import Database, upgrade
 from consultant.models import Base
 

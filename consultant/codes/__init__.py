@@ -1,0 +1,1 @@
+"""Code reference data: release tables, one importer per official file format, lookups."""

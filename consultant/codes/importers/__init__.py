@@ -1,0 +1,25 @@
+"""One importer per official file format, by the KIND the CLI names."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from consultant.codes.importing import Importer
+
+# kind → "module:class"; imported only when that kind is imported.
+IMPORTERS = {
+    "icd10cm": "consultant.codes.importers.icd10cm:Icd10CmImporter",
+    "icd10pcs": "consultant.codes.importers.icd10pcs:Icd10PcsImporter",
+    "hcpcs": "consultant.codes.importers.hcpcs:HcpcsImporter",
+    "ncci-ptp": "consultant.codes.importers.ncci_ptp:NcciPtpImporter",
+    "mue": "consultant.codes.importers.mue:MueImporter",
+    "aoc": "consultant.codes.importers.aoc:AddOnImporter",
+    "pfs": "consultant.codes.importers.pfs:PfsImporter",
+    "cpt": "consultant.codes.importers.cpt:CptImporter",
+}
+
+
+def importer_for(kind: str) -> Importer:
+    """The importer of ``kind`` (one of IMPORTERS)."""
+    module, name = IMPORTERS[kind].split(":")
+    return getattr(import_module(module), name)()
