@@ -1,4 +1,9 @@
-"""The ``consultant`` command: database, main job, poller, web app, review actions, users."""
+"""The ``consultant`` command: database, main job, poller, web app, review actions, users.
+
+Each command imports what it needs when it runs: ``consultant codes show``
+should answer in a fraction of a second, without loading the mail, web and
+task machinery it never uses.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +12,50 @@ import json
 import logging
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from config import ConfigError, Settings, load_settings
-from consultant import db as database
-from consultant.cases import review
-from consultant.cases.lifecycle import InvalidTransition
-from consultant.cases.queries import list_cases, load_case
-from consultant.cases.sweep import sweep
+from consultant.codes.commands import codes_group
 from consultant.models import Role
-from consultant.services import Services, build_services
-from consultant.users import UserError, create_user
+
+if TYPE_CHECKING:
+    from consultant.db import Database
+    from consultant.services import Services
 
 
 class _Context:
-    """Settings read once per command; services built only by commands that need them."""
+    """Settings read once per command; the database and services made only when needed."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._services: Services | None = None
+        self._database: Database | None = None
 
     @property
     def services(self) -> Services:
         if self._services is None:
+            from consultant.services import build_services
+
             self._services = build_services(self.settings)
         return self._services
 
-    def close(self) -> None:
+    @property
+    def database(self) -> Database:
+        """The database alone, for commands that need nothing else."""
         if self._services is not None:
-            self._services.db.dispose()
+            return self._services.db
+        if self._database is None:
+            from consultant.db import Database
+
+            self._database = Database(self.settings.database_url)
+        return self._database
+
+    def close(self) -> None:
+        for database in (self._database, self._services.db if self._services else None):
+            if database is not None:
+                database.dispose()
 
 
 pass_context = click.make_pass_decorator(_Context)
@@ -76,7 +94,9 @@ def db_group() -> None:
 @pass_context
 def db_upgrade(ctx: _Context) -> None:
     """Create the database or migrate it to the latest schema."""
-    database.upgrade(ctx.settings.database_url)
+    from consultant.db import upgrade
+
+    upgrade(ctx.settings.database_url)
     click.echo(f"database is up to date: {_display_url(ctx.settings.database_url)}")
 
 
@@ -133,6 +153,8 @@ def web(ctx: _Context, host: str, port: int) -> None:
 @pass_context
 def sweep_command(ctx: _Context) -> None:
     """Start again any committed work whose task never ran (what beat does every minute)."""
+    from consultant.cases.sweep import sweep
+
     report = sweep(ctx.services)
     click.echo(
         f"re-queued {report.messages} message(s) and {report.sends} send(s); "
@@ -167,7 +189,9 @@ def _case_summary(case: Any) -> dict[str, Any]:
 @pass_context
 def cases_list(ctx: _Context, statuses: tuple[str, ...], as_json: bool) -> None:
     """Cases, most recently changed first."""
-    with ctx.services.db.session() as session:
+    from consultant.cases.queries import list_cases
+
+    with ctx.database.session() as session:
         rows = [_case_summary(c) for c in list_cases(session, statuses or None)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -186,7 +210,9 @@ def cases_list(ctx: _Context, statuses: tuple[str, ...], as_json: bool) -> None:
 @pass_context
 def cases_show(ctx: _Context, reference: str, as_json: bool) -> None:
     """One case: its messages, current draft, outgoing mail and timeline."""
-    with ctx.services.db.session() as session:
+    from consultant.cases.queries import load_case
+
+    with ctx.database.session() as session:
         case = load_case(session, reference)
         if case is None:
             raise click.ClickException(f"no case {reference}")
@@ -245,9 +271,13 @@ def cases_show(ctx: _Context, reference: str, as_json: bool) -> None:
         click.echo(f"{event['at']}  {event['kind']:<20} {event['actor']:<24} {details}")
 
 
-def _review(action: Any, *args: Any) -> Any:
+def _review(name: str, *args: Any) -> Any:
+    """Run review action ``name``; its refusal becomes a one-line error, not a traceback."""
+    from consultant.cases import review
+    from consultant.cases.lifecycle import InvalidTransition
+
     try:
-        return action(*args)
+        return getattr(review, name)(*args)
     except (review.ReviewError, InvalidTransition) as error:
         raise click.ClickException(str(error)) from None
 
@@ -265,7 +295,7 @@ def _review(action: Any, *args: Any) -> Any:
 @pass_context
 def cases_edit(ctx: _Context, reference: str, path: Any, actor: str | None) -> None:
     """Save a new version of the draft from a file or standard input."""
-    version = _review(review.edit_draft, ctx.services, reference, path.read(), _actor(actor))
+    version = _review("edit_draft", ctx.services, reference, path.read(), _actor(actor))
     click.echo(f"{reference.upper()}: draft v{version} saved")
 
 
@@ -275,7 +305,7 @@ def cases_edit(ctx: _Context, reference: str, path: Any, actor: str | None) -> N
 @pass_context
 def cases_approve(ctx: _Context, reference: str, actor: str | None) -> None:
     """Approve the current draft and send the reply."""
-    _review(review.approve, ctx.services, reference, _actor(actor))
+    _review("approve", ctx.services, reference, _actor(actor))
     click.echo(f"{reference.upper()}: approved, reply queued")
 
 
@@ -286,7 +316,7 @@ def cases_approve(ctx: _Context, reference: str, actor: str | None) -> None:
 @pass_context
 def cases_reject(ctx: _Context, reference: str, reason: str, actor: str | None) -> None:
     """Close the case without replying."""
-    _review(review.reject, ctx.services, reference, reason, _actor(actor))
+    _review("reject", ctx.services, reference, reason, _actor(actor))
     click.echo(f"{reference.upper()}: rejected")
 
 
@@ -297,7 +327,7 @@ def cases_reject(ctx: _Context, reference: str, reason: str, actor: str | None) 
 @pass_context
 def cases_assign(ctx: _Context, reference: str, email: str | None, actor: str | None) -> None:
     """Assign the case to a reviewer (no EMAIL: unassign)."""
-    _review(review.assign, ctx.services, reference, email, _actor(actor))
+    _review("assign", ctx.services, reference, email, _actor(actor))
     click.echo(f"{reference.upper()}: assigned to {email or 'nobody'}")
 
 
@@ -307,7 +337,7 @@ def cases_assign(ctx: _Context, reference: str, email: str | None, actor: str | 
 @pass_context
 def cases_retry(ctx: _Context, reference: str, actor: str | None) -> None:
     """Run a failed case again (send its reply again, or process its message again)."""
-    task = _review(review.retry, ctx.services, reference, _actor(actor))
+    task = _review("retry", ctx.services, reference, _actor(actor))
     click.echo(f"{reference.upper()}: {task} started again")
 
 
@@ -335,8 +365,13 @@ def users_create(ctx: _Context, email: str, role: str, password_stdin: bool) -> 
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    from consultant.users import UserError, create_user
+
     try:
-        create_user(ctx.services.db, email, password, Role(role))
+        create_user(ctx.database, email, password, Role(role))
     except UserError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"user {email.strip().lower()} created with role {role}")
+
+
+main.add_command(codes_group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,8 +14,14 @@ from consultant.db import Database
 from consultant.models import Role, User, utcnow
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so both cases take the same time."""
+    return _hasher.hash("not a real password")
+
+
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -48,7 +55,7 @@ def authenticate(db: Database, email: str, password: str) -> User | None:
         user = session.scalar(select(User).where(User.email == normalise_email(email)))
         if user is None or not user.active:
             with contextlib.suppress(VerificationError):
-                _hasher.verify(_DUMMY_HASH, password)
+                _hasher.verify(_dummy_hash(), password)
             return None
         try:
             _hasher.verify(user.password_hash, password)

@@ -89,6 +89,22 @@ class SourceFile:
                 ) from None
 
 
+def expect_content(source: SourceFile, marker: str, what: str, within: int = 40) -> None:
+    """Refuse a file of the wrong kind before anything is loaded from it.
+
+    ``marker`` must appear (case and spacing aside) in the first ``within``
+    lines, where every file of the kind has its header.
+    """
+    wanted = " ".join(marker.upper().split())
+    for number, line in source.lines():
+        if wanted in " ".join(line.upper().split()):
+            return
+        if number >= within:
+            break
+    header = " ".join(marker.split())
+    raise CodeImportError(source.name, f"this is not {what} (no {header!r} header near the top)")
+
+
 def open_source(path: Path, member: re.Pattern[str] | None = None) -> SourceFile:
     """The official file at ``path``; inside a zip, the one member matching ``member``."""
     if not path.is_file():

@@ -1,0 +1,349 @@
+"""Lookups in the CMS edit files: PTP pairs, MUEs, add-on code edits, PFS indicators.
+
+Release choice is cached for a few seconds: a draft asks dozens of questions
+about the same date, and a newly imported release only has to be seen soon,
+not within the same millisecond.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from consultant.codes.importing import date_to_int
+from consultant.codes.ptp import PtpReader, PtpResult, to_result
+from consultant.codes.releases import choose
+from consultant.codes.tables import AddOnEdit, CodeRelease, MueValue, PfsIndicator
+from consultant.db import Database
+
+RELEASE_CACHE_SECONDS = 10.0
+
+MUE_ADJUDICATION = {
+    1: "line edit: the units on one claim line are limited to the MUE value",
+    2: (
+        "date of service edit, policy: the units for the day are limited to the MUE value; "
+        "the limit comes from policy, and units above it are not paid"
+    ),
+    3: (
+        "date of service edit, clinical: the units for the day are limited to the MUE value; "
+        "more units may be paid on appeal when the record supports them"
+    ),
+}
+AOC_EDIT_TYPE = {
+    1: "the add-on is payable only with one of the listed primary codes",
+    2: "the add-on has no listed primaries: the Medicare contractor decides which apply",
+    3: "the listed primaries are the usual ones; the contractor may allow others",
+}
+GLOBAL_DAYS = {
+    "000": "0-day global period: the day of the procedure",
+    "010": "10-day global period: the day of the procedure and 10 days after",
+    "090": "90-day global period: the day before, the day of the procedure and 90 days after",
+    "MMM": "maternity code: the usual global concept does not apply",
+    "XXX": "the global concept does not apply",
+    "YYY": "the contractor sets the global period",
+    "ZZZ": "add-on code: falls within the global period of its primary procedure",
+}
+GLOBAL_MODIFIERS = {
+    "24": "an unrelated E/M service during the postoperative period",
+    "25": "a significant, separately identifiable E/M service on the day of a minor procedure",
+    "57": "the E/M service at which the decision for major surgery was made",
+    "58": "a staged, related or more extensive procedure by the same physician",
+    "78": "an unplanned return to the operating room for a related procedure",
+    "79": "an unrelated procedure by the same physician during the postoperative period",
+}
+PFS_INDICATORS = {
+    "multiple_procedure": {
+        "0": "no payment adjustment for multiple procedures",
+        "2": "standard multiple-procedure payment rules apply",
+        "3": "special rules for multiple endoscopic procedures apply",
+        "4": "diagnostic imaging multiple-procedure rules apply",
+        "5": "therapy multiple-procedure reduction applies",
+        "6": "diagnostic cardiovascular multiple-procedure reduction applies",
+        "7": "diagnostic ophthalmology multiple-procedure reduction applies",
+        "9": "the concept does not apply",
+    },
+    "bilateral": {
+        "0": "the 150% bilateral payment adjustment does not apply",
+        "1": "the 150% bilateral payment adjustment applies (modifier 50 or RT/LT)",
+        "2": "already describes both sides: no bilateral adjustment",
+        "3": "each side is paid at 100%",
+        "9": "the concept does not apply",
+    },
+    "assistant": {
+        "0": "an assistant at surgery may be paid with documentation of medical necessity",
+        "1": "an assistant at surgery may not be paid",
+        "2": "an assistant at surgery may be paid",
+        "9": "the concept does not apply",
+    },
+    "co_surgeon": {
+        "0": "co-surgeons not permitted",
+        "1": "co-surgeons may be paid with supporting documentation",
+        "2": "co-surgeons permitted",
+        "9": "the concept does not apply",
+    },
+    "team_surgery": {
+        "0": "a surgical team is not permitted",
+        "1": "a surgical team may be paid with supporting documentation",
+        "2": "a surgical team is permitted",
+        "9": "the concept does not apply",
+    },
+}
+
+
+@dataclass
+class MueResult:
+    code: str
+    setting: str
+    on: str
+    found: bool
+    release: dict[str, Any] | None
+    value: int | None = None
+    adjudication_indicator: int | None = None
+    adjudication_meaning: str | None = None
+    rationale: str | None = None
+    message: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class AddOnResult:
+    """A code's add-on edits: its primaries if it is an add-on, its add-ons if a primary."""
+
+    code: str
+    on: str
+    release: dict[str, Any] | None
+    is_addon: bool = False
+    edit_types: list[int] = field(default_factory=list)
+    edit_type_meanings: list[str] = field(default_factory=list)
+    primaries: list[str] = field(default_factory=list)
+    contractor_defined_primaries: bool = False
+    addons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    message: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PfsResult:
+    code: str
+    modifier: str
+    on: str
+    found: bool
+    release: dict[str, Any] | None
+    indicators: dict[str, Any] = field(default_factory=dict)
+    meanings: dict[str, str] = field(default_factory=dict)
+    global_modifiers: dict[str, str] = field(default_factory=dict)
+    message: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Release:
+    id: int
+    effective_from: date
+    described: dict[str, Any]
+    details: dict[str, Any]
+
+
+class CmsEditLookups:
+    """PTP, MUE, add-on and PFS answers as of a date of service."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._ptp = PtpReader(db)
+        self._releases: dict[tuple[str, str], tuple[float, list[_Release]]] = {}
+        self._lock = threading.Lock()
+
+    def _release(self, kind: str, on: date, setting: str = "") -> _Release | None:
+        key = (kind, setting)
+        with self._lock:
+            cached = self._releases.get(key)
+        if cached is None or time.monotonic() - cached[0] > RELEASE_CACHE_SECONDS:
+            with self.db.session() as session:
+                found = [
+                    _Release(r.id, r.effective_from, r.describe(), dict(r.details or {}))
+                    for r in session.scalars(
+                        select(CodeRelease)
+                        .where(CodeRelease.kind == kind, CodeRelease.setting == setting)
+                        .order_by(CodeRelease.effective_from.desc(), CodeRelease.id.desc())
+                    )
+                ]
+            cached = (time.monotonic(), found)
+            with self._lock:
+                self._releases[key] = cached
+        return choose(cached[1], on)
+
+    def forget_releases(self) -> None:
+        """Drop the cached release lists (after an import in this process)."""
+        with self._lock:
+            self._releases.clear()
+
+    def ptp(
+        self, a: str, b: str, on: date | None = None, setting: str = "practitioner"
+    ) -> PtpResult:
+        """Every PTP edit between ``a`` and ``b`` in force on ``on``, in either order."""
+        on = on or date.today()
+        release = self._release("ncci-ptp", on, setting)
+        if release is None:
+            return PtpResult(
+                (a, b),
+                setting,
+                on.isoformat(),
+                None,
+                message=f"no NCCI PTP edits ({setting}) are loaded for {on.isoformat()}",
+            )
+        rows = self._ptp.rows(release.id, a, b)
+        return to_result(a, b, setting, on, release.described, release.details["rationales"], rows)
+
+    def mue(self, code: str, on: date | None = None, setting: str = "practitioner") -> MueResult:
+        """The MUE of ``code`` for ``setting`` (practitioner, hospital or dme)."""
+        on = on or date.today()
+        release = self._release("mue", on, setting)
+        if release is None:
+            return MueResult(
+                code,
+                setting,
+                on.isoformat(),
+                False,
+                None,
+                message=f"no MUE file ({setting}) is loaded for {on.isoformat()}",
+            )
+        with self.db.session() as session:
+            row = session.get(MueValue, (release.id, code))
+            if row is None:
+                return MueResult(
+                    code,
+                    setting,
+                    on.isoformat(),
+                    False,
+                    release.described,
+                    message=f"{code} has no MUE in {release.described['version']}",
+                )
+            return MueResult(
+                code,
+                setting,
+                on.isoformat(),
+                True,
+                release.described,
+                value=row.value,
+                adjudication_indicator=row.adjudication_indicator,
+                adjudication_meaning=MUE_ADJUDICATION[row.adjudication_indicator],
+                rationale=row.rationale,
+            )
+
+    def addon(self, code: str, on: date | None = None) -> AddOnResult:
+        """Add-on code edits for ``code`` in force on ``on``, as add-on and as primary."""
+        on = on or date.today()
+        release = self._release("aoc", on)
+        if release is None:
+            return AddOnResult(
+                code,
+                on.isoformat(),
+                None,
+                message=f"no add-on code edit file is loaded for {on.isoformat()}",
+            )
+        day = date_to_int(on)
+        in_force = (
+            or_(AddOnEdit.effective.is_(None), AddOnEdit.effective <= day),
+            or_(AddOnEdit.deletion.is_(None), AddOnEdit.deletion >= day),
+        )
+        result = AddOnResult(code, on.isoformat(), release.described)
+        with self.db.session() as session:
+            as_addon = list(
+                session.scalars(
+                    select(AddOnEdit).where(
+                        AddOnEdit.release_id == release.id, AddOnEdit.addon == code, *in_force
+                    )
+                )
+            )
+            as_primary = session.scalars(
+                select(AddOnEdit.addon)
+                .where(
+                    AddOnEdit.release_id == release.id, AddOnEdit.primary_code == code, *in_force
+                )
+                .distinct()
+            )
+            result.addons = sorted(as_primary)
+        if as_addon:
+            result.is_addon = True
+            result.edit_types = sorted({e.edit_type for e in as_addon})
+            result.edit_type_meanings = [AOC_EDIT_TYPE[t] for t in result.edit_types]
+            result.primaries = sorted({e.primary_code for e in as_addon if e.primary_code})
+            result.contractor_defined_primaries = any(e.primary_code is None for e in as_addon)
+            result.notes = sorted({e.notes for e in as_addon if e.notes})
+        return result
+
+    def pfs(self, code: str, modifier: str = "", on: date | None = None) -> PfsResult:
+        """Fee schedule indicators of ``code`` (with ``modifier``, e.g. 26 or TC, if given)."""
+        on = on or date.today()
+        release = self._release("pfs", on)
+        if release is None:
+            return PfsResult(
+                code,
+                modifier,
+                on.isoformat(),
+                False,
+                None,
+                message=f"no physician fee schedule file is loaded for {on.isoformat()}",
+            )
+        with self.db.session() as session:
+            row = session.get(PfsIndicator, (release.id, code, modifier))
+            if row is None:
+                return PfsResult(
+                    code,
+                    modifier,
+                    on.isoformat(),
+                    False,
+                    release.described,
+                    message=f"{code}{'-' + modifier if modifier else ''} is not in "
+                    f"{release.described['version']}",
+                )
+            indicators = {
+                "status": row.status,
+                "global_days": row.global_days,
+                "pre_op": _number(row.pre_op),
+                "intra_op": _number(row.intra_op),
+                "post_op": _number(row.post_op),
+                "multiple_procedure": row.multiple_procedure,
+                "bilateral": row.bilateral,
+                "assistant": row.assistant,
+                "co_surgeon": row.co_surgeon,
+                "team_surgery": row.team_surgery,
+                "pctc": row.pctc,
+                "work_rvu": _number(row.work_rvu),
+                "conversion_factor": _number(row.conversion_factor),
+            }
+        meanings = {
+            name: PFS_INDICATORS[name][value]
+            for name, value in indicators.items()
+            if name in PFS_INDICATORS and value in PFS_INDICATORS[name]
+        }
+        days = indicators["global_days"]
+        if days in GLOBAL_DAYS:
+            meanings["global_days"] = GLOBAL_DAYS[days]
+        surgical = days in ("000", "010", "090")
+        return PfsResult(
+            code,
+            modifier,
+            on.isoformat(),
+            True,
+            release.described,
+            indicators=indicators,
+            meanings=meanings,
+            global_modifiers=dict(GLOBAL_MODIFIERS) if surgical else {},
+        )
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
