@@ -109,7 +109,8 @@ def open_source(path: Path, member: re.Pattern[str] | None = None) -> SourceFile
     """The official file at ``path``; inside a zip, the one member matching ``member``."""
     if not path.is_file():
         raise CodeImportError(str(path), "no such file")
-    if not zipfile.is_zipfile(path):
+    # An Excel workbook is a zip too, but it is the file itself, not an archive of files.
+    if path.suffix.lower() == ".xlsx" or not zipfile.is_zipfile(path):
         return SourceFile(path)
     try:
         with zipfile.ZipFile(path) as archive:

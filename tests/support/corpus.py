@@ -23,3 +23,10 @@ def special(name: str) -> bytes:
 
 def special_expected() -> dict[str, Any]:
     return json.loads((SPECIAL / "expected.json").read_text())
+
+DATA = SHARED / "data"
+CONSTRUCTED = DATA / "constructed"
+PTP_FILE = CONSTRUCTED / "ccipra-v323r0-f1.TXT"
+MUE_FILE = CONSTRUCTED / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv"
+AOC_FILE = CONSTRUCTED / "AOC_V2026Q4-MCR.txt"
+PFS_FILE = CONSTRUCTED / "PPRRVU2026_Oct_nonQPP.csv"

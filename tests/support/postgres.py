@@ -15,8 +15,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
+from consultant.codes.tables import PTP_TABLE_PREFIX
 from consultant.db import Database, upgrade
 from consultant.models import Base
 from tests.support.required import find_binary, free_port, require_service
@@ -102,9 +103,12 @@ def postgres_database(postgres_server: str) -> Iterator[str]:
 
 
 def empty_tables(url: str) -> None:
-    """Remove every row and restart every id sequence."""
+    """Remove every row, restart every id sequence, drop the per-release PTP tables."""
     database = Database(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with database.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for name in inspect(conn).get_table_names():
+            if name.startswith(PTP_TABLE_PREFIX):
+                conn.execute(text(f'DROP TABLE "{name}"'))
     database.dispose()

@@ -104,6 +104,9 @@ class NcciPtpImporter:
         self, conn: Connection, release_id: int, sources: list[SourceFile], progress: Progress
     ) -> Loaded:
         table = ptp_table(release_id)
+        # The release id is new, so a table of that name can only be a leftover of a
+        # release removed by hand: it belongs to nothing and is replaced.
+        table.drop(conn, checkfirst=True)
         table.create(conn)
         rationales: dict[str, int] = {}
         rows = counted(self._rows(sources, rationales), progress)
