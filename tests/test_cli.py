@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from sqlalchemy import create_engine, inspect
 from consultant.cli import main
 from tests.support.corpus import question_files
 
+Cli = Callable[..., Result]
+
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str):
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> Cli:
     monkeypatch.setenv("CONSULTANT_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CONSULTANT_DATABASE_URL", database_url)
     monkeypatch.setenv("CONSULTANT_CONSULT_ADDRESS", "consult@caseconsultant.example")
@@ -49,7 +52,7 @@ def test_db_upgrade_creates_the_sqlite_file(
     assert "case" in inspect(create_engine(f"sqlite:///{path}")).get_table_names()
 
 
-def test_users_create_reads_the_password_from_stdin(cli) -> None:
+def test_users_create_reads_the_password_from_stdin(cli: Cli) -> None:
     result = cli(
         "users",
         "create",
@@ -69,7 +72,7 @@ def test_users_create_reads_the_password_from_stdin(cli) -> None:
     assert short.exit_code == 1 and "at least 12 characters" in short.output
 
 
-def test_poll_list_show_edit_approve(cli, tmp_path: Path) -> None:
+def test_poll_list_show_edit_approve(cli: Cli, tmp_path: Path) -> None:
     _drop_questions(tmp_path / "var")
     assert cli("poll", "--once").output == "stored 12 new message(s)\n"
 
@@ -95,7 +98,7 @@ def test_poll_list_show_edit_approve(cli, tmp_path: Path) -> None:
     assert {o["state"] for o in shown["outbound"]} == {"sent"}
 
 
-def test_reject_and_unknown_case(cli, tmp_path: Path) -> None:
+def test_reject_and_unknown_case(cli: Cli, tmp_path: Path) -> None:
     _drop_questions(tmp_path / "var")
     cli("poll", "--once")
     assert cli("cases", "reject", "CC-000002", "--reason", "not a coding question").exit_code == 0
@@ -104,6 +107,6 @@ def test_reject_and_unknown_case(cli, tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no case CC-999999" in missing.output
 
 
-def test_sweep_reports_what_it_did(cli) -> None:
+def test_sweep_reports_what_it_did(cli: Cli) -> None:
     result = cli("sweep")
     assert result.output == "re-queued 0 message(s) and 0 send(s); 0 stuck send(s) released\n"
