@@ -61,16 +61,12 @@ def import_command(
     from consultant.codes.sources import CodeImportError
 
     files = list(paths)
-    if not files:
-        if kind != "icd10cm":
-            raise click.UsageError(f"give the {kind} file to import")
-        from consultant.codes.importers.icd10cm import default_tabular
-
-        files = [default_tabular()]
     options = ImportOptions(version=version, effective=_day(effective), setting=setting)
     started = time.perf_counter()
     with tqdm(desc=f"{kind}", unit=" rows", unit_scale=True, disable=None, leave=False) as bar:
         try:
+            if not files:
+                files = [_default_file(kind)]
             result = import_release(obj.database, importer_for(kind), files, options, bar.update)
         except CodeImportError as error:
             raise click.ClickException(str(error)) from None
@@ -89,6 +85,15 @@ def import_command(
         f"loaded {label}, effective {release['effective']}: {result.rows:,} rows in "
         f"{seconds:.1f} s (release {release['id']})"
     )
+
+
+def _default_file(kind: str) -> Path:
+    """The file a kind loads when none is named: only ICD-10-CM has one (from its package)."""
+    if kind != "icd10cm":
+        raise click.UsageError(f"give the {kind} file to import")
+    from consultant.codes.importers.icd10cm import default_tabular
+
+    return default_tabular()
 
 
 @codes_group.command("releases")

@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consultant.codes import modifiers
+from consultant.codes.cms_edits import CmsEditLookups
+from consultant.codes.icd10cm_notes import CodeNotes, Conflicts, excludes1_conflicts, notes
 from consultant.codes.releases import in_force
 from consultant.codes.systems import RELEASE_KIND, System, candidates
 from consultant.codes.tables import CodeEntry, CodeRelease
-from consultant.db import Database
 
 MAX_CHILDREN = 60
 
@@ -139,11 +141,12 @@ def _elsewhere(
     )
 
 
-class CodeLookup:
-    """Answers about codes, edits and indicators from the releases in the database."""
+class CodeLookup(CmsEditLookups):
+    """Answers about codes, notes, modifiers, edits and indicators, as of a date of service.
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    The one service drafting needs: code lookups here, the CMS edit files
+    (PTP, MUE, add-on, PFS) from ``CmsEditLookups``.
+    """
 
     def code(self, system: System, code: str, on: date | None = None) -> CodeResult:
         """One code of ``system`` as of ``on`` (today by default)."""
@@ -179,6 +182,18 @@ class CodeLookup:
                 message=f"not a {system} code in {release.version}",
             )
 
+    def icd10cm_notes(self, code: str, on: date | None = None) -> CodeNotes:
+        """The instructional notes governing an ICD-10-CM code, its own and its ancestors'."""
+        with self.db.session() as session:
+            release = in_force(session, RELEASE_KIND[System.ICD10CM], on or date.today())
+            return notes(session, release, code)
+
+    def excludes1_conflicts(self, codes: list[str], on: date | None = None) -> Conflicts:
+        """The pairs among ICD-10-CM ``codes`` that an Excludes1 note forbids together."""
+        with self.db.session() as session:
+            release = in_force(session, RELEASE_KIND[System.ICD10CM], on or date.today())
+            return excludes1_conflicts(session, release, codes)
+
     def find(self, text: str, on: date | None = None) -> CodeResult | None:
         """The code ``text`` is, by its shape and then the data; None if no shape fits."""
         readings = candidates(text)
@@ -186,3 +201,8 @@ class CodeLookup:
             return None
         results = [self.code(system, code, on) for system, code in readings]
         return next((r for r in results if r.found), results[0])
+
+    def modifier(self, code: str, on: date | None = None) -> modifiers.ModifierResult:
+        """A modifier's meaning (official HCPCS text where loaded) and its NCCI role."""
+        with self.db.session() as session:
+            return modifiers.modifier(code, session, on or date.today())

@@ -40,13 +40,19 @@ def choose(newest_first: list[T], on: date) -> T | None:
 
 
 def releases_of(session: Session, kind: str, setting: str = "") -> list[CodeRelease]:
-    """Every release of ``kind`` (and ``setting``), newest first."""
-    return list(
-        session.scalars(
-            select(CodeRelease)
-            .where(CodeRelease.kind == kind, CodeRelease.setting == setting)
-            .order_by(CodeRelease.effective_from.desc(), CodeRelease.id.desc())
-        )
+    """Every release of ``kind`` (and ``setting``), newest first.
+
+    Of two releases starting the same day, one loaded from the ICD-10-CM
+    tabular comes before one from the order file: both list the codes, only
+    the tabular has the instructional notes.
+    """
+    found = session.scalars(
+        select(CodeRelease).where(CodeRelease.kind == kind, CodeRelease.setting == setting)
+    )
+    return sorted(
+        found,
+        key=lambda r: (r.effective_from, (r.details or {}).get("format") != "order", r.id),
+        reverse=True,
     )
 
 

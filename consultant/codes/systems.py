@@ -28,7 +28,8 @@ RELEASE_KIND = {
 
 _CPT = re.compile(r"^\d{5}$|^\d{4}[FTU]$")
 _HCPCS = re.compile(r"^[A-V]\d{4}$")
-_ICD10CM = re.compile(r"^[A-Z]\d[0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
+# A letter, then a digit and a digit or letter (E11, O9A), or a letter and a digit (QA0, 2026).
+_ICD10CM = re.compile(r"^[A-Z](?:\d[0-9A-Z]|[A-Z]\d)(?:\.?[0-9A-Z]{1,4})?$")
 # PCS: a section character (0-9, B, C, D, F, G, H, X), then six of 0-9 and A-Z without I, O.
 _ICD10PCS = re.compile(r"^[0-9BCDFGHX][0-9A-HJ-NP-Z]{6}$")
 

@@ -24,6 +24,7 @@ def special(name: str) -> bytes:
 def special_expected() -> dict[str, Any]:
     return json.loads((SPECIAL / "expected.json").read_text())
 
+
 DATA = SHARED / "data"
 CONSTRUCTED = DATA / "constructed"
 PTP_FILE = CONSTRUCTED / "ccipra-v323r0-f1.TXT"
