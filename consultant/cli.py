@@ -18,7 +18,7 @@ import click
 
 from config import ConfigError, Settings, load_settings
 from consultant.codes.commands import codes_group
-from consultant.models import Role
+from consultant.roles import Role
 
 if TYPE_CHECKING:
     from consultant.db import Database

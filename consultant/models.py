@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from consultant.roles import Role
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
@@ -96,11 +98,6 @@ class OutboundState(StrEnum):
 class OutboundKind(StrEnum):
     ACK = "ack"
     REPLY = "reply"
-
-
-class Role(StrEnum):
-    REVIEWER = "reviewer"
-    ADMIN = "admin"
 
 
 class User(Base):

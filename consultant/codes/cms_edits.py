@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from consultant.codes.choice import choose, newest_first
 from consultant.codes.importing import date_to_int
 from consultant.codes.ptp import PtpReader, PtpResult, to_result
-from consultant.codes.releases import choose
 from consultant.codes.tables import AddOnEdit, CodeRelease, MueValue, PfsIndicator
 from consultant.db import Database
 
@@ -161,7 +161,7 @@ class CmsEditLookups:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._ptp = PtpReader(db)
+        self._ptp = PtpReader(db.url)
         self._releases: dict[tuple[str, str], tuple[float, list[_Release]]] = {}
         self._lock = threading.Lock()
 
@@ -171,14 +171,14 @@ class CmsEditLookups:
             cached = self._releases.get(key)
         if cached is None or time.monotonic() - cached[0] > RELEASE_CACHE_SECONDS:
             with self.db.session() as session:
-                found = [
+                found = newest_first(
                     _Release(r.id, r.effective_from, r.describe(), dict(r.details or {}))
                     for r in session.scalars(
-                        select(CodeRelease)
-                        .where(CodeRelease.kind == kind, CodeRelease.setting == setting)
-                        .order_by(CodeRelease.effective_from.desc(), CodeRelease.id.desc())
+                        select(CodeRelease).where(
+                            CodeRelease.kind == kind, CodeRelease.setting == setting
+                        )
                     )
-                ]
+                )
             cached = (time.monotonic(), found)
             with self._lock:
                 self._releases[key] = cached

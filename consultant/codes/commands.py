@@ -127,9 +127,9 @@ def releases_command(obj: Any, as_json: bool) -> None:
 @click.pass_obj
 def show_command(obj: Any, code: str, on: datetime | None, as_json: bool) -> None:
     """A code as of a date: description, status, the release it comes from."""
-    from consultant.codes.lookup import CodeLookup
+    from consultant.codes.entries import CodeReader
 
-    result = CodeLookup(obj.database).find(code, _day(on))
+    result = CodeReader(obj.settings.database_url).find(code, _day(on))
     if result is None:
         raise click.ClickException(f"{code!r} has the shape of no code system")
     if as_json:

@@ -1,20 +1,19 @@
 """NCCI PTP pair lookups: the hot path of drafting, answered in microseconds.
 
 A question names a handful of codes and every pair of them is checked in
-both directions, so this bypasses the ORM: one prepared statement on a
-driver connection kept per thread, against the per-release edit table.
+both directions, so this bypasses the ORM (see ``readonly``): one statement
+on a driver connection kept per thread, against the per-release edit table.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
 from consultant.codes.importing import date_to_int, int_to_date
+from consultant.codes.readonly import Reader
 from consultant.codes.tables import ptp_table_name
-from consultant.db import Database
 
 MODIFIER_INDICATOR = {
     0: "no modifier lets both codes be paid: only the column 1 code is payable",
@@ -25,7 +24,6 @@ MODIFIER_INDICATOR = {
     9: "not applicable: the edit was deleted on the day it took effect",
 }
 
-SQLITE_MMAP_BYTES = 1 << 30
 _COLUMNS = "column1, column2, pre1996, effective, deletion, modifier_indicator, rationale"
 
 
@@ -69,45 +67,18 @@ def applies(effective: int, deletion: int | None, on: int) -> bool:
 
 
 class PtpReader:
-    """Reads pairs from a release's edit table over one driver connection per thread."""
+    """Reads the pairs of a release's edit table through a read-only driver connection."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._local = threading.local()
-
-    def _connection(self) -> Any:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self.db.engine.raw_connection()
-            if self.db.engine.dialect.name == "postgresql":
-                connection.driver_connection.autocommit = True
-            else:
-                # Read the edit tables through memory-mapped pages: no read() call per
-                # lookup once the file is in the page cache.
-                connection.cursor().execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
-            self._local.connection = connection
-        return connection
+    def __init__(self, url: str) -> None:
+        self.reader = Reader(url)
 
     def rows(self, release_id: int, a: str, b: str) -> list[tuple[Any, ...]]:
         table = ptp_table_name(release_id)
-        mark = "%s" if self.db.engine.dialect.name == "postgresql" else "?"
-        sql = (
-            f'SELECT {_COLUMNS} FROM "{table}" WHERE column1 = {mark} AND column2 = {mark} '
-            f'UNION ALL SELECT {_COLUMNS} FROM "{table}" '
-            f"WHERE column1 = {mark} AND column2 = {mark}"
+        return self.reader.rows(
+            f'SELECT {_COLUMNS} FROM "{table}" WHERE column1 = ? AND column2 = ? '
+            f'UNION ALL SELECT {_COLUMNS} FROM "{table}" WHERE column1 = ? AND column2 = ?',
+            (a, b, b, a),
         )
-        cursor = self._connection().cursor()
-        try:
-            cursor.execute(sql, (a, b, b, a))
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
 
 
 def to_result(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-from consultant.codes.importing import Importer
+if TYPE_CHECKING:
+    from consultant.codes.importing import Importer
 
 # kind → "module:class"; imported only when that kind is imported.
 IMPORTERS = {

@@ -1,0 +1,42 @@
+"""Choosing the release that answers for a date (pure functions: no database here).
+
+A release stays in force until the next one starts, and several can be
+loaded side by side, so a question about last year's date of service is
+answered from last year's file. For a date before every loaded release, the
+earliest one answers: CMS files keep their history, and an edit's own dates
+say whether it applied; the caller can tell by comparing ``effective_from``
+with the date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Protocol, TypeVar
+
+
+class Release(Protocol):
+    id: int
+    effective_from: date
+    details: dict[str, Any]
+
+
+T = TypeVar("T", bound=Release)
+
+
+def newest_first(releases: Iterable[T]) -> list[T]:
+    """Latest start first; of two starting the same day, the later import first, except
+    that an ICD-10-CM tabular comes before an order file (only the tabular has notes)."""
+    return sorted(
+        releases,
+        key=lambda r: (r.effective_from, (r.details or {}).get("format") != "order", r.id),
+        reverse=True,
+    )
+
+
+def choose(ordered: list[T], on: date) -> T | None:
+    """From releases ordered by ``newest_first``, the one to answer for ``on``."""
+    for release in ordered:
+        if release.effective_from <= on:
+            return release
+    return ordered[-1] if ordered else None
