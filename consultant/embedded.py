@@ -14,6 +14,7 @@ from typing import Protocol
 from config import Settings
 from consultant import db as database
 from consultant.cases.sweep import sweep
+from consultant.codes.defaults import ensure_icd10cm
 from consultant.mail.imap_poller import ImapPoller
 from consultant.mail.intake import Intake
 from consultant.mail.maildir_inbox import MaildirInbox
@@ -70,6 +71,9 @@ def run_all(settings: Settings, host: str, port: int) -> None:
 
     database.upgrade(settings.database_url)
     services = build_services(settings)
+    loaded = ensure_icd10cm(services.db)
+    if loaded is not None:
+        print(f"loaded ICD-10-CM {loaded.release['version']} ({loaded.rows:,} rows)", flush=True)
     stop = threading.Event()
     threads = [
         threading.Thread(target=make_source(services).run, args=(stop,), name="inbox", daemon=True),

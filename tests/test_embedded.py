@@ -32,6 +32,7 @@ def test_run_takes_in_a_dropped_file_and_serves_the_review_app(tmp_path: Path) -
         output = (tmp_path / "run.log").read_text()
         assert f"review:  http://127.0.0.1:{port}/" in output
         assert "consultant users create" in output
+        assert "loaded ICD-10-CM 2026-04 (123,348 rows)" in output
 
         inbox = tmp_path / "var" / "mail" / "inbox" / "new"
         (inbox / "question.eml").write_bytes((QUESTIONS / "02.eml").read_bytes())
