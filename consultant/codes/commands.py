@@ -104,9 +104,16 @@ def releases_command(obj: Any, as_json: bool) -> None:
     from consultant.codes.releases import all_releases
 
     with obj.database.session() as session:
+        releases = all_releases(session)
         rows = [
-            r.describe() | {"rows": r.row_count, "imported_at": r.imported_at.isoformat()}
-            for r in all_releases(session)
+            r.describe()
+            | {
+                "until": until.isoformat() if (until := _next_start(r, releases)) else None,
+                "rows": r.row_count,
+                "sha256": r.sha256,
+                "imported_at": r.imported_at.isoformat(),
+            }
+            for r in releases
         ]
     if as_json:
         _print_json(rows)
@@ -114,10 +121,22 @@ def releases_command(obj: Any, as_json: bool) -> None:
     if not rows:
         click.echo("no code data loaded; `consultant codes import KIND FILE` loads some")
     for row in rows:
+        until = f"until {row['until']}" if row["until"] else ""
         click.echo(
             f"{row['id']:>4}  {row['kind']:<9} {row['setting'] or '':<13} {row['version']:<18} "
-            f"effective {row['effective']}  {row['rows']:>10,} rows  {row['source']}"
+            f"from {row['effective']} {until:<16} {row['rows']:>10,} rows  {row['source']}"
         )
+
+
+def _next_start(release: Any, releases: list[Any]) -> date | None:
+    """The day the next release of the same kind and setting takes over, if one is loaded."""
+    later = [
+        r.effective_from
+        for r in releases
+        if (r.kind, r.setting) == (release.kind, release.setting)
+        and r.effective_from > release.effective_from
+    ]
+    return min(later, default=None)
 
 
 @codes_group.command("show")

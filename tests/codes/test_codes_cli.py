@@ -61,6 +61,18 @@ def test_releases_lists_what_is_loaded(cli: Cli) -> None:
     assert "ccipra-v323r0-f1.TXT" in cli("codes", "releases").output
 
 
+def test_releases_say_until_when_each_was_in_force(cli: Cli, tmp_path: Path) -> None:
+    cli("codes", "import", "ncci-ptp", str(PTP_FILE))
+    later = tmp_path / "ccipra-v330r0-f1.TXT"
+    later.write_bytes(PTP_FILE.read_bytes().replace(b"G0439\tG0438", b"G0439\tG0437"))
+    cli("codes", "import", "ncci-ptp", str(later))
+    listed = json.loads(cli("codes", "releases", "--json").output)
+    assert [(r["version"], r["effective"], r["until"]) for r in listed] == [
+        ("v330r0", "2027-01-01", None),
+        ("v323r0", "2026-10-01", "2027-01-01"),
+    ]
+
+
 def test_show_detects_the_system_and_cites_the_release(cli: Cli) -> None:
     cli("codes", "import", "hcpcs", str(HCPCS_ZIP))
     shown = json.loads(cli("codes", "show", "j1100", "--on", "2020-06-01", "--json").output)
