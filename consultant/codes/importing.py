@@ -125,6 +125,57 @@ def import_release(
         return ImportResult(release.describe(), already_loaded=False, rows=loaded.rows)
 
 
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+"""Month number by the first three letters of its English name (file names use both)."""
+
+CODE_ENTRY_COLUMNS = (
+    "release_id",
+    "code",
+    "billable",
+    "parent",
+    "short_description",
+    "long_description",
+    "added",
+    "effective",
+    "terminated",
+    "details",
+)
+
+
+def code_entry_row(
+    release_id: int,
+    code: str,
+    billable: bool,
+    long_description: str,
+    *,
+    parent: str | None = None,
+    short_description: str | None = None,
+    added: str | None = None,
+    effective: str | None = None,
+    terminated: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> tuple[object, ...]:
+    """One ``code_entry`` row in ``CODE_ENTRY_COLUMNS`` order, for ``bulk_insert``."""
+    return (
+        release_id,
+        code,
+        billable,
+        parent,
+        short_description,
+        long_description,
+        added,
+        effective,
+        terminated,
+        as_json(details or {}),
+    )
+
+
 def counted(rows: Iterable[Any], progress: Progress, every: int = 50_000) -> Iterator[Any]:
     """Pass ``rows`` through, reporting progress every ``every`` rows and at the end."""
     pending = 0

@@ -20,11 +20,12 @@ from sqlalchemy import Connection
 
 from consultant.codes.bulk import bulk_insert
 from consultant.codes.importing import (
+    CODE_ENTRY_COLUMNS,
     ImportOptions,
     Loaded,
     Progress,
     ReleaseInfo,
-    as_json,
+    code_entry_row,
     counted,
 )
 from consultant.codes.sources import CodeImportError, SourceFile, open_source
@@ -44,16 +45,6 @@ ROLE_WORDS = (
     (SHORT, re.compile(r"^SHORT")),
     (MEDIUM, re.compile(r"^MED(U|IUM)?$|^MEDIUM")),
     (LONG, re.compile(r"^LONG|^FULL$")),
-)
-
-ENTRY_COLUMNS = (
-    "release_id",
-    "code",
-    "billable",
-    "parent",
-    "short_description",
-    "long_description",
-    "details",
 )
 
 
@@ -199,15 +190,14 @@ class CptImporter:
         def rows() -> Iterator[tuple[object, ...]]:
             for code, texts in sorted(merged.items()):
                 medium = texts.get(MEDIUM)
-                yield (
+                yield code_entry_row(
                     release_id,
                     code,
                     True,
-                    None,
-                    texts.get(SHORT) or medium,
                     texts.get(LONG) or medium or texts[SHORT],
-                    as_json({"medium_description": medium}),
+                    short_description=texts.get(SHORT) or medium,
+                    details={"medium_description": medium},
                 )
 
-        bulk_insert(conn, "code_entry", ENTRY_COLUMNS, counted(rows(), progress))
+        bulk_insert(conn, "code_entry", CODE_ENTRY_COLUMNS, counted(rows(), progress))
         return Loaded(rows=len(merged), details={"files": [s.name for s in sources]})

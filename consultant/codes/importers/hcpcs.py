@@ -22,11 +22,13 @@ from sqlalchemy import Connection
 
 from consultant.codes.bulk import Row, bulk_insert
 from consultant.codes.importing import (
+    CODE_ENTRY_COLUMNS,
+    MONTHS,
     ImportOptions,
     Loaded,
     Progress,
     ReleaseInfo,
-    as_json,
+    code_entry_row,
     counted,
     yyyymmdd,
 )
@@ -55,20 +57,7 @@ MONTH = re.compile(
     r"(?i)(?<![a-z])(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
     r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])"
 )
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
-ENTRY_COLUMNS = (
-    "release_id",
-    "code",
-    "billable",
-    "parent",
-    "short_description",
-    "long_description",
-    "added",
-    "effective",
-    "terminated",
-    "details",
-)
 MODIFIER_COLUMNS = (
     "release_id",
     "code",
@@ -234,7 +223,7 @@ def _from_name(names: list[str]) -> tuple[int, int | None] | None:
         year = YEAR.search(name)
         if year:
             month = MONTH.search(name)
-            number = MONTHS.index(month.group(1)[:3].lower()) + 1 if month else None
+            number = MONTHS[month.group(1)[:3].lower()] if month else None
             return int(year.group(1)), number
     return None
 
@@ -319,20 +308,18 @@ class HcpcsImporter:
                 # deletion) took effect, not when the code did: a code is valid from its add
                 # date, which the lookup reads when ``effective`` is empty. The action and its
                 # date stay together in the details.
-                yield (
+                yield code_entry_row(
                     release_id,
                     record.code,
                     True,
-                    None,
-                    short,
                     record.long_description,
-                    added,
-                    None,
-                    terminated,
-                    as_json(_details(record, source.name)),
+                    short_description=short,
+                    added=added,
+                    terminated=terminated,
+                    details=_details(record, source.name),
                 )
 
-        bulk_insert(conn, "code_entry", ENTRY_COLUMNS, counted(entries(), progress))
+        bulk_insert(conn, "code_entry", CODE_ENTRY_COLUMNS, counted(entries(), progress))
         bulk_insert(conn, "hcpcs_modifier", MODIFIER_COLUMNS, modifiers)
         return Loaded(
             rows=procedures + len(modifiers),

@@ -25,11 +25,12 @@ from consultant.codes.importers.order_file import (
     read_order_file,
 )
 from consultant.codes.importing import (
+    CODE_ENTRY_COLUMNS,
     ImportOptions,
     Loaded,
     Progress,
     ReleaseInfo,
-    as_json,
+    code_entry_row,
     counted,
 )
 from consultant.codes.sources import CodeImportError, SourceFile, open_source
@@ -38,18 +39,6 @@ from consultant.codes.systems import icd10cm_with_dot
 KIND = "icd10cm"
 PACKAGE = "simple-icd-10-cm"
 MEMBER = re.compile(rf"tabular[^/]*\.xml$|{ORDER_NAME}", re.IGNORECASE)
-ENTRY_COLUMNS = (
-    "release_id",
-    "code",
-    "billable",
-    "parent",
-    "short_description",
-    "long_description",
-    "added",
-    "effective",
-    "terminated",
-    "details",
-)
 NOTE_COLUMNS = ("release_id", "code", "kind", "text")
 PROGRESS_EVERY = 10_000
 HEAD_BYTES = 4096
@@ -166,7 +155,9 @@ class Icd10CmImporter:
                 counts["billable"] += item.billable
                 yield _entry_row(release_id, item)
 
-        bulk_insert(conn, "code_entry", ENTRY_COLUMNS, counted(entries(), progress, PROGRESS_EVERY))
+        bulk_insert(
+            conn, "code_entry", CODE_ENTRY_COLUMNS, counted(entries(), progress, PROGRESS_EVERY)
+        )
         bulk_insert(conn, "code_note", NOTE_COLUMNS, notes)
         progress(len(notes))
         return Loaded(
@@ -187,35 +178,29 @@ class Icd10CmImporter:
                     headers.pop()
                 counts["codes"] += 1
                 counts["billable"] += line.billable
-                yield (
+                yield code_entry_row(
                     release_id,
                     code,
                     line.billable,
-                    headers[-1] if headers else None,
-                    line.short,
                     line.long,
-                    None,
-                    None,
-                    None,
-                    "{}",
+                    parent=headers[-1] if headers else None,
+                    short_description=line.short,
                 )
                 if not line.billable:
                     headers.append(code)
 
-        bulk_insert(conn, "code_entry", ENTRY_COLUMNS, counted(rows(), progress, PROGRESS_EVERY))
+        bulk_insert(
+            conn, "code_entry", CODE_ENTRY_COLUMNS, counted(rows(), progress, PROGRESS_EVERY)
+        )
         return Loaded(counts["codes"], {"format": "order", **counts})
 
 
 def _entry_row(release_id: int, item: TabularCode) -> tuple[object, ...]:
-    return (
+    return code_entry_row(
         release_id,
         item.code,
         item.billable,
-        item.parent,
-        None,
         item.description,
-        None,
-        None,
-        None,
-        as_json(item.details),
+        parent=item.parent,
+        details=item.details,
     )

@@ -16,19 +16,18 @@ from sqlalchemy import Connection
 
 from consultant.codes.bulk import bulk_insert
 from consultant.codes.importers.order_file import MEMBER, read_order_file
-from consultant.codes.importing import ImportOptions, Loaded, Progress, ReleaseInfo, counted
+from consultant.codes.importing import (
+    CODE_ENTRY_COLUMNS,
+    ImportOptions,
+    Loaded,
+    Progress,
+    ReleaseInfo,
+    code_entry_row,
+    counted,
+)
 from consultant.codes.sources import CodeImportError, SourceFile, open_source
 
 KIND = "icd10pcs"
-COLUMNS = (
-    "release_id",
-    "code",
-    "billable",
-    "parent",
-    "short_description",
-    "long_description",
-    "details",
-)
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _TABLE = re.compile(r"^[0-9A-HJ-NP-Z]{3}$")
 _CODE = re.compile(r"^[0-9A-HJ-NP-Z]{7}$")
@@ -85,7 +84,14 @@ class Icd10PcsImporter:
                 counts["codes"] += 1
                 counts["valid"] += line.billable
                 parent = line.code[:3] if line.billable else None
-                yield (release_id, line.code, line.billable, parent, line.short, line.long, "{}")
+                yield code_entry_row(
+                    release_id,
+                    line.code,
+                    line.billable,
+                    line.long,
+                    parent=parent,
+                    short_description=line.short,
+                )
 
-        bulk_insert(conn, "code_entry", COLUMNS, counted(rows(), progress))
+        bulk_insert(conn, "code_entry", CODE_ENTRY_COLUMNS, counted(rows(), progress))
         return Loaded(counts["codes"], counts)

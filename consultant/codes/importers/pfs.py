@@ -17,19 +17,12 @@ from sqlalchemy import Connection
 
 from consultant.codes.bulk import bulk_insert
 from consultant.codes.importers.csvrows import csv_rows, data_rows, find_columns, normalise
-from consultant.codes.importing import ImportOptions, Loaded, Progress, ReleaseInfo, counted
+from consultant.codes.importing import MONTHS, ImportOptions, Loaded, Progress, ReleaseInfo, counted
 from consultant.codes.sources import CodeImportError, SourceFile, expect_content, open_source
 
 KIND = "pfs"
 MEMBER = re.compile(r"(?i)^pprrvu.*\.csv$")
 NAME = re.compile(r"(?i)pprrvu(\d{2}|\d{4})_?([a-z]{3})")
-MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
-        start=1,
-    )
-}
 COLUMNS = {
     "code": ("HCPCS",),
     "modifier": ("MOD",),
