@@ -1,0 +1,90 @@
+"""What analysis finds in a question: one typed structure, turned into JSON for the CLI.
+
+Analysis reads text only (no mail, web, Celery or database): whether an
+ambiguous code exists in the loaded data is asked through a predicate the
+caller passes in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+# Does (system, code) exist in the loaded code data? Used only to settle ambiguous shapes.
+Known = Callable[[str, str], bool]
+
+TOPICS = (
+    "ncci",
+    "modifier",
+    "mue",
+    "global",
+    "addon",
+    "em",
+    "diagnosis",
+    "coverage",
+    "crosswalk",
+    "code_selection",
+)
+
+
+@dataclass(frozen=True)
+class FoundCode:
+    """A code named in the question, normalised, with what the text attaches to it."""
+
+    system: str  # "CPT", "HCPCS", "ICD-10-CM", "ICD-10-PCS"
+    code: str
+    modifiers: tuple[str, ...] = ()  # modifiers the text ties to this code (99213-25)
+    units: int | None = None  # units the text ties to this code (4 units of J1885)
+
+
+@dataclass(frozen=True)
+class Units:
+    count: int
+    code: str | None  # the code the units belong to, when the text says
+    text: str  # the words that said it, e.g. "x 3", "4 units"
+
+
+@dataclass(frozen=True)
+class Setting:
+    place: str | None = None  # "facility" or "office"
+    payer: str | None = None  # "medicare", "medicaid", "commercial", ...
+
+
+@dataclass(frozen=True)
+class Analysis:
+    codes: tuple[FoundCode, ...] = ()
+    modifiers: tuple[str, ...] = ()
+    units: tuple[Units, ...] = ()
+    dates_of_service: tuple[date, ...] = ()
+    setting: Setting = field(default_factory=Setting)
+    topics: tuple[str, ...] = ()
+    phi_kinds: tuple[str, ...] = ()
+
+    @property
+    def phi_found(self) -> bool:
+        return bool(self.phi_kinds)
+
+    def codes_of(self, system: str) -> list[str]:
+        return [c.code for c in self.codes if c.system == system]
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape `consultant analyze --json` prints (facts are added by the caller)."""
+        return {
+            "codes": [
+                {
+                    "system": c.system,
+                    "code": c.code,
+                    "modifiers": list(c.modifiers),
+                    "units": c.units,
+                }
+                for c in self.codes
+            ],
+            "modifiers": list(self.modifiers),
+            "topics": list(self.topics),
+            "units": [{"count": u.count, "code": u.code, "text": u.text} for u in self.units],
+            "dates_of_service": [d.isoformat() for d in self.dates_of_service],
+            "setting": {"place": self.setting.place, "payer": self.setting.payer},
+            "phi": {"found": self.phi_found, "kinds": list(self.phi_kinds)},
+        }
