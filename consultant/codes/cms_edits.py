@@ -13,15 +13,48 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from consultant.codes.choice import choose, newest_first
 from consultant.codes.importing import date_to_int
 from consultant.codes.ptp import PtpReader, PtpResult, to_result
-from consultant.codes.tables import AddOnEdit, CodeRelease, MueValue, PfsIndicator
+from consultant.codes.readonly import Reader
+from consultant.codes.tables import CodeRelease
 from consultant.db import Database
 
 RELEASE_CACHE_SECONDS = 10.0
+_MUE = (
+    "SELECT value, adjudication_indicator, rationale FROM mue_value "
+    "WHERE release_id = ? AND code = ?"
+)
+_AOC_IN_FORCE = "(effective IS NULL OR effective <= ?) AND (deletion IS NULL OR deletion >= ?)"
+_AOC_AS_ADDON = (
+    "SELECT primary_code, edit_type, notes FROM aoc_edit WHERE release_id = ? AND addon = ? "
+    f"AND {_AOC_IN_FORCE}"
+)
+_AOC_AS_PRIMARY = (
+    f"SELECT addon FROM aoc_edit WHERE release_id = ? AND primary_code = ? AND {_AOC_IN_FORCE}"
+)
+_PFS_FIELDS = (
+    "status",
+    "global_days",
+    "pre_op",
+    "intra_op",
+    "post_op",
+    "multiple_procedure",
+    "bilateral",
+    "assistant",
+    "co_surgeon",
+    "team_surgery",
+    "pctc",
+    "work_rvu",
+    "conversion_factor",
+)
+_PFS_NUMBERS = ("pre_op", "intra_op", "post_op", "work_rvu", "conversion_factor")
+_PFS = (
+    f"SELECT {', '.join(_PFS_FIELDS)} FROM pfs_indicator "
+    "WHERE release_id = ? AND code = ? AND modifier = ?"
+)
 
 MUE_ADJUDICATION = {
     1: "line edit: the units on one claim line are limited to the MUE value",
@@ -161,7 +194,8 @@ class CmsEditLookups:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._ptp = PtpReader(db.url)
+        self.reader = Reader(db.url)
+        self._ptp = PtpReader(self.reader)
         self._releases: dict[tuple[str, str], tuple[float, list[_Release]]] = {}
         self._lock = threading.Lock()
 
@@ -219,28 +253,28 @@ class CmsEditLookups:
                 None,
                 message=f"no MUE file ({setting}) is loaded for {on.isoformat()}",
             )
-        with self.db.session() as session:
-            row = session.get(MueValue, (release.id, code))
-            if row is None:
-                return MueResult(
-                    code,
-                    setting,
-                    on.isoformat(),
-                    False,
-                    release.described,
-                    message=f"{code} has no MUE in {release.described['version']}",
-                )
+        rows = self.reader.rows(_MUE, (release.id, code))
+        if not rows:
             return MueResult(
                 code,
                 setting,
                 on.isoformat(),
-                True,
+                False,
                 release.described,
-                value=row.value,
-                adjudication_indicator=row.adjudication_indicator,
-                adjudication_meaning=MUE_ADJUDICATION[row.adjudication_indicator],
-                rationale=row.rationale,
+                message=f"{code} has no MUE in {release.described['version']}",
             )
+        value, indicator, rationale = rows[0]
+        return MueResult(
+            code,
+            setting,
+            on.isoformat(),
+            True,
+            release.described,
+            value=value,
+            adjudication_indicator=indicator,
+            adjudication_meaning=MUE_ADJUDICATION[indicator],
+            rationale=rationale,
+        )
 
     def addon(self, code: str, on: date | None = None) -> AddOnResult:
         """Add-on code edits for ``code`` in force on ``on``, as add-on and as primary."""
@@ -254,34 +288,18 @@ class CmsEditLookups:
                 message=f"no add-on code edit file is loaded for {on.isoformat()}",
             )
         day = date_to_int(on)
-        in_force = (
-            or_(AddOnEdit.effective.is_(None), AddOnEdit.effective <= day),
-            or_(AddOnEdit.deletion.is_(None), AddOnEdit.deletion >= day),
-        )
         result = AddOnResult(code, on.isoformat(), release.described)
-        with self.db.session() as session:
-            as_addon = list(
-                session.scalars(
-                    select(AddOnEdit).where(
-                        AddOnEdit.release_id == release.id, AddOnEdit.addon == code, *in_force
-                    )
-                )
-            )
-            as_primary = session.scalars(
-                select(AddOnEdit.addon)
-                .where(
-                    AddOnEdit.release_id == release.id, AddOnEdit.primary_code == code, *in_force
-                )
-                .distinct()
-            )
-            result.addons = sorted(as_primary)
+        as_addon = self.reader.rows(_AOC_AS_ADDON, (release.id, code, day, day))
+        result.addons = sorted(
+            {row[0] for row in self.reader.rows(_AOC_AS_PRIMARY, (release.id, code, day, day))}
+        )
         if as_addon:
             result.is_addon = True
-            result.edit_types = sorted({e.edit_type for e in as_addon})
+            result.edit_types = sorted({edit_type for _, edit_type, _ in as_addon})
             result.edit_type_meanings = [AOC_EDIT_TYPE[t] for t in result.edit_types]
-            result.primaries = sorted({e.primary_code for e in as_addon if e.primary_code})
-            result.contractor_defined_primaries = any(e.primary_code is None for e in as_addon)
-            result.notes = sorted({e.notes for e in as_addon if e.notes})
+            result.primaries = sorted({primary for primary, _, _ in as_addon if primary})
+            result.contractor_defined_primaries = any(primary is None for primary, _, _ in as_addon)
+            result.notes = sorted({notes for _, _, notes in as_addon if notes})
         return result
 
     def pfs(self, code: str, modifier: str = "", on: date | None = None) -> PfsResult:
@@ -297,33 +315,20 @@ class CmsEditLookups:
                 None,
                 message=f"no physician fee schedule file is loaded for {on.isoformat()}",
             )
-        with self.db.session() as session:
-            row = session.get(PfsIndicator, (release.id, code, modifier))
-            if row is None:
-                return PfsResult(
-                    code,
-                    modifier,
-                    on.isoformat(),
-                    False,
-                    release.described,
-                    message=f"{code}{'-' + modifier if modifier else ''} is not in "
-                    f"{release.described['version']}",
-                )
-            indicators = {
-                "status": row.status,
-                "global_days": row.global_days,
-                "pre_op": _number(row.pre_op),
-                "intra_op": _number(row.intra_op),
-                "post_op": _number(row.post_op),
-                "multiple_procedure": row.multiple_procedure,
-                "bilateral": row.bilateral,
-                "assistant": row.assistant,
-                "co_surgeon": row.co_surgeon,
-                "team_surgery": row.team_surgery,
-                "pctc": row.pctc,
-                "work_rvu": _number(row.work_rvu),
-                "conversion_factor": _number(row.conversion_factor),
-            }
+        rows = self.reader.rows(_PFS, (release.id, code, modifier))
+        if not rows:
+            return PfsResult(
+                code,
+                modifier,
+                on.isoformat(),
+                False,
+                release.described,
+                message=f"{code}{'-' + modifier if modifier else ''} is not in "
+                f"{release.described['version']}",
+            )
+        indicators = dict(zip(_PFS_FIELDS, rows[0], strict=True))
+        for name in _PFS_NUMBERS:
+            indicators[name] = _number(indicators[name])
         meanings = {
             name: PFS_INDICATORS[name][value]
             for name, value in indicators.items()

@@ -16,6 +16,7 @@ from consultant.codes.systems import RELEASE_KIND, System
 from consultant.db import Database
 
 __all__ = ["CodeLookup", "CodeResult", "Status"]
+MODIFIER_CACHE_SIZE = 5000
 
 
 class CodeLookup(CmsEditLookups):
@@ -29,6 +30,7 @@ class CodeLookup(CmsEditLookups):
     def __init__(self, db: Database) -> None:
         super().__init__(db)
         self._codes = CodeReader(db.url)
+        self._modifiers: dict[tuple[str, date], modifiers.ModifierResult] = {}
 
     def code(self, system: System, code: str, on: date | None = None) -> CodeResult:
         """One code of ``system`` as of ``on`` (today by default)."""
@@ -51,6 +53,20 @@ class CodeLookup(CmsEditLookups):
             return excludes1_conflicts(session, release, codes)
 
     def modifier(self, code: str, on: date | None = None) -> modifiers.ModifierResult:
-        """A modifier's meaning (official HCPCS text where loaded) and its NCCI role."""
-        with self.db.session() as session:
-            return modifiers.modifier(code, session, on or date.today())
+        """A modifier's meaning (official HCPCS text where loaded) and its NCCI role.
+
+        Kept for the life of this object: a draft asks about the same few
+        modifiers for every pair of codes, and modifier text changes yearly.
+        """
+        key = (code, on or date.today())
+        if key not in self._modifiers:
+            if len(self._modifiers) > MODIFIER_CACHE_SIZE:
+                self._modifiers.clear()
+            with self.db.session() as session:
+                self._modifiers[key] = modifiers.modifier(code, session, key[1])
+        return self._modifiers[key]
+
+    def forget_releases(self) -> None:
+        """Drop cached release lists and modifier answers (after an import in this process)."""
+        super().forget_releases()
+        self._modifiers.clear()

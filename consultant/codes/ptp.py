@@ -69,8 +69,8 @@ def applies(effective: int, deletion: int | None, on: int) -> bool:
 class PtpReader:
     """Reads the pairs of a release's edit table through a read-only driver connection."""
 
-    def __init__(self, url: str) -> None:
-        self.reader = Reader(url)
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
 
     def rows(self, release_id: int, a: str, b: str) -> list[tuple[Any, ...]]:
         table = ptp_table_name(release_id)
