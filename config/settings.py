@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     display_name: str = "CaseConsultant"
     case_prefix: str = Field(default="CC", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
     send_acknowledgments: bool = True
+    phi_resend_request: bool = True
 
     maildir_poll_seconds: float = Field(default=1.0, gt=0)
     sweep_seconds: float = Field(default=60.0, gt=0)

@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -160,6 +161,54 @@ def sweep_command(ctx: _Context) -> None:
         f"re-queued {report.messages} message(s) and {report.sends} send(s); "
         f"{report.unstuck} stuck send(s) released"
     )
+
+
+# -- analysis and drafting ---------------------------------------------------
+
+
+def _parsed(path: Path) -> Any:
+    from consultant.mail.parse import MessageParseError, parse_message
+
+    try:
+        return parse_message(path.read_bytes())
+    except MessageParseError as error:
+        raise click.ClickException(f"{path}: {error}") from None
+
+
+@main.command("analyze")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def analyze_command(ctx: _Context, path: Path, as_json: bool) -> None:
+    """What one email asks and what the code data says about it (changes nothing)."""
+    from consultant.cases.answering import analyse
+
+    analysis, facts = analyse(ctx.services, _parsed(path))
+    data = analysis.as_json() | {"on": facts.on, "facts": [f.as_dict() for f in facts.items]}
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    codes = ", ".join(f"{c['code']} ({c['system']})" for c in data["codes"]) or "none"
+    click.echo(f"codes:     {codes}")
+    click.echo(f"modifiers: {', '.join(data['modifiers']) or 'none'}")
+    click.echo(f"topics:    {', '.join(data['topics']) or 'none'}")
+    units = ", ".join(f"{u['count']} of {u['code'] or '?'}" for u in data["units"])
+    click.echo(f"units:     {units or 'none'}")
+    click.echo(f"PHI:       {', '.join(data['phi']['kinds']) if data['phi']['found'] else 'none'}")
+    click.echo(f"facts as of {facts.on}:")
+    for fact in facts.items:
+        source = fact.source["version"] if fact.source else "-"
+        click.echo(f"  {fact.kind:<10} {' '.join(fact.codes):<16} {source}")
+
+
+@main.command("draft")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def draft_command(ctx: _Context, path: Path) -> None:
+    """The text draft CaseConsultant would write for one email (changes nothing)."""
+    from consultant.cases.answering import draft_answer
+
+    click.echo(draft_answer(ctx.services, _parsed(path), reference=None).body.text, nl=False)
 
 
 # -- cases -----------------------------------------------------------------

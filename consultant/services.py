@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config import Settings
+from consultant.codes.lookup import CodeLookup
 from consultant.db import Database
 from consultant.dispatch import Dispatcher, make_dispatcher
 from consultant.drafting.render import Renderer
@@ -25,18 +26,21 @@ class Services:
     transport: Transport
     sent_copy: SentCopy | None
     dispatch: Dispatcher
+    lookup: CodeLookup
 
 
 def build_services(settings: Settings, dispatch: Dispatcher | None = None) -> Services:
     """Everything a process needs; the dispatcher follows the settings unless one is given."""
     dispatcher = dispatch if dispatch is not None else make_dispatcher(settings)
+    db = Database(settings.database_url)
     services = Services(
         settings=settings,
-        db=Database(settings.database_url),
+        db=db,
         renderer=Renderer(settings.templates_dir),
         transport=make_transport(settings),
         sent_copy=make_sent_copy(settings),
         dispatch=dispatcher,
+        lookup=CodeLookup(db),
     )
     dispatcher.bind(services)
     return services

@@ -13,6 +13,9 @@ from datetime import date
 from typing import Any
 
 # Does (system, code) exist in the loaded code data? Used only to settle ambiguous shapes.
+# ``system`` is a ``codes.systems.System`` value ("CPT", "HCPCS", "ICD-10-CM", "ICD-10-PCS"),
+# or "modifier" (``analysis.modifiers.MODIFIER_SYSTEM``) for a HCPCS Level II modifier that is
+# not in the analysis's built-in list.
 Known = Callable[[str, str], bool]
 
 TOPICS = (
@@ -48,8 +51,11 @@ class Units:
 
 @dataclass(frozen=True)
 class Setting:
-    place: str | None = None  # "facility" or "office"
-    payer: str | None = None  # "medicare", "medicaid", "commercial", ...
+    place: str | None = None  # "facility" or "office" (the non-facility rate)
+    # "medicare", "medicare_advantage", "medicaid", "tricare" or "commercial"
+    payer: str | None = None
+    pos: int | None = None  # the place-of-service code, when the text gives one
+    payer_name: str | None = None  # a commercial payer by name ("Aetna"), when one is named
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,11 @@ class Analysis:
             "topics": list(self.topics),
             "units": [{"count": u.count, "code": u.code, "text": u.text} for u in self.units],
             "dates_of_service": [d.isoformat() for d in self.dates_of_service],
-            "setting": {"place": self.setting.place, "payer": self.setting.payer},
+            "setting": {
+                "place": self.setting.place,
+                "payer": self.setting.payer,
+                "pos": self.setting.pos,
+                "payer_name": self.setting.payer_name,
+            },
             "phi": {"found": self.phi_found, "kinds": list(self.phi_kinds)},
         }

@@ -1,9 +1,11 @@
 """Protected health information in a question: find it, so it is flagged and never quoted.
 
-Looks for what identifies a patient: a name given with a date of birth, a
-date of birth, an MRN, an SSN, a Medicare Beneficiary Identifier or member
-ID. The spans found are removed from anything we quote back; the kinds (never
-the values) are recorded on the case.
+Looks for what identifies a patient: a name given with a date of birth or
+after "Patient:", a date of birth, an MRN, an SSN, a Medicare Beneficiary
+Identifier or another member ID, and a phone number said to be the patient's
+(or a relative's). A phone number alone is not PHI: every signature has one.
+The spans found are removed from anything we quote back; the kinds (never the
+values) are recorded on the case.
 """
 
 from __future__ import annotations
@@ -15,47 +17,93 @@ _DATE = (
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4})"
 )
-# Medicare Beneficiary Identifier: 11 characters, letters other than S L O I B Z.
+# Medicare Beneficiary Identifier: 11 characters, letters other than S L O I B Z, not inside
+# a longer word (the check comes after the first digit so the search can skip to digits).
 _MBI_LETTER = "[AC-HJKMNP-RT-Y]"
 _MBI = (
-    rf"[1-9]{_MBI_LETTER}[AC-HJKMNP-RT-Y0-9]\d-?{_MBI_LETTER}[AC-HJKMNP-RT-Y0-9]\d-?"
+    rf"[1-9](?<!\w[1-9]){_MBI_LETTER}[AC-HJKMNP-RT-Y0-9]\d-?{_MBI_LETTER}[AC-HJKMNP-RT-Y0-9]\d-?"
     rf"{_MBI_LETTER}{{2}}\d{{2}}"
 )
 _NAME = r"[A-Z][a-z'\u2019-]+(?: [A-Z]\.?)?(?: [A-Z][a-z'\u2019-]+){1,2}"
+_DOB_LABEL = r"(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born(?: on)?)"
+# A member ID: a label, then a value with at least one digit ("policy number pending" is not).
+_MEMBER_LABEL = (
+    r"(?:member|subscriber|insurance|ins\.?|beneficiary|policy|medicare|medicaid|tricare|"
+    r"health plan|plan)\s*(?:id|#|number|no\.?|identifier)|MBI|HICN"
+)
+# A US phone number: (555) 123-4567, 555-123-4567, 555.123.4567, +1 555 123 4567.
+PHONE = re.compile(r"(?<![\w+-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\w)")
+# Whose phone number it is, said just before it on the same line: the patient's or a
+# relative's. A phone number alone is the sender's: every signature has one.
+_PHONE_OWNER = re.compile(
+    r"(?i:\b(?:patient|pt|patient's|pt's|member|beneficiary|subscriber|guardian|mother|father|"
+    r"parent|caregiver|spouse|wife|husband|daughter|son|his|her|their|home)\b)[^\n]*\Z"
+)
+_OWNER_REACH = 40
+_DOB_CUES = ("dob", "d.o.b", "birth", "born")
 
 _LABEL = r"\s*[:#-]?\s*"
-PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "dob",
-        re.compile(
-            rf"\b(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born(?: on)?){_LABEL}{_DATE}", re.I
-        ),
-    ),
-    (
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A kind of PHI, its pattern, and words one of which the text must hold for it to run.
+
+    The cues are plain substring tests of the lower-cased text: most questions hold
+    none of them, and skipping a case-insensitive pattern is what keeps finding PHI
+    cheap enough to run on every message.
+    """
+
+    kind: str
+    pattern: re.Pattern[str]
+    cues: tuple[str, ...] = ()
+
+
+RULES: tuple[_Rule, ...] = (
+    _Rule("dob", re.compile(rf"\b{_DOB_LABEL}{_LABEL}{_DATE}", re.I), _DOB_CUES),
+    _Rule(
         "mrn",
         re.compile(
             rf"\b(?:MRN|MR#|medical record(?: number| no\.?| #)?){_LABEL}[A-Z0-9][A-Z0-9-]{{3,}}",
             re.I,
         ),
+        ("mrn", "mr#", "medical record"),
     ),
-    (
+    _Rule(
         "ssn",
         re.compile(
             rf"\b(?:SSN|social security(?: number| no\.?)?){_LABEL}\d{{3}}-?\d{{2}}-?\d{{4}}\b",
             re.I,
         ),
+        ("ssn", "social security"),
     ),
-    ("ssn", re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")),
-    ("member_id", re.compile(rf"\b{_MBI}\b")),
-    (
+    # Written as 123-45-6789, without the numbers never issued (000, 666, 9xx; 00; 0000).
+    _Rule(
+        "ssn",
+        re.compile(r"\d(?<!\w\d)\d\d(?<!000)(?<!666)(?<!9\d\d)-\d\d(?<!00)-\d{4}(?<!0000)\b"),
+    ),
+    _Rule("member_id", re.compile(rf"{_MBI}\b")),
+    _Rule(
         "member_id",
-        re.compile(
-            r"\b(?:member|subscriber|medicare|medicaid|policy)\s*(?:id|#|number|no\.?)"
-            rf"{_LABEL}[A-Z0-9][A-Z0-9-]{{5,}}",
-            re.I,
+        re.compile(rf"\b(?:{_MEMBER_LABEL}){_LABEL}(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{{5,}}", re.I),
+        (
+            "member",
+            "subscriber",
+            "ins",
+            "beneficiary",
+            "policy",
+            "medica",
+            "tricare",
+            "plan",
+            "hicn",
         ),
     ),
-    ("patient_name", re.compile(rf"\b(?:patient|pt|name)\s*(?:name)?\s*[:-]\s*{_NAME}", re.I)),
+    _Rule(
+        "patient_name",
+        re.compile(rf"(?i:\b(?:patient|pt|name)\s*(?:name)?)\s*[:-]\s*{_NAME}"),
+        ("patient", "name", "pt:", "pt -", "pt-"),
+    ),
+    _Rule("patient_name", re.compile(rf"\b{_NAME}(?=,?\s*\(?(?i:{_DOB_LABEL})\b)"), _DOB_CUES),
 )
 
 
@@ -79,10 +127,27 @@ class PhiFindings:
         return sorted({m.kind for m in self.matches})
 
 
+def _patient_phones(text: str) -> list[tuple[int, int, str]]:
+    found = []
+    for match in PHONE.finditer(text):
+        start = match.start()
+        line = text.rfind("\n", 0, start) + 1
+        if _PHONE_OWNER.search(text, max(line, start - _OWNER_REACH), start):
+            found.append((start, match.end(), "phone"))
+    return found
+
+
 def find_phi(text: str) -> PhiFindings:
     """Every PHI span in ``text``, overlapping spans merged, in order."""
+    lowered = text.lower()
     spans = sorted(
-        (m.start(), m.end(), kind) for kind, pattern in PATTERNS for m in pattern.finditer(text)
+        [
+            (match.start(), match.end(), rule.kind)
+            for rule in RULES
+            if not rule.cues or any(cue in lowered for cue in rule.cues)
+            for match in rule.pattern.finditer(text)
+        ]
+        + _patient_phones(text)
     )
     merged: list[PhiMatch] = []
     for start, end, kind in spans:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from consultant.analysis.phi import PhiFindings, find_phi, redact
 from consultant.cases import lifecycle
+from consultant.cases.answering import draft_answer
 from consultant.cases.events import record
 from consultant.cases.outbox import queue_outbound
 from consultant.cases.references import format_reference
@@ -254,8 +255,10 @@ def _new_case(
     _draft(services, session, case, inbound, parsed, phi)
     lifecycle.move(session, case, CaseStatus.AWAITING_REVIEW)
     to_send = []
-    if services.settings.send_acknowledgments and not _is_ours(services, case.requester_address):
-        ack = _acknowledge(services, session, case, inbound, phi)
+    settings = services.settings
+    resend = phi.found and settings.phi_resend_request
+    if (settings.send_acknowledgments or resend) and not _is_ours(services, case.requester_address):
+        ack = _acknowledge(services, session, case, inbound, phi, resend)
         to_send.append(ack.id)
     return _Result(Outcome.NEW_CASE, to_send)
 
@@ -303,16 +306,8 @@ def _draft(
     parsed: ParsedMessage,
     phi: PhiFindings,
 ) -> Draft:
-    body = services.renderer.render(
-        "draft",
-        requester_name=parsed.from_name,
-        subject=redact(parsed.subject),
-        reference=case.reference,
-        question=redact(parsed.text),
-        phi_removed=phi.found,
-        attachments=[a.filename for a in parsed.attachments],
-        display_name=services.settings.display_name,
-    )
+    answer = draft_answer(services, parsed, case.reference)
+    body = answer.body
     version = len(case.drafts) + 1
     draft = Draft(
         case=case,
@@ -320,7 +315,7 @@ def _draft(
         body_text=body.text,
         body_html=body.html,
         template=body.template,
-        facts={"phi_kinds": phi.kinds},
+        facts=answer.record | {"phi_kinds": phi.kinds},
         author="system",
         inbound_message_id=inbound.id,
     )
@@ -335,13 +330,16 @@ def _acknowledge(
     case: Case,
     inbound: InboundMessage,
     phi: PhiFindings,
+    resend: bool,
 ) -> OutboundMessage:
+    """The acknowledgment, which asks for the question again without PHI when ``resend``."""
     body = services.renderer.render(
         "ack",
         requester_name=case.requester_name,
         subject=redact(case.subject),
         reference=case.reference,
         phi_removed=phi.found,
+        phi_resend_request=resend,
         display_name=services.settings.display_name,
     )
     return queue_outbound(services, session, case, OutboundKind.ACK, body.text, body.html)

@@ -204,7 +204,7 @@ class CmsEditLookups:
         with self._lock:
             cached = self._releases.get(key)
         if cached is None or time.monotonic() - cached[0] > RELEASE_CACHE_SECONDS:
-            with self.db.session() as session:
+            with self.db.read_session() as session:
                 found = newest_first(
                     _Release(r.id, r.effective_from, r.describe(), dict(r.details or {}))
                     for r in session.scalars(

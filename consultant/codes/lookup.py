@@ -42,13 +42,13 @@ class CodeLookup(CmsEditLookups):
 
     def icd10cm_notes(self, code: str, on: date | None = None) -> CodeNotes:
         """The instructional notes governing an ICD-10-CM code, its own and its ancestors'."""
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             release = in_force(session, RELEASE_KIND[System.ICD10CM], on or date.today())
             return notes(session, release, code)
 
     def excludes1_conflicts(self, codes: list[str], on: date | None = None) -> Conflicts:
         """The pairs among ICD-10-CM ``codes`` that an Excludes1 note forbids together."""
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             release = in_force(session, RELEASE_KIND[System.ICD10CM], on or date.today())
             return excludes1_conflicts(session, release, codes)
 
@@ -62,7 +62,7 @@ class CodeLookup(CmsEditLookups):
         if key not in self._modifiers:
             if len(self._modifiers) > MODIFIER_CACHE_SIZE:
                 self._modifiers.clear()
-            with self.db.session() as session:
+            with self.db.read_session() as session:
                 self._modifiers[key] = modifiers.modifier(code, session, key[1])
         return self._modifiers[key]
 

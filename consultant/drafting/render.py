@@ -45,6 +45,33 @@ def paragraphs(text: str) -> Markup:
     return Markup("\n".join(html))
 
 
+KIND_LABELS = {
+    "icd10cm": "ICD-10-CM",
+    "icd10pcs": "ICD-10-PCS",
+    "hcpcs": "HCPCS Level II",
+    "cpt": "CPT",
+    "ncci-ptp": "NCCI PTP edits",
+    "mue": "MUE",
+    "aoc": "add-on code edits",
+    "pfs": "PFS relative value file",
+}
+
+
+def cite(source: dict[str, Any] | None) -> str:
+    """``[NCCI PTP edits (practitioner) v323r0, effective 2026-10-01]``: where a fact is from."""
+    if not source:
+        return ""
+    setting = f" ({source['setting']})" if source.get("setting") else ""
+    label = KIND_LABELS.get(source["kind"], source["kind"])
+    return f"[{label}{setting} {source['version']}, effective {source['effective']}]"
+
+
+def series(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def open_expert_markers(text: str) -> list[str]:
     """The ``[expert: ...]`` notes still in a draft; approval refuses to send while any remain."""
     return EXPERT_MARKER.findall(text)
@@ -64,6 +91,8 @@ class Renderer:
         )
         self.env.filters["quote"] = quote
         self.env.filters["paragraphs"] = paragraphs
+        self.env.filters["cite"] = cite
+        self.env.filters["series"] = series
 
     def render(self, name: str, **context: Any) -> RenderedBody:
         text = self.env.get_template(f"replies/{name}.txt.j2").render(**context)

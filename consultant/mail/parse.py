@@ -15,7 +15,9 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
+from functools import cached_property
 
+from consultant.mail import reply_text
 from consultant.mail.html_text import html_to_text
 from consultant.mail.threads import message_ids_in, normalise_message_id
 
@@ -68,6 +70,11 @@ class ParsedMessage:
         """Message-IDs this message answers, most recent first."""
         ordered = list(self.in_reply_to) + list(reversed(self.references))
         return tuple(dict.fromkeys(ordered))
+
+    @cached_property
+    def new_text(self) -> str:
+        """What the sender wrote now: ``text`` without quoted earlier messages and signature."""
+        return reply_text.new_text(self.text)
 
 
 ROUTING_HEADERS = (

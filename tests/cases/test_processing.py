@@ -16,6 +16,7 @@ from config import Settings
 from consultant.cases.processing import Outcome, process_message
 from consultant.cases.review import approve, edit_draft, retry
 from consultant.mail.intake import FetchedMessage, Intake
+from consultant.mail.parse import parse_message
 from consultant.models import Case, InboundMessage, OutboundMessage, utcnow
 from consultant.services import Services, build_services
 from tests.support.corpus import QUESTIONS, SPECIAL, question_files, special, special_expected
@@ -181,7 +182,7 @@ def test_draft_quotes_the_question(services: Services) -> None:
 
     for path, case in zip(paths, cases(services), strict=True):
         draft_lines = case.drafts[0][1].splitlines()
-        for line in text_of(stdlib(path.read_bytes())).splitlines():
+        for line in parse_message(path.read_bytes()).new_text.splitlines():
             assert f"> {line}".rstrip() in draft_lines, (path.name, line)
 
 

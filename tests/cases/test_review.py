@@ -68,7 +68,8 @@ def test_empty_draft_is_refused(services: Services, case_ref: str) -> None:
 
 
 def test_approval_refuses_open_expert_notes(services: Services, case_ref: str) -> None:
-    with pytest.raises(review.ReviewError, match=r"1 open \[expert: \.\.\.\] note"):
+    refusal = r"2 open \[expert: \.\.\.\] note\(s\), first \[expert: say whether the documentation"
+    with pytest.raises(review.ReviewError, match=refusal):
         review.approve(services, case_ref, EXPERT)
     assert _case(services, case_ref).status == "awaiting_review"
     assert _replies(services) == []

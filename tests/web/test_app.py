@@ -429,12 +429,13 @@ def test_approving_a_draft_with_an_open_expert_note_is_refused(
     signed_in: FlaskClient, services: Services
 ) -> None:
     case = get(signed_in, CASE)
-    assert "[expert: write the answer here]" in case.draft
-    assert "1 open [expert: ...] note(s)" in case.text("//section/p[@class='warning']")
+    first = "[expert: say whether the documentation shows distinct services"
+    assert first in case.draft
+    assert "2 open [expert: ...] note(s)" in case.text("//section/p[@class='warning']")
 
     page = submit(signed_in, case, f"{CASE}/approve")
     (message,) = page.flashes
-    assert "[expert: write the answer here]" in message
+    assert first in message
     assert "edit the draft before approving" in message
     assert page.tree.xpath("//p[contains(@class, 'flash') and contains(@class, 'error')]")
     assert page.status == "awaiting review"

@@ -1,0 +1,141 @@
+"""Dates of service a question states, told apart from birth dates and claim dates.
+
+The facts are looked up "as of the date of service", so a wrong date gives a
+wrong edit or a deleted code. A date counts when the text says it is the
+service date ("DOS 09/30/2026", "date of service is 10/01/2026"), or when the
+service happened "on" it ("seen on March 3, 2026", "billed 99204 on
+09/30/2026"). It does not count when it is a date of birth (that is PHI, see
+``phi``), or when "on" follows what was done to the claim ("submitted ... on",
+"denied on", "valid through").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from consultant.analysis.wording import lower_keeping_offsets
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# 09/30/2026, 9-30-26, 30.09.2026 read as month first, 2026-09-30. Each pattern starts with a
+# digit or a month's first letter, so the search skips quickly to where a date may start.
+_NUMERIC = re.compile(
+    r"(?P<a>\d\d{0,3})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,4})(?![\w/])"
+)
+# March 3, 2026; mar. 3rd 2026 (in the lower-cased text).
+_MONTH_FIRST = re.compile(
+    rf"(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b"
+)
+# 3 March 2026.
+_DAY_FIRST = re.compile(rf"(?P<day>\d\d?)\s+(?P<month>{_MONTH})\.?,?\s+(?P<year>\d{{4}})\b")
+
+_SAID_SERVICE = re.compile(
+    r"(?i:\b(?:dos|dates? of service|service dates?|date of (?:the )?(?:visit|encounter|surgery)"
+    r"|(?:visit|encounter|surgery) date))\W{0,3}(?:(?:is|was|were|of|on)\s+)*\Z"
+)
+_SAID_BIRTH = re.compile(
+    r"(?i:\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|born(?: on)?))\W{0,3}(?:(?:is|was)\s+)*\Z"
+)
+_ON = re.compile(r"(?i:\bon(?: or about)?)\s+\Z")
+# What was done to a claim rather than to the patient: "submitted a claim ... on 02/02/2024".
+_CLAIM_VERB = re.compile(
+    r"(?i:\b(?:submitted|resubmitted|filed|sent|mailed|faxed|received|denied|paid|rejected|"
+    r"appealed|processed|posted|called|spoke|emailed|approved|effective|expire[sd]?|valid)\b)"
+)
+# Where a sentence ends; a single newline does not end one (mail is wrapped at 72 columns).
+_SENTENCE_ENDS = (". ", "? ", "! ", "; ", ".\n", "?\n", "!\n", "\n\n")
+# A date right after a date of service continues a range: "DOS 10/01/2026-10/03/2026".
+_RANGE = re.compile(r"\s*(?:-|\u2013|to|through|thru)\s*\Z", re.I)
+_REACH = 40
+# A date does not start inside a word, a number or a path.
+_JOINED = re.compile(r"[\w/.]")
+_SENTENCE_REACH = 200
+
+
+def _numeric(match: re.Match[str]) -> date | None:
+    first, second, third = (match.group(g) for g in "abc")
+    if len(first) == 4 and len(third) <= 2:
+        return _valid(int(first), int(second), int(third))
+    if len(first) <= 2 and len(third) in (2, 4):
+        return _valid(int(third) + (2000 if len(third) == 2 else 0), int(first), int(second))
+    return None
+
+
+def _named(match: re.Match[str]) -> date | None:
+    return _valid(int(match["year"]), _MONTHS[match["month"]], int(match["day"]))
+
+
+def _valid(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _dates(text: str) -> list[tuple[int, int, date]]:
+    """(start, end, date) of every date written in ``text``, in order."""
+    lowered = lower_keeping_offsets(text)
+    found = [(m.start(), m.end(), _numeric(m)) for m in _NUMERIC.finditer(text)]
+    found += [(m.start(), m.end(), _named(m)) for m in _MONTH_FIRST.finditer(lowered)]
+    found += [(m.start(), m.end(), _named(m)) for m in _DAY_FIRST.finditer(lowered)]
+    return sorted(
+        (start, end, when)
+        for start, end, when in found
+        if when is not None and (start == 0 or not _JOINED.match(text, start - 1))
+    )
+
+
+def _sentence_start(text: str, position: int) -> int:
+    start = max(0, position - _SENTENCE_REACH)
+    for end in _SENTENCE_ENDS:
+        found = text.rfind(end, start, position)
+        if found >= 0:
+            start = found + len(end)
+    return start
+
+
+def _is_service(text: str, start: int, previous_end: int | None) -> bool:
+    window = max(0, start - _REACH)
+    if _SAID_BIRTH.search(text, window, start):
+        return False
+    if _SAID_SERVICE.search(text, window, start):
+        return True
+    if previous_end is not None and _RANGE.fullmatch(text, previous_end, start):
+        return True
+    if not _ON.search(text, window, start):
+        return False
+    return not _CLAIM_VERB.search(text, _sentence_start(text, start), start)
+
+
+def dates_of_service(text: str) -> list[date]:
+    """Each date of service stated in ``text``, once, in order."""
+    found: list[date] = []
+    previous_end: int | None = None
+    for start, end, when in _dates(text):
+        if not _is_service(text, start, previous_end):
+            continue
+        previous_end = end
+        if when not in found:
+            found.append(when)
+    return found

@@ -1,0 +1,96 @@
+"""Tokens shaped like codes that are not codes: zips, amounts, IDs, paths, street numbers.
+
+A coder's mail is full of them: the zip in a signature (Tucson, AZ 85710), a
+claim number, an amount ($20956.00), a tax ID (12-3456789 holds a seven-digit
+run, the shape of an ICD-10-PCS code). Phone numbers, dates and times never
+give a code-shaped token (their digit groups are too short), so only the few
+tokens that do have a code's shape are checked here, each against the words
+just before and after it. Checking a handful of tokens is far cheaper than
+blanking every lookalike in the whole text first, which matters at a thousand
+messages in a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import re
+
+_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|"
+    "NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI"
+)
+_STATE_NAMES = (
+    "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|"
+    "Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|"
+    "Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|"
+    "New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|"
+    "Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|"
+    "West Virginia|Wisconsin|Wyoming|Puerto Rico"
+)
+_STREET = (
+    "St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pl|Place|Pkwy|"
+    "Parkway|Hwy|Highway|Cir|Circle|Ter|Terrace|Trl|Trail|Loop|Sq|Square|Pike|Row"
+)
+# Labels after which a number is an identifier however it is written ("claim 1234567").
+_ID_LABELS = (
+    "claim|account|acct|member|subscriber|policy|invoice|ticket|confirmation|conf|npi|tin|ein|"
+    "ssn|mrn|icn|dcn|tcn|zip|zip code|postal code|fax|phone|tel|telephone|cell|mobile|ext|"
+    "extension|suite|ste|p\\.?o\\.? box|apt|tax id|federal id|prior auth|prior authorization|"
+    "hicn|mbi|id"
+)
+# Words that name an identifier only with "#", "no.", "number" or "ID" ("order #12345");
+# bare, they are ordinary words ("in this case 99213 ...", "we order 80053").
+_ID_WORDS = (
+    "case|group|order|check|reference|ref|control|trace|transaction|room|box|batch|auth|"
+    "authorization|record|report|document|file|job|payment|patient|chart|encounter|visit|"
+    "appeal|denial|eob|era|remit|tracking|medicare|medicaid|insurance|plan"
+)
+_ID_MARK = r"(?:#|no\.?|num|number|id|identifier)"
+
+# Capitalised words that may stand before a modifier that is also a state (GA, CT, PA).
+_VERBS = "(?:Modifiers?|Mod|With|And|Or|Use|Add|Append|Bill|Billed|Report|Code)"
+
+# What may stand just before a lookalike; searched in a short window ending at the token.
+_BEFORE = re.compile(
+    "|".join(
+        (
+            rf"(?i:\b(?:{_ID_LABELS})\b\.?(?:\s*(?:{_ID_MARK}|:))*\s*)\Z",
+            rf"(?i:\b(?:{_ID_WORDS})\s*{_ID_MARK}(?:\s*[#:.])*\s*)\Z",
+            # A zip after a state: "Tucson, AZ 85710", "Tucson AZ", "Arizona 85710".
+            rf"(?:,\s*|\b(?!{_VERBS}\b)[A-Z][a-z]+\.?\s+|(?:^|\n)[ \t]*)(?:{_STATES})\s+\Z",
+            rf"\b(?:{_STATE_NAMES}),?\s+\Z",
+            # Money: "$20956", "USD 20956".
+            r"[$€£]\s?\Z|(?i:\b(?:usd|eur)\s?)\Z",
+            # Prefixed references: CC-000123, PA-425311, CMS-1500 (but CPT-99213, Dx-E11.9).
+            r"(?<![\w-])(?!(?i:cpt|hcpcs|icd|pcs|dx|code|codes|mod)-)[A-Za-z]{1,6}-\Z",
+            # The tail of a number that began before: 12-3456789, 1234567-99213.
+            r"(?<![\w-])\d{1,4}-\Z|\d{6,}-\Z",
+            # Inside a URL, an e-mail address or a file path: https://x.org/12345, /srv/12345.
+            r"(?:://|@|www\.|(?<!\S)~?/)\S*\Z",
+        )
+    )
+)
+_WINDOW = 40
+
+# What may follow a lookalike: ZIP+4, decimals, money, doses and counts, a street name.
+_AFTER = re.compile(
+    "|".join(
+        (
+            r"-\d{4}(?!\w)",
+            r"[.,]\d",
+            r"\s*%",
+            r"\s*(?i:dollars?|usd|eur|euros|cents?|percent|mg|mcg|µg|ug|g|gm|kg|ml|cc|meq|mmol|iu|"
+            r"cm|mm|units|patients|members|people|miles|feet)\b",
+            rf"\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z'.-]*\s+){{1,3}}(?:{_STREET})\b",
+            # A file name: 12345.pdf, 12345_eob.txt.
+            r"[\w.-]*\.(?i:pdf|txt|csv|docx?|xlsx?|png|jpe?g|tiff?|zip|xml|html?|edi|dat)\b",
+        )
+    )
+)
+
+
+def is_lookalike(text: str, start: int, end: int) -> bool:
+    """Whether the code-shaped ``text[start:end]`` is part of an address, amount, ID or path."""
+    return (
+        _AFTER.match(text, end) is not None
+        or _BEFORE.search(text, max(0, start - _WINDOW), start) is not None
+    )

@@ -1,0 +1,79 @@
+"""Making the draft reply: the question restated, the facts with citations, open points.
+
+The reply is rendered from ``templates/replies/answer.*.j2`` (a partial per
+fact kind and per topic); the analysis and the facts are returned with it so
+they can be stored on the draft and shown to the reviewer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from consultant.analysis.model import Analysis
+from consultant.drafting.facts import Facts
+from consultant.drafting.render import RenderedBody, Renderer, series
+
+TOPIC_WORDS = {
+    "ncci": "NCCI edits",
+    "modifier": "modifiers",
+    "mue": "units and MUEs",
+    "global": "the global surgical period",
+    "addon": "add-on codes",
+    "em": "E/M services",
+    "diagnosis": "diagnosis coding",
+    "coverage": "coverage",
+    "crosswalk": "which diagnosis supports which procedure",
+    "code_selection": "choosing the right code",
+}
+
+
+def restate(analysis: Analysis) -> str:
+    """The question in one line, from what analysis found (never from the raw text: PHI)."""
+    codes = [c.code for c in analysis.codes]
+    parts = []
+    if codes:
+        parts.append(f"{series(codes)}")
+    if analysis.modifiers:
+        word = "modifier" if len(analysis.modifiers) == 1 else "modifiers"
+        parts.append(f"with {word} {series(list(analysis.modifiers))}")
+    about = " ".join(parts) or "your coding question"
+    topics = [TOPIC_WORDS[t] for t in analysis.topics if t in TOPIC_WORDS]
+    if topics:
+        return f"You asked about {about}: {series(topics)}."
+    return f"You asked about {about}."
+
+
+@dataclass(frozen=True)
+class Draft:
+    body: RenderedBody
+    record: dict[str, Any]  # what the draft used: stored as the draft's facts JSON
+
+
+def make_draft(
+    renderer: Renderer,
+    analysis: Analysis,
+    facts: Facts,
+    *,
+    requester_name: str | None,
+    subject: str,
+    reference: str | None,
+    question: str,
+    attachments: list[str],
+    display_name: str,
+) -> Draft:
+    """Render the answer draft; ``subject`` and ``question`` must already be free of PHI."""
+    body = renderer.render(
+        "answer",
+        requester_name=requester_name,
+        restatement=restate(analysis),
+        facts=facts,
+        topics=list(analysis.topics),
+        subject=subject,
+        reference=reference,
+        question=question,
+        phi_removed=analysis.phi_found,
+        attachments=attachments,
+        display_name=display_name,
+    )
+    return Draft(body, {"analysis": analysis.as_json(), **facts.as_dict()})

@@ -1,0 +1,204 @@
+"""The facts a draft may state: each one looked up in the code data and cited to its release.
+
+Facts are data, not sentences: templates turn them into words. Nothing is
+stated that the data does not say; where the data is missing (a CPT code
+without the operator's licensed file, no MUE file loaded), the fact says
+what is missing, so the draft can say so plainly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from itertools import combinations
+from typing import Any
+
+from consultant.analysis.model import Analysis
+from consultant.codes.entries import Status
+from consultant.codes.icd10cm_refs import references
+from consultant.codes.lookup import CodeLookup
+from consultant.codes.systems import System
+
+PROCEDURE_SYSTEMS = (System.CPT, System.HCPCS)
+# The order facts are stated in: the codes, then the edits, then notes, then what is missing.
+KIND_ORDER = (
+    "code",
+    "ptp",
+    "ptp_none",
+    "mue",
+    "addon",
+    "pfs",
+    "excludes1",
+    "icd_note",
+    "modifier",
+    "missing",
+)
+SEQUENCING_NOTES = ("code_first", "use_additional_code", "code_also")
+GLOBAL_MODIFIERS = {"24", "25", "57", "58", "78", "79"}
+GLOBAL_SURGERY_DAYS = {"000", "010", "090"}
+
+
+@dataclass
+class Fact:
+    """One thing the data says, about some codes, from one release."""
+
+    # code, ptp, ptp_none, mue, addon, pfs, excludes1, icd_note, modifier, missing: each has
+    # a partial templates/replies/facts/<kind>.{txt,html}.j2
+    kind: str
+    codes: list[str]
+    data: dict[str, Any]
+    source: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Facts:
+    """Everything looked up for one question, and the date and setting it was asked for."""
+
+    on: str
+    setting: str
+    items: list[Fact] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[Fact]:
+        return [f for f in self.items if f.kind == kind]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"on": self.on, "setting": self.setting, "facts": [f.as_dict() for f in self.items]}
+
+
+def _missing(facts: Facts, what: str, reason: str) -> None:
+    if not any(f.kind == "missing" and f.data["what"] == what for f in facts.items):
+        facts.items.append(Fact("missing", [], {"what": what, "reason": reason}))
+
+
+def gather(analysis: Analysis, lookup: CodeLookup, today: date | None = None) -> Facts:
+    """Look up every fact the question's codes, units and modifiers call for.
+
+    As of the date of service the question states, else ``today`` (default: the real today).
+    """
+    stated = analysis.dates_of_service
+    on = stated[0] if stated else (today or date.today())
+    setting = "practitioner"
+    facts = Facts(on.isoformat(), setting)
+    procedures = [c for c in analysis.codes if c.system in PROCEDURE_SYSTEMS]
+    diagnoses = analysis.codes_of(System.ICD10CM)
+
+    for found in analysis.codes:
+        result = lookup.code(System(found.system), found.code, on)
+        if result.status == Status.NO_DATA:
+            _missing(facts, f"{found.system} data", result.message or "not loaded")
+        facts.items.append(Fact("code", [found.code], result.as_dict(), result.release))
+
+    _ptp_facts(facts, analysis, lookup, on, [c.code for c in procedures])
+    for found in procedures:
+        _mue_fact(facts, analysis, lookup, on, found.code, found.units)
+        _addon_fact(facts, lookup, on, found.code, [c.code for c in procedures])
+        _pfs_fact(facts, analysis, lookup, on, found.code)
+
+    if len(diagnoses) > 1:
+        conflicts = lookup.excludes1_conflicts(diagnoses, on)
+        for conflict in conflicts.conflicts:
+            facts.items.append(
+                Fact(
+                    "excludes1",
+                    [conflict.code, conflict.excluded],
+                    asdict(conflict),
+                    conflicts.release,
+                )
+            )
+    for code in diagnoses:
+        _note_facts(facts, lookup, on, code, [d for d in diagnoses if d != code])
+
+    for modifier in analysis.modifiers:
+        result = lookup.modifier(modifier, on)
+        source = result.source if isinstance(result.source, dict) else None
+        facts.items.append(Fact("modifier", [modifier], result.as_dict(), source))
+    facts.items.sort(key=lambda f: KIND_ORDER.index(f.kind))
+    return facts
+
+
+def _note_facts(facts: Facts, lookup: CodeLookup, on: date, code: str, others: list[str]) -> None:
+    """Code-first, use-additional and code-also notes of ``code`` that name another code asked."""
+    notes = lookup.icd10cm_notes(code, on)
+    for note in notes.notes:
+        if note.kind not in SEQUENCING_NOTES:
+            continue
+        named = [o for o in others if any(r.matches(o) for r in references(note.text))]
+        if named:
+            data = {"on": note.source, "kind": note.kind, "text": note.text, "named": named}
+            facts.items.append(Fact("icd_note", [code, *named], data, notes.release))
+
+
+def _ptp_facts(
+    facts: Facts, analysis: Analysis, lookup: CodeLookup, on: date, codes: list[str]
+) -> None:
+    clear: list[list[str]] = []
+    release = None
+    for a, b in combinations(codes, 2):
+        result = lookup.ptp(a, b, on, facts.setting)
+        if result.release is None:
+            _missing(facts, "NCCI PTP edits", result.message or "not loaded")
+            return
+        release = result.release
+        if not result.edits:
+            clear.append([a, b])
+        for edit in result.edits:
+            bypass = [
+                m
+                for m in analysis.modifiers
+                if edit.modifier_indicator == 1 and lookup.modifier(m, on).ncci_associated
+            ]
+            data = asdict(edit) | {"named_modifiers_that_may_bypass": bypass}
+            facts.items.append(Fact("ptp", [edit.column1, edit.column2], data, result.release))
+    if clear:
+        codes_clear = sorted({c for pair in clear for c in pair}, key=codes.index)
+        facts.items.append(Fact("ptp_none", codes_clear, {"pairs": clear}, release))
+
+
+def _mue_fact(
+    facts: Facts,
+    analysis: Analysis,
+    lookup: CodeLookup,
+    on: date,
+    code: str,
+    units: int | None,
+) -> None:
+    asked = units or next((u.count for u in analysis.units if u.code == code), None)
+    if asked is None and "mue" not in analysis.topics:
+        return
+    result = lookup.mue(code, on, facts.setting)
+    if result.release is None:
+        _missing(facts, "MUE values", result.message or "not loaded")
+        return
+    data = result.as_dict() | {"units_asked": asked}
+    if result.found and asked is not None:
+        data["exceeds"] = asked > (result.value or 0)
+    facts.items.append(Fact("mue", [code], data, result.release))
+
+
+def _addon_fact(facts: Facts, lookup: CodeLookup, on: date, code: str, codes: list[str]) -> None:
+    result = lookup.addon(code, on)
+    if result.release is None:
+        _missing(facts, "add-on code edits", result.message or "not loaded")
+        return
+    if not result.is_addon:
+        return
+    present = [c for c in codes if c in result.primaries]
+    data = result.as_dict() | {"primaries_present": present}
+    facts.items.append(Fact("addon", [code], data, result.release))
+
+
+def _pfs_fact(facts: Facts, analysis: Analysis, lookup: CodeLookup, on: date, code: str) -> None:
+    modifiers = next((c.modifiers for c in analysis.codes if c.code == code), ())
+    result = lookup.pfs(code, next((m for m in modifiers if m in ("26", "TC")), ""), on)
+    if result.release is None:
+        _missing(facts, "physician fee schedule indicators", result.message or "not loaded")
+        return
+    if not result.found:
+        return
+    data = result.as_dict()
+    data["surgical_global"] = result.indicators.get("global_days") in GLOBAL_SURGERY_DAYS
+    data["global_modifiers_named"] = sorted(set(analysis.modifiers) & GLOBAL_MODIFIERS)
+    facts.items.append(Fact("pfs", [code], data, result.release))

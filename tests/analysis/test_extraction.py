@@ -1,0 +1,412 @@
+"""What the analysis reads from a question, rule by rule, on sentences a coder would write."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+import pytest
+
+from consultant.analysis.analyze import analyze
+from consultant.analysis.codes import find_codes, find_mentions
+from consultant.analysis.dates import dates_of_service
+from consultant.analysis.model import Setting, Units
+from consultant.analysis.modifiers import HCPCS_MODIFIERS, MODIFIER_SYSTEM, find_modifiers
+from consultant.analysis.phi import REDACTED, find_phi, redact
+from consultant.analysis.setting import find_setting
+from consultant.analysis.units import find_units
+from tests.support.corpus import DATA
+
+CPT, HCPCS, CM, PCS = "CPT", "HCPCS", "ICD-10-CM", "ICD-10-PCS"
+
+
+# Codes ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("Can 20956 be billed with 20902?", [(CPT, "20956"), (CPT, "20902")]),
+        (
+            "Is 3074F reportable with 0591T and 0001U?",
+            [(CPT, "3074F"), (CPT, "0591T"), (CPT, "0001U")],
+        ),
+        ("How many units of J1885 and G0439?", [(HCPCS, "J1885"), (HCPCS, "G0439")]),
+        ("Dx E11.9 and S52.521A", [(CM, "E11.9"), (CM, "S52.521A")]),
+        ("dx e119, s52521a and i10", [(CM, "E11.9"), (CM, "S52.521A"), (CM, "I10")]),
+        ("seen for s52.521a", [(CM, "S52.521A")]),
+        ("Is 0DTJ4ZZ right?", [(PCS, "0DTJ4ZZ")]),
+        ("ICD-10-PCS 0210093 for the bypass", [(PCS, "0210093")]),
+        ("Debridement 11042-11047 today", [(CPT, "11042"), (CPT, "11047")]),
+        ("We billed 99213-25 and 99213 again", [(CPT, "99213")]),
+        ("CPT-99213 or CPT# 99214", [(CPT, "99213"), (CPT, "99214")]),
+        ("sepsis A41.51, then N39.0 and I10", [(CM, "A41.51"), (CM, "N39.0"), (CM, "I10")]),
+        ("Clinics in İSTANBUL and İZMİR: Dx I10", [(CM, "I10")]),
+    ],
+)
+def test_codes_are_found_normalised_in_order_once(text: str, codes: list[tuple[str, str]]) -> None:
+    assert find_codes(text) == codes
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("J1100 per 0.1 mg", [(HCPCS, "J1100")]),
+        ("Dx J1100", [(CM, "J11.00")]),
+        ("CPT 99213, Dx E11.9 and J1100", [(CPT, "99213"), (CM, "E11.9"), (CM, "J11.00")]),
+        ("Dx E11.9 was billed with J1100", [(CM, "E11.9"), (HCPCS, "J1100")]),
+        ("HCPCS J1100; diagnosis J1100", [(HCPCS, "J1100"), (CM, "J11.00")]),
+        # Three-character categories and lower case need a keyword, or the data.
+        ("Model I10 printer", []),
+        ("e119", []),
+        ("The N95 mask supply", []),
+        # A seven-character token starting with a letter: PCS when it holds a Z.
+        ("BW28ZZZ and B2111ZZ imaging", [(PCS, "BW28ZZZ"), (PCS, "B2111ZZ")]),
+        ("New technology XW033E5", [(PCS, "XW033E5")]),
+        ("H401131 glaucoma", [(CM, "H40.1131")]),
+        ("PCS H401131", [(PCS, "H401131")]),
+    ],
+)
+def test_ambiguous_shapes_are_settled_by_the_words_around(
+    text: str, codes: list[tuple[str, str]]
+) -> None:
+    assert find_codes(text) == codes
+
+
+def test_the_loaded_data_settles_what_the_words_do_not() -> None:
+    icd_only = {(CM, "J11.00"), (CM, "I10"), (CM, "E11.9")}
+
+    def known(system: str, code: str) -> bool:
+        return (system, code) in icd_only
+
+    assert find_codes("J1100 and I10 and e119", known) == [
+        (CM, "J11.00"),
+        (CM, "I10"),
+        (CM, "E11.9"),
+    ]
+    assert find_codes("J1100 and I10 and e119") == [(HCPCS, "J1100")]
+    # Words come first: the data is asked only where they say nothing.
+    assert find_codes("HCPCS J1100", known) == [(HCPCS, "J1100")]
+
+
+def test_the_data_is_asked_only_where_the_shape_leaves_a_doubt() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def known(system: str, code: str) -> bool:
+        asked.append((system, code))
+        return False
+
+    assert find_codes("99213, 0DTJ4ZZ and E11.9. Then J1100", known) == [
+        (CPT, "99213"),
+        (PCS, "0DTJ4ZZ"),
+        (CM, "E11.9"),
+        (HCPCS, "J1100"),
+    ]
+    assert asked == [(HCPCS, "J1100"), (CM, "J11.00")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sun Valley Urology, 4410 Palm Ave, Tucson, AZ 85710",
+        "Tucson AZ 85710-1234",
+        "Mail to 12345 Main Street, Denver, CO 80202",
+        "Phone: (334) 555-9349, fax 334-555-9350, cell +1 334 555 9351",
+        "The allowed amount was $20956.00, billed 20956.00 dollars, USD 12345",
+        "NPI 1234567890, Tax ID 12-3456789, TIN 123456789",
+        "claim # 12345, claim number 9250125786, member ID 44817, account #425311",
+        "order no. 80053, confirmation number 99213, prior authorization 12345",
+        "case reference CC-000123, PA-425311, denial code CO-197",
+        "In 2026, 10 mg IV, 10000 units of heparin, a 70-year-old, at 10:30",
+        "DOS 10/01/2026, 2026-10-01, March 3, 2026",
+        "The 837 export is saved in C:\\claims\\new\\batch_4338582551.txt on our side.",
+        "See https://portal.example.org/claims/20956/detail or /srv/exports/99213.csv",
+        "Attached: 99213.pdf and op note 2026-10-01.pdf",
+    ],
+)
+def test_numbers_that_only_look_like_codes_are_not_codes(text: str) -> None:
+    assert find_codes(text) == []
+
+
+def test_a_signature_block_gives_no_codes() -> None:
+    text = (
+        "Is 52214 inside the global of 52601?\n--\nLuis Romero, CPC\nSun Valley Urology\n"
+        "4410 Palm Ave, Suite 20930, Tucson, AZ 85710\nPhone (520) 555-0199 | Fax 520-555-0198\n"
+        "NPI 1234567890"
+    )
+    assert find_codes(text) == [(CPT, "52214"), (CPT, "52601")]
+
+
+# Modifiers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "modifiers"),
+    [
+        ("Can I bill 99213-25 with 11102?", ["25"]),
+        ("Do we need -59 here?", ["59"]),
+        ("would modifier 59 or XS bypass the edit", ["59", "XS"]),
+        ("mod XS on the second one", ["XS"]),
+        ("mod xs on the second one", ["XS"]),
+        ("Or is it 66984 with 50?", ["50"]),
+        ("therapy 97110 GP KX", ["GP", "KX"]),
+        ("GP KX on every line", ["GP", "KX"]),
+        ("bilateral, RT/LT or 50", ["RT", "LT", "50"]),
+        ("do we need JW or JZ", ["JW", "JZ"]),
+        ("59 or XS?", ["59", "XS"]),
+        ("Modifier 78 or 79?", ["78", "79"]),
+        ("Do we need the KX modifier?", ["KX"]),
+        ("the 25 modifier", ["25"]),
+        ("modifiers: 24, 57", ["24", "57"]),
+    ],
+)
+def test_modifiers_however_written(text: str, modifiers: list[str]) -> None:
+    assert find_modifiers(text, find_mentions(text)).named == modifiers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Patient is on day 30 of the global period, with 50 patients a day.",
+        "We saw 25 and 59 new patients.",
+        "Please GO ahead; the PO dose; the RT session.",
+        "Atlanta, GA 30301 and Denver, CO 80202",
+        "Denied as CO-59 and CO-45 on 10/25/2026",
+        "Which modifiers go on this claim?",
+    ],
+)
+def test_numbers_and_words_are_not_modifiers(text: str) -> None:
+    assert find_modifiers(text, find_mentions(text)).named == []
+
+
+def test_modifiers_are_tied_to_the_code_the_text_puts_them_on() -> None:
+    text = "66984-RT and later 66984-LT with modifier 79; 99213-25 with 11102; modifier 59 on 29877"
+    mentions = find_mentions(text)
+    found = find_modifiers(text, mentions)
+    tied = {mentions[i].code: mods for i, mods in found.tied.items()}
+    assert found.named == ["RT", "LT", "79", "25", "59"]
+    assert tied == {"66984": ["LT", "79"], "99213": ["25"], "29877": ["59"]}
+    assert [m.code for m in mentions].count("66984") == 2
+    assert found.tied[0] == ["RT"]
+
+
+def test_analysis_merges_the_modifiers_of_every_mention_of_a_code() -> None:
+    analysis = analyze("bilateral cataract", "66984-RT and later 66984-LT with modifier 79?")
+    assert [(c.code, c.modifiers) for c in analysis.codes] == [("66984", ("RT", "LT", "79"))]
+
+
+def test_other_hcpcs_modifiers_come_from_the_loaded_data() -> None:
+    text = "27447-AS with modifier QK"
+
+    def known(system: str, code: str) -> bool:
+        return system == MODIFIER_SYSTEM and code == "AS"
+
+    assert find_modifiers(text, find_mentions(text)).named == ["QK"]
+    assert find_modifiers(text, find_mentions(text), known).named == ["AS", "QK"]
+
+
+def test_built_in_hcpcs_modifiers_are_real_ones() -> None:
+    path = DATA / "cms" / "HCPCS2020_level2_modifiers_derived.tsv"
+    with path.open(newline="") as file:
+        in_2020 = {row["MOD"] for row in csv.DictReader(file, delimiter="\t")}
+    assert HCPCS_MODIFIERS - in_2020 == {"JZ"}  # JZ: added by CMS in 2023
+
+
+# Units ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [
+        (
+            "20610 x 2 and 4 units of J1885",
+            [Units(2, "20610", "x 2"), Units(4, "J1885", "4 units")],
+        ),
+        ("J1885 3 units", [Units(3, "J1885", "3 units")]),
+        ("J1100-JW x 3 units", [Units(3, "J1100", "3 units")]),
+        ("two units of 96372", [Units(2, "96372", "two units")]),
+        ("We gave 40 units.", [Units(40, None, "40 units")]),
+        (
+            "units for 27447 were reduced from 4 to 1",
+            [Units(4, "27447", "from 4"), Units(1, "27447", "to 1")],
+        ),
+        ("Dexamethasone 10 mg IV: how many units of J1100?", []),
+        ("a 3 x 4 cm lesion, 11042", []),
+    ],
+)
+def test_units(text: str, units: list[Units]) -> None:
+    assert find_units(text, find_mentions(text)) == units
+
+
+def test_a_code_carries_the_units_said_of_it() -> None:
+    analysis = analyze("", "Billed 4 units of J1885 and 96372.")
+    assert [(c.code, c.units) for c in analysis.codes] == [("J1885", 4), ("96372", None)]
+
+
+# Dates of service -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("DOS 09/30/2026", [date(2026, 9, 30)]),
+        ("the date of service is 05/02/2024.", [date(2024, 5, 2)]),
+        ("Surgery on 10/01/2026, follow-up on 10/15/26", [date(2026, 10, 1), date(2026, 10, 15)]),
+        ("seen on March 3, 2026", [date(2026, 3, 3)]),
+        ("performed on 2026-10-01", [date(2026, 10, 1)]),
+        ("DOS 10/01/2026-10/03/2026", [date(2026, 10, 1), date(2026, 10, 3)]),
+        ("Patient Robert Miller, DOB 07/22/1961, seen on 09/30/2026", [date(2026, 9, 30)]),
+        ("born on 1 March 1961", []),
+        ("We submitted a claim for 64483 on\n02/02/2024 and it was denied.", []),
+        ("The authorization was valid through 03/05/2024.", []),
+        ("Denied on 10/05/2026.", []),
+        ("on 13/45/2026", []),
+    ],
+)
+def test_dates_of_service_not_birth_or_claim_dates(text: str, dates: list[date]) -> None:
+    assert dates_of_service(text) == dates
+
+
+# Setting --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "setting"),
+    [
+        ("POS 11, Medicare", Setting("office", "medicare", 11)),
+        ("place of service 22 for Medicaid", Setting("facility", "medicaid", 22)),
+        ("done in the office, Aetna plan", Setting("office", "commercial", None, "Aetna")),
+        ("in the ASC, Tricare", Setting("facility", "tricare")),
+        ("returns to the OR; Medicare Advantage", Setting("facility", "medicare_advantage")),
+        (
+            "outpatient hospital, BCBS",
+            Setting("facility", "commercial", None, "Blue Cross Blue Shield"),
+        ),
+        ("non-facility rate, commercial payer", Setting("office", "commercial")),
+        ("Office Manager, or a mac", Setting()),
+        ("IS IT 99213 OR 99214?", Setting()),
+    ],
+)
+def test_setting(text: str, setting: Setting) -> None:
+    assert find_setting(text) == setting
+
+
+# Topics ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "topics"),
+    [
+        ("NCCI", "Is 29877 bundled with 29880?", {"ncci"}),
+        ("", "Are 80053 and 80048 payable on the same day?", {"ncci"}),
+        ("", "Can 20956 be billed with 20902?", {"ncci"}),
+        ("", "Is there a PTP edit between 45378 and 43239?", {"ncci"}),
+        ("", "Does 20610 need modifier 59?", {"modifier"}),
+        ("", "How many units of J1100 per day?", {"mue"}),
+        ("", "Is 52214 inside the global period of 52601?", {"global"}),
+        ("", "Is 52214 billable post-op?", {"global"}),
+        ("", "52214 with modifier 78", {"global", "modifier"}),
+        (
+            "",
+            "Is 20930 an add-on, and which primary code does it need?",
+            {"addon"},
+        ),
+        ("", "Can we bill +20930 with 22612?", {"addon"}),
+        ("", "Is a level 4 E/M supported by the MDM?", {"em"}),
+        ("", "99214 for a new problem", {"em"}),
+        ("", "Prolonged services with 99417?", {"em"}),
+        ("", "A41.51 first, then N39.0?", {"diagnosis"}),
+        ("sepsis sequencing", "A41.51 and N39.0", {"diagnosis"}),
+        ("", "Does Excludes1 at E11 stop us coding E10.9 with it?", {"diagnosis"}),
+        ("", "Was the UTI present on admission?", {"diagnosis"}),
+        ("", "Does Medicare cover E0143?", {"coverage"}),
+        ("", "Is it medically necessary, and do we need an ABN?", {"coverage"}),
+        ("", "99213 with GA", {"coverage", "modifier", "em"}),
+        ("", "Which diagnosis goes with 20610 for knee pain?", {"crosswalk"}),
+        ("", "Is the diagnosis pointer right on line 2?", {"crosswalk"}),
+        ("", "Is it 93010 or 93000-26?", {"code_selection", "modifier"}),
+        ("", "47562 vs 47563", {"code_selection"}),
+        ("", "Is 0DTJ4ZZ correct?", {"code_selection"}),
+        ("", "What is the correct code for a lap chole?", {"code_selection"}),
+        # What is only named is not a topic.
+        ("", "Dx M23.221. Can I bill 99213-25 with 11102?", {"modifier", "em"}),
+        ("", "66984-RT, then later 66984-LT", {"modifier"}),
+        ("", "ICD-10 guidelines for I10", {"diagnosis"}),
+        ("", "Thanks, just checking.", set()),
+    ],
+)
+def test_topics(subject: str, text: str, topics: set[str]) -> None:
+    assert set(analyze(subject, text).topics) == topics
+
+
+# PHI ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "removed"),
+    [
+        ("Patient: Robert Miller, DOB 07/22/1961", ["dob", "patient_name"], "Robert Miller"),
+        ("Robert Miller, DOB 07/22/1961, seen today", ["dob", "patient_name"], "Robert Miller"),
+        ("MRN 44817203", ["mrn"], "44817203"),
+        ("SSN 123-45-6789", ["ssn"], "123-45-6789"),
+        ("Medicare ID 1EG4-TE5-MK72", ["member_id"], "1EG4-TE5-MK72"),
+        ("MBI 1EG4TE5MK72", ["member_id"], "1EG4TE5MK72"),
+        ("member ID W123456789", ["member_id"], "W123456789"),
+        ("subscriber # XJ4417720", ["member_id"], "XJ4417720"),
+        ("The patient's cell is (555) 123-4567.", ["phone"], "(555) 123-4567"),
+        ("Pt can be reached at 555-123-4567", ["phone"], "555-123-4567"),
+    ],
+)
+def test_phi_is_found_and_removed(text: str, kinds: list[str], removed: str) -> None:
+    assert find_phi(text).kinds == kinds
+    assert removed not in redact(text)
+    assert REDACTED in redact(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks,\nAmy Park\nPhone: (334) 555-9349\nFax 334-555-9350",
+        "Policy number pending; member services said to call.",
+        "Patient: new patient visit with 99204",
+        "The claim number is 9250125786 and the NPI is 1234567890.",
+    ],
+)
+def test_what_is_not_phi(text: str) -> None:
+    assert find_phi(text).found is False
+
+
+def test_a_patient_phone_keeps_the_words_around_it() -> None:
+    assert (
+        redact("His phone is 555-123-4567, billed 99213")
+        == f"His phone is {REDACTED}, billed 99213"
+    )
+
+
+# The whole analysis ---------------------------------------------------------------------
+
+
+def test_analysis_as_json() -> None:
+    analysis = analyze(
+        "denied claim",
+        "Patient: Robert Miller, DOB 07/22/1961. Medicare, POS 11.\n"
+        "We billed 99204 and 93000-26 x 1 on 09/30/2026. Dx R00.2. Is 93000 bundled?",
+    )
+    assert analysis.as_json() == {
+        "codes": [
+            {"system": CPT, "code": "99204", "modifiers": [], "units": None},
+            {"system": CPT, "code": "93000", "modifiers": ["26"], "units": 1},
+            {"system": CM, "code": "R00.2", "modifiers": [], "units": None},
+        ],
+        "modifiers": ["26"],
+        "topics": ["ncci", "modifier", "mue", "em"],
+        "units": [{"count": 1, "code": "93000", "text": "x 1"}],
+        "dates_of_service": ["2026-09-30"],
+        "setting": {"place": "office", "payer": "medicare", "pos": 11, "payer_name": None},
+        "phi": {"found": True, "kinds": ["dob", "patient_name"]},
+    }
+
+
+def test_the_subject_is_read_first() -> None:
+    analysis = analyze("99213-25 with 11102", "Dx L98.9, and 11102 again")
+    assert [c.code for c in analysis.codes] == ["99213", "11102", "L98.9"]

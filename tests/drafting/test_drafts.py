@@ -1,0 +1,151 @@
+"""Drafts of corpus questions against real ICD-10-CM and HCPCS data and the constructed
+NCCI/MUE/add-on/PFS files: the right indicator, value and release, and nothing more.
+
+The constructed files' values are made up (../shared/data/PROVENANCE.md); these
+drafts are test fixtures, never shown to anyone as real answers.
+
+Golden files: tests/drafting/golden/<question>.txt. After a deliberate change to
+the wording, regenerate them with CONSULTANT_TEST_UPDATE_GOLDEN=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from config import Settings
+from consultant.cases.answering import analyse, draft_answer
+from consultant.codes.importers import importer_for
+from consultant.codes.importers.icd10cm import default_tabular
+from consultant.codes.importing import import_release
+from consultant.db import Database, upgrade
+from consultant.drafting.render import open_expert_markers
+from consultant.mail.parse import parse_message
+from consultant.services import Services, build_services
+from tests.support.corpus import AOC_FILE, DATA, MUE_FILE, PFS_FILE, PTP_FILE, QUESTIONS, special
+
+TODAY = date(2026, 11, 2)
+GOLDEN = Path(__file__).parent / "golden"
+HCPCS_ZIP = DATA / "cms" / "2020-Alpha-Numeric-HCPCS-File.zip"
+CODE_FILES = [
+    ("icd10cm", None),
+    ("hcpcs", HCPCS_ZIP),
+    ("ncci-ptp", PTP_FILE),
+    ("mue", MUE_FILE),
+    ("aoc", AOC_FILE),
+    ("pfs", PFS_FILE),
+]
+
+
+def _load_code_data(url: str) -> None:
+    upgrade(url)
+    db = Database(url)
+    for kind, path in CODE_FILES:
+        import_release(db, importer_for(kind), [path or default_tabular()])
+    db.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def code_data_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database with all the code data loaded once; the drafting tests only read it."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('code-data') / 'codes.db'}"
+        _load_code_data(url)
+        yield url
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"cc_codes_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{server.rsplit('/', 1)[0]}/{name}"
+    _load_code_data(url)
+    yield url
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def services(make_settings: Callable[..., Settings], code_data_url: str) -> Iterator[Services]:
+    built = build_services(make_settings(database_url=code_data_url))
+    yield built
+    built.db.dispose()
+
+
+def draft(services: Services, raw: bytes) -> str:
+    return draft_answer(services, parse_message(raw), "CC-000001", TODAY).body.text
+
+
+@pytest.mark.parametrize("name", [f"{n:02d}.eml" for n in range(1, 13)])
+def test_draft_matches_its_golden_file(services: Services, name: str) -> None:
+    text = draft(services, (QUESTIONS / name).read_bytes())
+    golden = GOLDEN / name.replace(".eml", ".txt")
+    if os.environ.get("CONSULTANT_TEST_UPDATE_GOLDEN") == "1":
+        golden.write_text(text)
+    assert text == golden.read_text()
+
+
+def test_ptp_edit_named_with_indicator_modifiers_and_release(services: Services) -> None:
+    text = draft(services, (QUESTIONS / "01.eml").read_bytes())
+    assert "NCCI PTP edit: 29880 (column 1) with 29877 (column 2), modifier indicator 1" in text
+    assert "Of the modifiers you named, 59 and XS are NCCI-associated." in text
+    assert "[NCCI PTP edits (practitioner) v323r0, effective 2026-10-01]" in text
+
+
+def test_mue_value_indicator_and_release(services: Services) -> None:
+    text = draft(services, (QUESTIONS / "03.eml").read_bytes())
+    assert "MUE for J1100: 40 units (practitioner), adjudication indicator 3" in text
+    assert "[MUE (practitioner) Eff 10-01-2026, effective 2026-10-01]" in text
+    assert "- J1100 (HCPCS): Injection, dexamethasone sodium phosphate, 1 mg." in text
+
+
+def test_addon_without_its_listed_primary(services: Services) -> None:
+    text = draft(services, (QUESTIONS / "04.eml").read_bytes())
+    assert "20930 is an add-on code" in text
+    assert "Listed primary codes: 22600. None of the listed primary codes is in your question." in (
+        text
+    )
+
+
+def test_diagnosis_note_among_the_codes_named(services: Services) -> None:
+    text = draft(services, (QUESTIONS / "07.eml").read_bytes())
+    assert 'N39.0: the note under N39.0 says "use additional code (B95-B97)' in text
+    assert "B96.20 in your question is named by it" in text
+
+
+def test_missing_cpt_data_is_said_plainly(services: Services) -> None:
+    text = draft(services, (QUESTIONS / "02.eml").read_bytes())
+    assert "- 99213 (CPT): not checked (see below)." in text
+    assert (
+        "Not checked: CPT data (no CPT data is loaded: CPT descriptors are licensed by the AMA"
+        in (text)
+    )
+
+
+def test_every_draft_waits_for_the_expert(services: Services) -> None:
+    for path in sorted(QUESTIONS.glob("*.eml")):
+        assert open_expert_markers(draft(services, path.read_bytes())), path.name
+
+
+def test_phi_is_never_in_the_draft(services: Services) -> None:
+    text = draft(services, special("phi.eml"))
+    for value in ("Robert Miller", "07/22/1961", "44817203", "1EG4-TE5-MK72"):
+        assert value not in text
+    assert "Patient details in your message were removed" in text
+
+
+def test_facts_carry_their_sources(services: Services) -> None:
+    _, facts = analyse(services, parse_message((QUESTIONS / "01.eml").read_bytes()), TODAY)
+    kinds = [f.kind for f in facts.items]
+    assert kinds.count("ptp") == 1 and "missing" in kinds
+    assert facts.on == "2026-11-02"
+    for fact in facts.items:
+        if fact.kind in ("ptp", "mue", "addon", "pfs", "excludes1", "icd_note"):
+            assert fact.source and fact.source["version"], fact.kind
