@@ -104,10 +104,9 @@ _ENTRY = (
     "SELECT billable, short_description, long_description, added, effective, terminated, "
     "details FROM code_entry WHERE release_id = ? AND code = ?"
 )
-_CHILDREN = (
-    "SELECT code, long_description FROM code_entry WHERE release_id = ? AND parent = ? "
-    f"ORDER BY code LIMIT {MAX_CHILDREN}"
-)
+# No ORDER BY: with one, SQLite walks the whole release in code order instead of using
+# the (release_id, parent) index; a code has at most a few hundred children to sort here.
+_CHILDREN = "SELECT code, long_description FROM code_entry WHERE release_id = ? AND parent = ?"
 _ELSEWHERE = (
     "SELECT release_id, billable, short_description, long_description FROM code_entry "
     "WHERE code = ? AND release_id IN ({marks})"
@@ -188,10 +187,8 @@ class CodeReader:
             result.message = f"effective from {starts.isoformat()}"
         elif not billable:
             result.status = Status.HEADER
-            result.children = [
-                {"code": child, "description": text}
-                for child, text in self.reader.rows(_CHILDREN, (release.id, code))
-            ]
+            children = sorted(self.reader.rows(_CHILDREN, (release.id, code)))[:MAX_CHILDREN]
+            result.children = [{"code": child, "description": text} for child, text in children]
             result.message = "not valid on a claim by itself: it needs more characters"
         else:
             result.valid = True

@@ -13,10 +13,11 @@ from consultant.codes.entries import CodeReader, CodeResult, Status
 from consultant.codes.icd10cm_notes import CodeNotes, Conflicts, excludes1_conflicts, notes
 from consultant.codes.releases import in_force
 from consultant.codes.systems import RELEASE_KIND, System
+from consultant.codes.tables import CodeRelease
 from consultant.db import Database
 
 __all__ = ["CodeLookup", "CodeResult", "Status"]
-MODIFIER_CACHE_SIZE = 5000
+CACHE_SIZE = 5000
 
 
 class CodeLookup(CmsEditLookups):
@@ -31,6 +32,7 @@ class CodeLookup(CmsEditLookups):
         super().__init__(db)
         self._codes = CodeReader(db.url)
         self._modifiers: dict[tuple[str, date], modifiers.ModifierResult] = {}
+        self._notes: dict[tuple[str, int | None], CodeNotes] = {}
 
     def code(self, system: System, code: str, on: date | None = None) -> CodeResult:
         """One code of ``system`` as of ``on`` (today by default)."""
@@ -41,10 +43,19 @@ class CodeLookup(CmsEditLookups):
         return self._codes.find(text, on)
 
     def icd10cm_notes(self, code: str, on: date | None = None) -> CodeNotes:
-        """The instructional notes governing an ICD-10-CM code, its own and its ancestors'."""
-        with self.db.read_session() as session:
-            release = in_force(session, RELEASE_KIND[System.ICD10CM], on or date.today())
-            return notes(session, release, code)
+        """The instructional notes governing an ICD-10-CM code, its own and its ancestors'.
+
+        Kept for the life of this object per (code, release): notes change with releases only.
+        """
+        release = self._release(RELEASE_KIND[System.ICD10CM], on or date.today())
+        key = (code, release.id if release else None)
+        if key not in self._notes:
+            if len(self._notes) > CACHE_SIZE:
+                self._notes.clear()
+            with self.db.read_session() as session:
+                full = session.get(CodeRelease, release.id) if release else None
+                self._notes[key] = notes(session, full, code)
+        return self._notes[key]
 
     def excludes1_conflicts(self, codes: list[str], on: date | None = None) -> Conflicts:
         """The pairs among ICD-10-CM ``codes`` that an Excludes1 note forbids together."""
@@ -60,7 +71,7 @@ class CodeLookup(CmsEditLookups):
         """
         key = (code, on or date.today())
         if key not in self._modifiers:
-            if len(self._modifiers) > MODIFIER_CACHE_SIZE:
+            if len(self._modifiers) > CACHE_SIZE:
                 self._modifiers.clear()
             with self.db.read_session() as session:
                 self._modifiers[key] = modifiers.modifier(code, session, key[1])
@@ -70,3 +81,4 @@ class CodeLookup(CmsEditLookups):
         """Drop cached release lists and modifier answers (after an import in this process)."""
         super().forget_releases()
         self._modifiers.clear()
+        self._notes.clear()

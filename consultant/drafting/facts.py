@@ -50,7 +50,8 @@ class Fact:
     source: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: its deep copy costs more than the lookups (data is plain).
+        return {"kind": self.kind, "codes": self.codes, "data": self.data, "source": self.source}
 
 
 @dataclass
