@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, func, inspect, select
 
 from consultant.cli import main
-from tests.support.corpus import question_files
+from consultant.db import Database
+from consultant.models import Case, InboundMessage
+from tests.support.corpus import PTP_FILE, QUESTIONS, SPECIAL, question_files
 
 Cli = Callable[..., Result]
 
@@ -110,3 +112,49 @@ def test_reject_and_unknown_case(cli: Cli, tmp_path: Path) -> None:
 def test_sweep_reports_what_it_did(cli: Cli) -> None:
     result = cli("sweep")
     assert result.output == "re-queued 0 message(s) and 0 send(s); 0 stuck send(s) released\n"
+
+
+def test_analyze_prints_the_analysis_and_facts_as_json(cli: Cli) -> None:
+    assert cli("codes", "import", "ncci-ptp", str(PTP_FILE)).exit_code == 0
+    result = cli("analyze", str(QUESTIONS / "01.eml"), "--json")
+    data = json.loads(result.output)
+    assert data["codes"][:2] == [
+        {"system": "CPT", "code": "29880", "modifiers": [], "units": None},
+        {"system": "CPT", "code": "29877", "modifiers": [], "units": None},
+    ]
+    assert [c["code"] for c in data["codes"][2:]] == ["M23.221", "M94.261"]
+    assert data["modifiers"] == ["59", "XS"]
+    assert sorted(data["topics"]) == ["modifier", "ncci"]
+    assert data["phi"] == {"found": False, "kinds": []}
+    (ptp,) = [f for f in data["facts"] if f["kind"] == "ptp"]
+    assert ptp["data"]["modifier_indicator"] == 1
+    assert ptp["source"]["version"] == "v323r0"
+
+
+def test_analyze_changes_nothing(cli: Cli, database_url: str) -> None:
+    cli("analyze", str(SPECIAL / "phi.eml"))
+    database = Database(database_url)
+    with database.session() as session:
+        assert session.scalar(select(func.count(Case.id))) == 0
+        assert session.scalar(select(func.count(InboundMessage.id))) == 0
+    database.dispose()
+
+
+def test_analyze_flags_phi_without_printing_it(cli: Cli) -> None:
+    output = cli("analyze", str(SPECIAL / "phi.eml")).output
+    assert "PHI:       dob, member_id, mrn, patient_name" in output
+    assert "Robert Miller" not in output and "44817203" not in output
+
+
+def test_draft_prints_the_text_draft(cli: Cli) -> None:
+    output = cli("draft", str(QUESTIONS / "03.eml")).output
+    assert output.startswith("Dear colleague,\n\nYou asked about J1100 with modifiers JW and JZ")
+    assert "[expert: " in output
+
+
+def test_unreadable_file_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.eml"
+    empty.write_bytes(b"")
+    result = cli("draft", str(empty))
+    assert result.exit_code == 1
+    assert result.output == f"Error: {empty}: empty message: no bytes to read\n"

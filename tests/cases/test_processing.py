@@ -627,3 +627,35 @@ def test_outbound_rows_match_the_acknowledgments_sent(services: Services) -> Non
         rows = list(session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)))
     assert [(row.kind, row.state) for row in rows] == [("ack", "sent"), ("ack", "sent")]
     assert [row.message_id for row in rows] == [ack["Message-ID"] for ack in outbox(services)]
+
+
+def test_patient_details_get_a_request_to_resend_even_without_acknowledgments(
+    make_services: Callable[..., Services],
+) -> None:
+    services = make_services(send_acknowledgments=False)
+
+    deliver(services, special("phi.eml"), question("01.eml"))
+
+    [request] = outbox(services)
+    assert request["To"] == "frontoffice@maplegrove.example"
+    assert "Please send your question again without them" in text_of(request)
+    assert "Robert Miller" not in text_of(request)
+
+
+def test_resend_request_can_be_switched_off(make_services: Callable[..., Services]) -> None:
+    services = make_services(phi_resend_request=False)
+
+    deliver(services, special("phi.eml"))
+
+    [ack] = outbox(services)
+    assert "We will not repeat them" in text_of(ack)
+    assert "send your question again" not in text_of(ack)
+    assert cases(services)[0].status == "awaiting_review"
+
+
+def test_no_message_at_all_when_both_are_off(make_services: Callable[..., Services]) -> None:
+    services = make_services(send_acknowledgments=False, phi_resend_request=False)
+
+    deliver(services, special("phi.eml"))
+
+    assert outbox(services) == []

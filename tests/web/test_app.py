@@ -19,10 +19,13 @@ from sqlalchemy import select, text, update
 from werkzeug.test import TestResponse
 
 from config import Settings
+from consultant.codes.importers import importer_for
+from consultant.codes.importing import import_release
 from consultant.db import Database
 from consultant.models import Case, User
 from consultant.services import Services, build_services
 from consultant.web import create_app
+from tests.support.corpus import PTP_FILE
 from tests.support.postgres import empty_tables
 from tests.web.helpers import (
     HOST,
@@ -508,3 +511,20 @@ def wait_for_a_lock_wait(db: Database, timeout: float = 60) -> None:
                 return
         assert time.monotonic() < deadline, "the approval never waited for the other reviewer"
         time.sleep(0.05)
+
+
+def test_the_case_page_shows_why_the_draft_says_what_it_says(
+    signed_in: FlaskClient, services: Services
+) -> None:
+    import_release(services.db, importer_for("ncci-ptp"), [PTP_FILE])
+    store_question(services, "01.eml")
+    page = get(signed_in, CASE)
+    section = page.text("//section[@class='facts']")
+    assert "codes 29880, 29877, M23.221, M94.261" in section
+    assert "modifiers 59, XS" in section
+    rows = page.tree.xpath("//section[@class='facts']//tbody/tr")
+    ptp = [r for r in rows if r.xpath("string(td[1])") == "ptp"]
+    assert len(ptp) == 1
+    assert ptp[0].xpath("string(td[2])") == "29880, 29877"
+    assert "ncci-ptp practitioner v323r0" in ptp[0].xpath("string(td[3])")
+    assert '"modifier_indicator": 1' in ptp[0].xpath("string(td[4])")
