@@ -66,6 +66,11 @@ def cite(source: dict[str, Any] | None) -> str:
     return f"[{label}{setting} {source['version']}, effective {source['effective']}]"
 
 
+def item(text: str) -> Markup:
+    """A text partial's line as the body of an HTML item: escaped, without its ``- ``."""
+    return escape(text.strip().removeprefix("- "))
+
+
 def series(items: list[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     items = [str(i) for i in items]
@@ -93,6 +98,7 @@ class Renderer:
         self.env.filters["paragraphs"] = paragraphs
         self.env.filters["cite"] = cite
         self.env.filters["series"] = series
+        self.env.filters["item"] = item
 
     def render(self, name: str, **context: Any) -> RenderedBody:
         text = self.env.get_template(f"replies/{name}.txt.j2").render(**context)

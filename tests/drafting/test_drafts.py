@@ -149,3 +149,16 @@ def test_facts_carry_their_sources(services: Services) -> None:
     for fact in facts.items:
         if fact.kind in ("ptp", "mue", "addon", "pfs", "excludes1", "icd_note"):
             assert fact.source and fact.source["version"], fact.kind
+
+
+def test_html_draft_escapes_what_came_in_the_email(services: Services) -> None:
+    raw = (
+        b"From: Eve <eve@example.com>\r\nSubject: <script>alert(1)</script> 99213\r\n"
+        b"Message-ID: <x@example.com>\r\n\r\n"
+        b"Is <b>99213</b> & 11102 ok? <img src=x onerror=alert(1)>\r\n"
+    )
+    html = draft_answer(services, parse_message(raw), "CC-000001", TODAY).body.html
+    assert "<script>" not in html and "<img" not in html and "<b>99213" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; 99213" in html
+    assert "Is &lt;b&gt;99213&lt;/b&gt; &amp; 11102 ok?" in html
+    assert "<li>No NCCI PTP edit for 99213/11102 on 2026-11-02." in html
