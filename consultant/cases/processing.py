@@ -291,6 +291,11 @@ def _follow_up(
 
 
 def _flag_phi(session: Session, case: Case, parsed: ParsedMessage) -> PhiFindings:
+    """Flag the case for PHI anywhere in the message, quoted parts included.
+
+    The analysis looks at the new text only; a patient named in an earlier,
+    quoted message is still PHI on this case.
+    """
     phi = find_phi(f"{parsed.subject}\n{parsed.text}")
     if phi.found:
         case.phi_flagged = True
