@@ -13,13 +13,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
-from consultant.codes.choice import choose, newest_first
+from consultant.codes.choice import choose
 from consultant.codes.importing import date_to_int
 from consultant.codes.ptp import PtpReader, PtpResult, to_result
 from consultant.codes.readonly import Reader
-from consultant.codes.tables import CodeRelease
+from consultant.codes.refs import ReleaseRef, read_releases
 from consultant.db import Database
 
 RELEASE_CACHE_SECONDS = 10.0
@@ -181,14 +179,6 @@ class PfsResult:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class _Release:
-    id: int
-    effective_from: date
-    described: dict[str, Any]
-    details: dict[str, Any]
-
-
 class CmsEditLookups:
     """PTP, MUE, add-on and PFS answers as of a date of service."""
 
@@ -196,23 +186,15 @@ class CmsEditLookups:
         self.db = db
         self.reader = Reader(db.url)
         self._ptp = PtpReader(self.reader)
-        self._releases: dict[tuple[str, str], tuple[float, list[_Release]]] = {}
+        self._releases: dict[tuple[str, str], tuple[float, list[ReleaseRef]]] = {}
         self._lock = threading.Lock()
 
-    def _release(self, kind: str, on: date, setting: str = "") -> _Release | None:
+    def _release(self, kind: str, on: date, setting: str = "") -> ReleaseRef | None:
         key = (kind, setting)
         with self._lock:
             cached = self._releases.get(key)
         if cached is None or time.monotonic() - cached[0] > RELEASE_CACHE_SECONDS:
-            with self.db.read_session() as session:
-                found = newest_first(
-                    _Release(r.id, r.effective_from, r.describe(), dict(r.details or {}))
-                    for r in session.scalars(
-                        select(CodeRelease).where(
-                            CodeRelease.kind == kind, CodeRelease.setting == setting
-                        )
-                    )
-                )
+            found = read_releases(self.reader, kind, setting)
             cached = (time.monotonic(), found)
             with self._lock:
                 self._releases[key] = cached
@@ -238,7 +220,7 @@ class CmsEditLookups:
                 message=f"no NCCI PTP edits ({setting}) are loaded for {on.isoformat()}",
             )
         rows = self._ptp.rows(release.id, a, b)
-        return to_result(a, b, setting, on, release.described, release.details["rationales"], rows)
+        return to_result(a, b, setting, on, release.describe(), release.details["rationales"], rows)
 
     def mue(self, code: str, on: date | None = None, setting: str = "practitioner") -> MueResult:
         """The MUE of ``code`` for ``setting`` (practitioner, hospital or dme)."""
@@ -260,8 +242,8 @@ class CmsEditLookups:
                 setting,
                 on.isoformat(),
                 False,
-                release.described,
-                message=f"{code} has no MUE in {release.described['version']}",
+                release.describe(),
+                message=f"{code} has no MUE in {release.version}",
             )
         value, indicator, rationale = rows[0]
         return MueResult(
@@ -269,7 +251,7 @@ class CmsEditLookups:
             setting,
             on.isoformat(),
             True,
-            release.described,
+            release.describe(),
             value=value,
             adjudication_indicator=indicator,
             adjudication_meaning=MUE_ADJUDICATION[indicator],
@@ -288,7 +270,7 @@ class CmsEditLookups:
                 message=f"no add-on code edit file is loaded for {on.isoformat()}",
             )
         day = date_to_int(on)
-        result = AddOnResult(code, on.isoformat(), release.described)
+        result = AddOnResult(code, on.isoformat(), release.describe())
         as_addon = self.reader.rows(_AOC_AS_ADDON, (release.id, code, day, day))
         result.addons = sorted(
             {row[0] for row in self.reader.rows(_AOC_AS_PRIMARY, (release.id, code, day, day))}
@@ -322,9 +304,9 @@ class CmsEditLookups:
                 modifier,
                 on.isoformat(),
                 False,
-                release.described,
+                release.describe(),
                 message=f"{code}{'-' + modifier if modifier else ''} is not in "
-                f"{release.described['version']}",
+                f"{release.version}",
             )
         indicators = dict(zip(_PFS_FIELDS, rows[0], strict=True))
         for name in _PFS_NUMBERS:
@@ -343,7 +325,7 @@ class CmsEditLookups:
             modifier,
             on.isoformat(),
             True,
-            release.described,
+            release.describe(),
             indicators=indicators,
             meanings=meanings,
             global_modifiers=dict(GLOBAL_MODIFIERS) if surgical else {},

@@ -6,13 +6,13 @@ codes show` starts and answers without loading SQLAlchemy at all.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
 from consultant.codes.choice import choose, newest_first
 from consultant.codes.readonly import Reader
+from consultant.codes.refs import ReleaseRef, as_day, as_dict, read_releases
 from consultant.codes.systems import RELEASE_KIND, System, candidates
 
 MAX_CHILDREN = 60
@@ -61,45 +61,6 @@ class CodeResult:
         return asdict(self)
 
 
-def _day(value: date | str | None) -> date | None:
-    """A date column as the driver returns it (PostgreSQL: date; SQLite: ISO text)."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value[:10])
-
-
-def _json(value: dict[str, Any] | str | None) -> dict[str, Any]:
-    if value is None:
-        return {}
-    return json.loads(value) if isinstance(value, str) else dict(value)
-
-
-@dataclass(frozen=True)
-class _Release:
-    id: int
-    kind: str
-    setting: str
-    version: str
-    source: str
-    effective_from: date
-    details: dict[str, Any]
-
-    def describe(self) -> dict[str, Any]:
-        """The same citation as ``CodeRelease.describe``."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "setting": self.setting or None,
-            "version": self.version,
-            "effective": self.effective_from.isoformat(),
-            "source": self.source,
-        }
-
-
-_RELEASES = (
-    "SELECT id, kind, setting, version, source, effective_from, details FROM code_release "
-    "WHERE kind = ? AND setting = ''"
-)
 _ENTRY = (
     "SELECT billable, short_description, long_description, added, effective, terminated, "
     "details FROM code_entry WHERE release_id = ? AND code = ?"
@@ -119,18 +80,10 @@ class CodeReader:
     def __init__(self, url: str) -> None:
         self.reader = Reader(url)
 
-    def _releases(self, kind: str) -> list[_Release]:
-        return newest_first(
-            _Release(id_, kind_, setting, version, source, _day(start), _json(details))  # type: ignore[arg-type]
-            for id_, kind_, setting, version, source, start, details in self.reader.rows(
-                _RELEASES, (kind,)
-            )
-        )
-
     def code(self, system: System, code: str, on: date | None = None) -> CodeResult:
         """One code of ``system`` as of ``on`` (today by default)."""
         on = on or date.today()
-        releases = self._releases(RELEASE_KIND[system])
+        releases = read_releases(self.reader, RELEASE_KIND[system])
         release = choose(releases, on)
         base = {
             "system": str(system),
@@ -161,11 +114,11 @@ class CodeReader:
         return next((r for r in results if r.found), results[0])
 
     def _entry(
-        self, system: System, code: str, row: tuple[Any, ...], release: _Release, on: date
+        self, system: System, code: str, row: tuple[Any, ...], release: ReleaseRef, on: date
     ) -> CodeResult:
         billable, short, long, added, effective, terminated, details = row
-        starts = _day(effective) or _day(added)
-        ends = _day(terminated)
+        starts = as_day(effective) or as_day(added)
+        ends = as_day(terminated)
         result = CodeResult(
             system=str(system),
             code=code,
@@ -178,7 +131,7 @@ class CodeReader:
             release=release.describe(),
             effective=starts.isoformat() if starts else None,
             terminated=ends.isoformat() if ends else None,
-            details=_json(details),
+            details=as_dict(details),
         )
         if ends is not None and ends < on:
             result.status, result.message = Status.TERMINATED, f"terminated on {ends.isoformat()}"
@@ -195,7 +148,7 @@ class CodeReader:
         return result
 
     def _elsewhere(
-        self, system: System, code: str, releases: list[_Release], current: _Release
+        self, system: System, code: str, releases: list[ReleaseRef], current: ReleaseRef
     ) -> CodeResult | None:
         """The code in another release of the system: deleted since, or not yet in force."""
         others = [r for r in releases if r.id != current.id]

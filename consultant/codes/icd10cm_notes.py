@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consultant.codes.icd10cm_refs import references
+from consultant.codes.refs import ReleaseRef
 from consultant.codes.systems import icd10cm_with_dot
-from consultant.codes.tables import CodeEntry, CodeNote, CodeRelease
+from consultant.codes.tables import CodeEntry, CodeNote
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def _no_release(code: str) -> str:
     return f"no ICD-10-CM release is loaded to look up {code}"
 
 
-def ancestry(session: Session, release: CodeRelease, code: str) -> list[str] | None:
+def ancestry(session: Session, release: ReleaseRef, code: str) -> list[str] | None:
     """``code``, its parents up to the category, then the category's sections and chapter."""
     entry = session.get(CodeEntry, (release.id, code))
     if entry is None:
@@ -97,7 +98,7 @@ def ancestry(session: Session, release: CodeRelease, code: str) -> list[str] | N
 
 
 def _notes_of(
-    session: Session, release: CodeRelease, chain: list[str], kind: str | None = None
+    session: Session, release: ReleaseRef, chain: list[str], kind: str | None = None
 ) -> list[Note]:
     query = select(CodeNote.code, CodeNote.kind, CodeNote.text).where(
         CodeNote.release_id == release.id, CodeNote.code.in_(chain)
@@ -109,7 +110,7 @@ def _notes_of(
     return sorted(rows, key=lambda note: rank[note.source])
 
 
-def notes(session: Session, release: CodeRelease | None, code: str) -> CodeNotes:
+def notes(session: Session, release: ReleaseRef | None, code: str) -> CodeNotes:
     """The notes of ``code`` and of each ancestor, nearest first, each with its source."""
     code = _normalise(code)
     if release is None:
@@ -126,7 +127,7 @@ def notes(session: Session, release: CodeRelease | None, code: str) -> CodeNotes
 
 
 def excludes1_conflicts(
-    session: Session, release: CodeRelease | None, codes: Iterable[str]
+    session: Session, release: ReleaseRef | None, codes: Iterable[str]
 ) -> Conflicts:
     """Every pair in ``codes`` that an Excludes1 note forbids, once per note that does."""
     wanted = list(dict.fromkeys(_normalise(c) for c in codes))

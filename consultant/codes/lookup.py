@@ -11,9 +11,7 @@ from consultant.codes import modifiers
 from consultant.codes.cms_edits import CmsEditLookups
 from consultant.codes.entries import CodeReader, CodeResult, Status
 from consultant.codes.icd10cm_notes import CodeNotes, Conflicts, excludes1_conflicts, notes
-from consultant.codes.releases import in_force
 from consultant.codes.systems import RELEASE_KIND, System
-from consultant.codes.tables import CodeRelease
 from consultant.db import Database
 
 __all__ = ["CodeLookup", "CodeResult", "Status"]
@@ -53,14 +51,13 @@ class CodeLookup(CmsEditLookups):
             if len(self._notes) > CACHE_SIZE:
                 self._notes.clear()
             with self.db.read_session() as session:
-                full = session.get(CodeRelease, release.id) if release else None
-                self._notes[key] = notes(session, full, code)
+                self._notes[key] = notes(session, release, code)
         return self._notes[key]
 
     def excludes1_conflicts(self, codes: list[str], on: date | None = None) -> Conflicts:
         """The pairs among ICD-10-CM ``codes`` that an Excludes1 note forbids together."""
+        release = self._release(RELEASE_KIND[System.ICD10CM], on or date.today())
         with self.db.read_session() as session:
-            release = in_force(session, RELEASE_KIND[System.ICD10CM], on or date.today())
             return excludes1_conflicts(session, release, codes)
 
     def modifier(self, code: str, on: date | None = None) -> modifiers.ModifierResult:

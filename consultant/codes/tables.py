@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from consultant.codes.refs import ReleaseRef
 from consultant.models import Base, utcnow
 
 
@@ -57,16 +58,20 @@ class CodeRelease(Base):
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
+    def ref(self) -> ReleaseRef:
+        return ReleaseRef(
+            self.id,
+            self.kind,
+            self.setting,
+            self.version,
+            self.source,
+            self.effective_from,
+            dict(self.details or {}),
+        )
+
     def describe(self) -> dict[str, Any]:
-        """The release as a citation: what a fact taken from it should name."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "setting": self.setting or None,
-            "version": self.version,
-            "effective": self.effective_from.isoformat(),
-            "source": self.source,
-        }
+        """The release as a citation (the same as every lookup gives)."""
+        return self.ref().describe()
 
 
 class CodeEntry(Base):
