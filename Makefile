@@ -19,8 +19,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed-run
 
+# `consultant run` creates or migrates the database itself before it starts.
 run: $(VENV)/.installed-run
-	$(BIN)/consultant db upgrade
 	$(BIN)/consultant run
 
 test: $(VENV)/.installed-test

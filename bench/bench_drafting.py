@@ -25,12 +25,11 @@ sys.path.insert(0, str(REPO))
 
 from config import Settings  # noqa: E402
 from consultant.analysis.analyze import analyze  # noqa: E402
-from consultant.analysis.modifiers import MODIFIER_SYSTEM  # noqa: E402
 from consultant.analysis.phi import redact  # noqa: E402
+from consultant.cases.answering import known_in  # noqa: E402
 from consultant.codes.importers import importer_for  # noqa: E402
 from consultant.codes.importers.icd10cm import default_tabular  # noqa: E402
 from consultant.codes.importing import import_release  # noqa: E402
-from consultant.codes.systems import System  # noqa: E402
 from consultant.db import upgrade  # noqa: E402
 from consultant.drafting.draft import make_draft  # noqa: E402
 from consultant.drafting.facts import gather  # noqa: E402
@@ -70,9 +69,7 @@ def main() -> int:
     box = mailbox.mbox(REPO.parent / "shared" / "corpus" / "bench" / "corpus-1000.mbox")
     messages = [parse_message(box.get_bytes(key)) for key in box.iterkeys()]
     lookup = services.lookup
-
-    def known(system: str, code: str) -> bool:
-        return system != MODIFIER_SYSTEM and lookup.code(System(system), code).found
+    known = known_in(lookup)
 
     analysis_us: list[float] = []
     drafting_us: list[float] = []

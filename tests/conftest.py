@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from config import Settings
-from consultant.db import upgrade
+from consultant.db import Database, upgrade
 from consultant.services import Services, build_services
 
 pytest_plugins = [
@@ -84,6 +84,31 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings], database_url: str) -> Settings:
     return make_settings(database_url=database_url)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """The test's database, on its own (no services)."""
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def make_services(
+    make_settings: Callable[..., Settings], database_url: str
+) -> Iterator[Callable[..., Services]]:
+    """More services on the test's database and var dir, with other settings."""
+    built: list[Services] = []
+
+    def make(**overrides: object) -> Services:
+        services = build_services(make_settings(database_url=database_url, **overrides))
+        built.append(services)
+        return services
+
+    yield make
+    for services in built:
+        services.db.dispose()
 
 
 @pytest.fixture

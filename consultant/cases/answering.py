@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date
 
 from consultant.analysis.analyze import analyze
-from consultant.analysis.model import Analysis
+from consultant.analysis.model import Analysis, Known
 from consultant.analysis.modifiers import MODIFIER_SYSTEM
 from consultant.analysis.phi import redact
+from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
 from consultant.drafting.draft import Draft, make_draft
 from consultant.drafting.facts import Facts, gather
@@ -19,19 +20,23 @@ from consultant.mail.parse import ParsedMessage
 from consultant.services import Services
 
 
-def analyse(
-    services: Services, parsed: ParsedMessage, today: date | None = None
-) -> tuple[Analysis, Facts]:
-    """The analysis of the message's new text and the facts the code data gives for it."""
-    lookup = services.lookup
+def known_in(lookup: CodeLookup) -> Known:
+    """The analysis's question "does this code (or modifier) exist?", asked of the code data."""
 
     def known(system: str, code: str) -> bool:
         if system == MODIFIER_SYSTEM:
             return isinstance(lookup.modifier(code).source, dict)  # in the HCPCS release
         return lookup.code(System(system), code).found
 
-    analysis = analyze(parsed.subject, parsed.new_text, known)
-    return analysis, gather(analysis, lookup, today)
+    return known
+
+
+def analyse(
+    services: Services, parsed: ParsedMessage, today: date | None = None
+) -> tuple[Analysis, Facts]:
+    """The analysis of the message's new text and the facts the code data gives for it."""
+    analysis = analyze(parsed.subject, parsed.new_text, known_in(services.lookup))
+    return analysis, gather(analysis, services.lookup, today)
 
 
 def draft_answer(

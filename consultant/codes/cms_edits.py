@@ -305,8 +305,7 @@ class CmsEditLookups:
                 on.isoformat(),
                 False,
                 release.describe(),
-                message=f"{code}{'-' + modifier if modifier else ''} is not in "
-                f"{release.version}",
+                message=f"{code}{'-' + modifier if modifier else ''} is not in {release.version}",
             )
         indicators = dict(zip(_PFS_FIELDS, rows[0], strict=True))
         for name in _PFS_NUMBERS:

@@ -6,18 +6,15 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from config.settings import PROJECT_ROOT
 from consultant.services import Services
 from consultant.web import auth, queue
 from consultant.web.security import add_security_headers, secret_key
-
-TEMPLATES = PROJECT_ROOT / "templates" / "web"
 
 
 def create_app(services: Services) -> Flask:
     """A review app bound to ``services``; every page but the login needs a signed-in user."""
     settings = services.settings
-    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app = Flask(__name__, template_folder=str(settings.templates_dir / "web"))
     app.config.update(
         SECRET_KEY=secret_key(settings),
         SESSION_COOKIE_HTTPONLY=True,

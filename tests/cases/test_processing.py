@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import email
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email import policy
@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from config import Settings
 from consultant.cases.processing import Outcome, process_message
 from consultant.cases.review import approve, edit_draft, retry
 from consultant.mail.intake import FetchedMessage, Intake
 from consultant.mail.parse import parse_message
 from consultant.models import Case, InboundMessage, OutboundMessage, utcnow
-from consultant.services import Services, build_services
+from consultant.services import Services
 from tests.support.corpus import QUESTIONS, SPECIAL, question_files, special, special_expected
 
 MAILBOX = "INBOX"
@@ -122,23 +121,6 @@ def reference_of(services: Services, inbound_id: int) -> str | None:
     with services.db.session() as session:
         row = session.get_one(InboundMessage, inbound_id)
         return row.case.reference if row.case else None
-
-
-@pytest.fixture
-def make_services(
-    make_settings: Callable[..., Settings], database_url: str
-) -> Iterator[Callable[..., Services]]:
-    """More services on the test's database and var dir, with other settings."""
-    built: list[Services] = []
-
-    def make(**overrides: object) -> Services:
-        services = build_services(make_settings(database_url=database_url, **overrides))
-        built.append(services)
-        return services
-
-    yield make
-    for services in built:
-        services.db.dispose()
 
 
 # --- the twelve corpus questions ---------------------------------------------------------

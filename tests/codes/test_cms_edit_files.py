@@ -25,13 +25,6 @@ from tests.support.corpus import AOC_FILE, MUE_FILE, PFS_FILE, PTP_FILE
 ON = date(2026, 11, 2)
 
 
-@pytest.fixture
-def db(database_url: str) -> Database:
-    database = Database(database_url)
-    yield database
-    database.dispose()
-
-
 def load(db: Database, kind: str, *paths: Path, **options: object) -> ImportResult:
     return import_release(db, importer_for(kind), list(paths), ImportOptions(**options))
 

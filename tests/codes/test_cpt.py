@@ -6,14 +6,12 @@ in files laid out the way the AMA ships its data files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from config import Settings
 from consultant.codes.importers.cpt import CptImporter
 from consultant.codes.importing import ImportOptions, ImportResult, import_release
 from consultant.codes.lookup import CodeLookup, CodeResult
@@ -40,13 +38,6 @@ LONG = {
     "0042T": "Invented long text for a category III code, written for a test",
 }
 ON = date(2026, 3, 1)
-
-
-@pytest.fixture
-def db(make_settings: Callable[..., Settings], database_url: str) -> Iterator[Database]:
-    database = Database(make_settings(database_url=database_url).database_url)
-    yield database
-    database.dispose()
 
 
 def write(path: Path, lines: list[str]) -> Path:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from config import Settings
 from consultant.codes.importers.hcpcs import HcpcsImporter
 from consultant.codes.importing import ImportOptions, ImportResult, import_release
 from consultant.codes.lookup import CodeLookup, CodeResult
@@ -34,13 +33,6 @@ A4226 = (
     "Supplies for maintenance of insulin infusion pump with dosage rate adjustment using "
     "therapeutic continuous glucose sensing, per week"
 )
-
-
-@pytest.fixture
-def db(make_settings: Callable[..., Settings], database_url: str) -> Iterator[Database]:
-    database = Database(make_settings(database_url=database_url).database_url)
-    yield database
-    database.dispose()
 
 
 def load(db: Database, path: Path, options: ImportOptions | None = None) -> ImportResult:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -16,7 +15,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from config import Settings
 from consultant.codes.icd10cm_refs import references
 from consultant.codes.importers.icd10cm import Icd10CmImporter, default_tabular, version_from_name
 from consultant.codes.importing import ImportOptions, ImportResult, import_release
@@ -32,13 +30,6 @@ TABULAR = CDC / "icd10cm_tabular_April2026_excerpt.xml"
 ORDER = CDC / "icd10cm_order_April2025_excerpt.txt"
 APRIL_2026 = date(2026, 4, 1)
 APRIL_2025 = date(2025, 4, 1)
-
-
-@pytest.fixture
-def db(make_settings: Callable[..., Settings], database_url: str) -> Iterator[Database]:
-    database = Database(make_settings(database_url=database_url).database_url)
-    yield database
-    database.dispose()
 
 
 def load(db: Database, path: Path, options: ImportOptions | None = None) -> ImportResult:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from config import Settings
 from consultant.codes.importers.icd10pcs import Icd10PcsImporter
 from consultant.codes.importing import ImportOptions, ImportResult, import_release
 from consultant.codes.lookup import CodeLookup, CodeResult, Status
@@ -22,13 +20,6 @@ from tests.support.corpus import DATA
 
 ORDER = DATA / "cms" / "icd10pcs_order_2023_excerpt.txt"
 ON = date(2023, 3, 1)
-
-
-@pytest.fixture
-def db(make_settings: Callable[..., Settings], database_url: str) -> Iterator[Database]:
-    database = Database(make_settings(database_url=database_url).database_url)
-    yield database
-    database.dispose()
 
 
 def load(db: Database, path: Path, options: ImportOptions | None = None) -> ImportResult:

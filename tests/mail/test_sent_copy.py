@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -22,7 +22,7 @@ from consultant.models import (
     OutboundMessage,
     OutboundState,
 )
-from consultant.services import Services, build_services
+from consultant.services import Services
 from tests.conftest import CONSULT_ADDRESS
 from tests.support.corpus import question_files
 from tests.support.dovecot import Dovecot
@@ -62,23 +62,6 @@ def outgoing(number: int, subject: str, text: str) -> bytes:
             html=f"<p>{text}</p>",
         )
     )
-
-
-@pytest.fixture
-def build(
-    make_settings: Callable[..., Settings], database_url: str
-) -> Iterator[Callable[..., Services]]:
-    """Services on the test's database (SQLite, then PostgreSQL); the outbox is the Maildir."""
-    built: list[Services] = []
-
-    def make(**overrides: object) -> Services:
-        services = build_services(make_settings(database_url=database_url, **overrides))
-        built.append(services)
-        return services
-
-    yield make
-    for services in built:
-        services.db.dispose()
 
 
 def take_in_first_question(services: Services, server: Dovecot) -> str:
@@ -139,9 +122,11 @@ def test_no_copy_without_a_sent_folder_or_without_imap(
 
 
 def test_approved_reply_is_sent_and_filed_in_sent(
-    dovecot: Dovecot, build: Callable[..., Services]
+    dovecot: Dovecot, make_services: Callable[..., Services]
 ) -> None:
-    services = build(**imap_values(dovecot, imap_sent_folder="Sent"))  # no SMTP: Maildir outbox
+    services = make_services(
+        **imap_values(dovecot, imap_sent_folder="Sent")
+    )  # no SMTP: Maildir outbox
     reference = take_in_first_question(services, dovecot)
 
     approve_edited(services, reference)
@@ -164,13 +149,15 @@ def test_approved_reply_is_sent_and_filed_in_sent(
 
 
 def test_failed_sent_copy_is_noted_on_the_case_and_the_reply_stays_sent(
-    dovecot: Dovecot, build: Callable[..., Services], caplog: pytest.LogCaptureFixture
+    dovecot: Dovecot, make_services: Callable[..., Services], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    intake = build(**imap_values(dovecot))
+    intake = make_services(**imap_values(dovecot))
     reference = take_in_first_question(intake, dovecot)
     # The process that sends has a Sent folder configured, and a password the server refuses.
-    sender = build(**imap_values(dovecot, imap_sent_folder="Sent", imap_password=WRONG_PASSWORD))
+    sender = make_services(
+        **imap_values(dovecot, imap_sent_folder="Sent", imap_password=WRONG_PASSWORD)
+    )
 
     approve_edited(sender, reference)
 
