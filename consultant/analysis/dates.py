@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from consultant.analysis.phi import DOB_LABEL
 from consultant.analysis.wording import lower_keeping_offsets
 
 _MONTHS = {
@@ -54,9 +55,7 @@ _SAID_SERVICE = re.compile(
     r"(?i:\b(?:dos|dates? of service|service dates?|date of (?:the )?(?:visit|encounter|surgery)"
     r"|(?:visit|encounter|surgery) date))\W{0,3}(?:(?:is|was|were|of|on)\s+)*\Z"
 )
-_SAID_BIRTH = re.compile(
-    r"(?i:\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|born(?: on)?))\W{0,3}(?:(?:is|was)\s+)*\Z"
-)
+_SAID_BIRTH = re.compile(rf"(?i:\b{DOB_LABEL})\W{{0,3}}(?:(?:is|was)\s+)*\Z")
 _ON = re.compile(r"(?i:\bon(?: or about)?)\s+\Z")
 # What was done to a claim rather than to the patient: "submitted a claim ... on 02/02/2024".
 _CLAIM_VERB = re.compile(

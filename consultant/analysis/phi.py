@@ -25,7 +25,8 @@ _MBI = (
     rf"{_MBI_LETTER}{{2}}\d{{2}}"
 )
 _NAME = r"[A-Z][a-z'\u2019-]+(?: [A-Z]\.?)?(?: [A-Z][a-z'\u2019-]+){1,2}"
-_DOB_LABEL = r"(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born(?: on)?)"
+# The words that announce a date of birth (dates.py uses them to tell a DOB from a DOS).
+DOB_LABEL = r"(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born(?: on)?)"
 # A member ID: a label, then a value with at least one digit ("policy number pending" is not).
 _MEMBER_LABEL = (
     r"(?:member|subscriber|insurance|ins\.?|beneficiary|policy|medicare|medicaid|tricare|"
@@ -60,7 +61,7 @@ class _Rule:
 
 
 RULES: tuple[_Rule, ...] = (
-    _Rule("dob", re.compile(rf"\b{_DOB_LABEL}{_LABEL}{_DATE}", re.I), _DOB_CUES),
+    _Rule("dob", re.compile(rf"\b{DOB_LABEL}{_LABEL}{_DATE}", re.I), _DOB_CUES),
     _Rule(
         "mrn",
         re.compile(
@@ -103,7 +104,7 @@ RULES: tuple[_Rule, ...] = (
         re.compile(rf"(?i:\b(?:patient|pt|name)\s*(?:name)?)\s*[:-]\s*{_NAME}"),
         ("patient", "name", "pt:", "pt -", "pt-"),
     ),
-    _Rule("patient_name", re.compile(rf"\b{_NAME}(?=,?\s*\(?(?i:{_DOB_LABEL})\b)"), _DOB_CUES),
+    _Rule("patient_name", re.compile(rf"\b{_NAME}(?=,?\s*\(?(?i:{DOB_LABEL})\b)"), _DOB_CUES),
 )
 
 
