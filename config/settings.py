@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     imap_idle_check_seconds: float = Field(default=5.0, gt=0, le=60)
     imap_poll_seconds: float = Field(default=60.0, gt=0)
     imap_timeout_seconds: float = Field(default=60.0, gt=0)
+    imap_batch_max_bytes: int = Field(default=20_000_000, ge=1_000_000)
 
     smtp_host: str | None = None
     smtp_port: int | None = Field(default=None, ge=1, le=65535)
@@ -63,13 +64,28 @@ class Settings(BaseSettings):
     case_prefix: str = Field(default="CC", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
     send_acknowledgments: bool = True
     phi_resend_request: bool = True
+    # Addresses (dana@example.com) and domains (example.com) whose Reply-To we answer
+    # even when it is not the sender's own domain; comma-separated.
+    allowed_senders: str = ""
+    sender_hourly_limit: int = Field(default=30, ge=1)
 
     maildir_poll_seconds: float = Field(default=1.0, gt=0)
     sweep_seconds: float = Field(default=60.0, gt=0)
     stale_after_seconds: float = Field(default=120.0, gt=0)
-    sending_stuck_seconds: float = Field(default=900.0, gt=0)
     send_max_attempts: int = Field(default=8, ge=1)
     send_retry_seconds: float = Field(default=5.0, gt=0)
+    task_soft_time_limit_seconds: float = Field(default=60.0, gt=0)
+    task_time_limit_seconds: float = Field(default=90.0, gt=0)
+    process_max_attempts: int = Field(default=3, ge=1)
+
+    max_message_codes: int = Field(default=40, ge=1)
+    max_code_pairs: int = Field(default=300, ge=0)
+    max_text_chars: int = Field(default=50_000, ge=1000)
+    max_html_bytes: int = Field(default=1_000_000, ge=10_000)
+    max_mime_depth: int = Field(default=20, ge=2)
+    max_mime_parts: int = Field(default=500, ge=2)
+    max_attachment_bytes: int = Field(default=25_000_000, ge=0)
+    max_header_chars: int = Field(default=8_000, ge=998)
 
     secret_key: SecretStr | None = None
     secure_cookies: bool = False
@@ -97,12 +113,26 @@ class Settings(BaseSettings):
                 )
             if self.imap_port is None:
                 self.imap_port = 993 if self.imap_tls == "ssl" else 143
+        if self.task_time_limit_seconds <= self.task_soft_time_limit_seconds:
+            raise ValueError(
+                f"{ENV_PREFIX}TASK_TIME_LIMIT_SECONDS must be greater than "
+                f"{ENV_PREFIX}TASK_SOFT_TIME_LIMIT_SECONDS"
+            )
         if self.smtp_host:
             if self.smtp_user and self.smtp_password is None:
                 raise ValueError(f"{ENV_PREFIX}SMTP_PASSWORD must be set when SMTP_USER is set")
             if self.smtp_port is None:
                 self.smtp_port = {"ssl": 465, "starttls": 587, "none": 25}[self.smtp_tls]
         return self
+
+    @property
+    def allowed_sender_list(self) -> frozenset[str]:
+        """``allowed_senders`` as lower-case addresses and domains."""
+        return frozenset(
+            item.strip().lower().lstrip("@")
+            for item in self.allowed_senders.split(",")
+            if item.strip()
+        )
 
     @property
     def maildir_inbox(self) -> Path:

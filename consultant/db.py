@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 READ_ONLY = "consultant_read_only"
+# Give up connecting after 10 s, and notice a dead server on an idle connection.
+POSTGRES_CONNECT_ARGS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 
 
 def _normalise_url(url: str) -> URL:
@@ -52,15 +60,24 @@ def _prepare_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; for a SQLite file, its folder is created first."""
+    """An engine for ``url``; for a SQLite file, its folder is created first.
+
+    Statement parameters are never shown in errors or logs: they hold message
+    text, and message text may hold patient details.
+    """
     parsed = _normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        engine = create_engine(
+            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, hide_parameters=True
+        )
         _prepare_sqlite(engine)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    # Pre-ping: a connection the server dropped is replaced before use, not failed on.
+    return create_engine(
+        parsed, pool_pre_ping=True, hide_parameters=True, connect_args=POSTGRES_CONNECT_ARGS
+    )
 
 
 class Database:

@@ -56,6 +56,49 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def storable(value: str) -> str:
+    """``value`` without what no database column can hold: NUL, and lone surrogates.
+
+    PostgreSQL refuses NUL in text and both drivers refuse unpaired surrogates;
+    mail carries both. Dropping them here, at the one place every string is
+    written, keeps a single hostile byte from failing a whole message.
+    """
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+class CleanText(TypeDecorator[str]):
+    """Text stored as given, minus the characters no database accepts (see ``storable``)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return storable(value) if isinstance(value, str) else value
+
+
+class CleanString(CleanText):
+    """A bounded string column: cleaned as ``CleanText`` and cut to its length.
+
+    PostgreSQL refuses a value longer than the column (SQLite does not check),
+    and a header can be as long as the sender likes; cutting a display name
+    or a reason is better than failing the message that carried it.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        value = super().process_bind_param(value, dialect)
+        length = self.impl_instance.length
+        return value[:length] if isinstance(value, str) and length else value
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
@@ -82,17 +125,24 @@ class Route(StrEnum):
 
     NEW_CASE = "new_case"
     FOLLOW_UP = "follow_up"
+    # Arrived (or was processed) after a reply to it had opened the case; joined it.
+    EARLIER = "earlier_message"
     IGNORED = "ignored"
     FAILED = "failed"
 
 
 class OutboundState(StrEnum):
-    """Outbox row states: queued → sending → sent, or failed with the server's text."""
+    """Outbox row states: queued → sending → sent, or failed with the server's text.
+
+    ``bounced``: sent, then a delivery status notification naming its
+    Message-ID came back.
+    """
 
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    BOUNCED = "bounced"
 
 
 class OutboundKind(StrEnum):
@@ -104,9 +154,9 @@ class User(Base):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), default=Role.REVIEWER)
+    email: Mapped[str] = mapped_column(CleanString(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(CleanString(255))
+    role: Mapped[str] = mapped_column(CleanString(20), default=Role.REVIEWER)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -120,13 +170,13 @@ class Case(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[str | None] = mapped_column(String(32), unique=True)
-    requester_address: Mapped[str | None] = mapped_column(String(320))
-    requester_name: Mapped[str | None] = mapped_column(String(255))
-    subject: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.RECEIVED)
+    reference: Mapped[str | None] = mapped_column(CleanString(32), unique=True)
+    requester_address: Mapped[str | None] = mapped_column(CleanString(320))
+    requester_name: Mapped[str | None] = mapped_column(CleanString(255))
+    subject: Mapped[str] = mapped_column(CleanText, default="")
+    status: Mapped[str] = mapped_column(CleanString(20), default=CaseStatus.RECEIVED)
     phi_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(CleanText)
     thread_message_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -153,22 +203,32 @@ class InboundMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mailbox: Mapped[str] = mapped_column(String(255))
-    dedup_key: Mapped[str] = mapped_column(String(300))
-    message_id: Mapped[str | None] = mapped_column(String(998))
-    sha256: Mapped[str] = mapped_column(String(64))
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    mailbox: Mapped[str] = mapped_column(CleanString(255))
+    dedup_key: Mapped[str] = mapped_column(CleanString(300))
+    message_id: Mapped[str | None] = mapped_column(CleanString(998))
+    sha256: Mapped[str] = mapped_column(CleanString(64))
+    # Deferred: loading a case's messages must not load megabytes of mail.
+    raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     size: Mapped[int] = mapped_column(Integer)
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     uid: Mapped[int | None] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
-    route: Mapped[str | None] = mapped_column(String(20))
-    route_reason: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str | None] = mapped_column(Text)
-    from_address: Mapped[str | None] = mapped_column(String(320))
-    subject: Mapped[str | None] = mapped_column(Text)
+    route: Mapped[str | None] = mapped_column(CleanString(20))
+    route_reason: Mapped[str | None] = mapped_column(CleanString(64))
+    error: Mapped[str | None] = mapped_column(CleanText)
+    from_address: Mapped[str | None] = mapped_column(CleanString(320))
+    subject: Mapped[str | None] = mapped_column(CleanText)
+    # The readable text as parsed once, so pages never parse the raw bytes again.
+    text: Mapped[str | None] = mapped_column(CleanText)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    # Processing claims: which run holds the message and since when; how many runs
+    # took it and never finished (killed, or stopped at the hard time limit); how
+    # often the sweep had to start it again because its task was lost.
+    claim_token: Mapped[str | None] = mapped_column(CleanString(64))
+    claimed_at: Mapped[datetime | None]
+    unfinished_runs: Mapped[int] = mapped_column(Integer, default=0)
+    restarts: Mapped[int] = mapped_column(Integer, default=0)
 
     case: Mapped[Case | None] = relationship(back_populates="messages")
 
@@ -180,11 +240,11 @@ class Draft(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
     version: Mapped[int] = mapped_column(Integer)
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
-    template: Mapped[str | None] = mapped_column(String(255))
+    body_text: Mapped[str] = mapped_column(CleanText)
+    body_html: Mapped[str] = mapped_column(CleanText)
+    template: Mapped[str | None] = mapped_column(CleanString(255))
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    author: Mapped[str] = mapped_column(String(320))
+    author: Mapped[str] = mapped_column(CleanString(320))
     inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -201,25 +261,32 @@ class OutboundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("draft.id"))
-    kind: Mapped[str] = mapped_column(String(10))
-    message_id: Mapped[str] = mapped_column(String(255), unique=True)
-    sender: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(CleanString(10))
+    message_id: Mapped[str] = mapped_column(CleanString(255), unique=True)
+    sender: Mapped[str] = mapped_column(CleanString(320))
     recipients: Mapped[list[str]] = mapped_column(JSON)
-    subject: Mapped[str] = mapped_column(Text)
-    in_reply_to: Mapped[str | None] = mapped_column(String(998))
-    references: Mapped[str | None] = mapped_column(Text)
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(CleanText)
+    in_reply_to: Mapped[str | None] = mapped_column(CleanString(998))
+    references: Mapped[str | None] = mapped_column(CleanText)
+    body_text: Mapped[str] = mapped_column(CleanText)
+    body_html: Mapped[str | None] = mapped_column(CleanText)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    state: Mapped[str] = mapped_column(String(10), default=OutboundState.QUEUED)
+    state: Mapped[str] = mapped_column(CleanString(10), default=OutboundState.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
+    smtp_reply: Mapped[str | None] = mapped_column(CleanText)
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(CleanString(64))
+    # An attempt ended without knowing whether the server accepted the message: the
+    # next one sends it again with the same Message-ID and is recorded as a re-send.
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    bounced_at: Mapped[datetime | None]
+    bounce_status: Mapped[str | None] = mapped_column(CleanString(32))
+    bounce_text: Mapped[str | None] = mapped_column(CleanText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
-    created_by: Mapped[str] = mapped_column(String(320), default="system")
+    created_by: Mapped[str] = mapped_column(CleanString(320), default="system")
 
     case: Mapped[Case] = relationship(back_populates="outbound")
 
@@ -231,11 +298,32 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(320))
-    kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(CleanString(320))
+    kind: Mapped[str] = mapped_column(CleanString(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events")
+
+
+class ThreadRef(Base):
+    """A Message-ID that belongs to a case's thread: its messages, ours, and what they cite.
+
+    The index that keeps threads whole in any order: a reply finds its case by
+    the ids it cites, and a message that arrives after its reply finds the case
+    that cites it.
+    """
+
+    __tablename__ = "thread_ref"
+    __table_args__ = (
+        UniqueConstraint("case_id", "message_id", name="uq_thread_ref_case_message"),
+        Index("ix_thread_ref_message_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    message_id: Mapped[str] = mapped_column(CleanString(998))
+    # False: a message of the case (theirs or ours); True: an id one of them cites.
+    cited: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class MailboxCursor(Base):
@@ -244,7 +332,7 @@ class MailboxCursor(Base):
     __tablename__ = "mailbox_cursor"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mailbox: Mapped[str] = mapped_column(String(255), unique=True)
+    mailbox: Mapped[str] = mapped_column(CleanString(255), unique=True)
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -60,6 +60,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 
 @pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """An empty, migrated PostgreSQL database, for tests of a database server's failures."""
+    from tests.support.postgres import empty_tables
+
+    url = request.getfixturevalue("postgres_database")
+    empty_tables(url)
+    return url
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     """An empty, migrated SQLite database, for tests about logic rather than the database."""
     return _sqlite_copy(sqlite_template, tmp_path)
@@ -109,6 +119,16 @@ def make_services(
     yield make
     for services in built:
         services.db.dispose()
+
+
+@pytest.fixture
+def postgres_services(
+    make_settings: Callable[..., Settings], postgres_url: str
+) -> Iterator[Services]:
+    """Services on an empty PostgreSQL database only (for failures SQLite cannot have)."""
+    built = build_services(make_settings(database_url=postgres_url))
+    yield built
+    built.db.dispose()
 
 
 @pytest.fixture

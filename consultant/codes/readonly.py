@@ -9,6 +9,7 @@ driver directly: sqlite3 from the standard library, or psycopg.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from typing import Any
@@ -38,8 +39,10 @@ def connect(url: str) -> Any:
     if scheme in ("postgresql", "postgres"):
         import psycopg
 
+        from consultant.db import POSTGRES_CONNECT_ARGS
+
         conninfo = "postgresql://" + url.split("://", 1)[1]
-        return psycopg.connect(conninfo, autocommit=True)
+        return psycopg.connect(conninfo, autocommit=True, **POSTGRES_CONNECT_ARGS)
     raise ValueError(f"no lookup driver for database URL scheme {scheme!r}")
 
 
@@ -49,8 +52,24 @@ def _close_all(connections: list[Any]) -> None:
     connections.clear()
 
 
+def _lost(error: Exception) -> bool:
+    """True when ``error`` says the connection is gone (dropped, terminated, closed)."""
+    import sqlite3
+
+    if isinstance(error, sqlite3.Error):
+        return False  # a file does not drop; "locked" is waited out by the busy timeout
+    import psycopg
+
+    return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+
+
 class Reader:
     """Runs read-only queries on one connection per thread; SQL is written with ``?``.
+
+    A connection the server dropped (a restart, ``pg_terminate_backend``) is
+    replaced and the query run once more: a lookup only reads, so running it
+    again is safe. If the new connection fails too, the driver's error goes
+    up to the job, which retries later.
 
     The connections are closed by ``close()``, or when the reader is garbage
     collected, whichever thread opened them.
@@ -75,12 +94,32 @@ class Reader:
     def rows(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if self.postgres:
             sql = sql.replace("?", "%s")
+        try:
+            return self._rows(sql, parameters)
+        except Exception as error:
+            if not _lost(error):
+                raise
+            self._forget_connection()
+            return self._rows(sql, parameters)
+
+    def _rows(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         cursor = self._connection().cursor()
         try:
             cursor.execute(sql, parameters)
             return list(cursor.fetchall())
         finally:
             cursor.close()
+
+    def _forget_connection(self) -> None:
+        """Close and drop this thread's connection; the next query opens a new one."""
+        connection = self._local.__dict__.pop("connection", None)
+        if connection is None:
+            return
+        with self._lock:
+            if connection in self._opened:
+                self._opened.remove(connection)
+        with contextlib.suppress(Exception):
+            connection.close()
 
     def close(self) -> None:
         """Close every connection this reader opened, in any thread."""

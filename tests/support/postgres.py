@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,3 +113,39 @@ def empty_tables(url: str) -> None:
             if name.startswith(PTP_TABLE_PREFIX):
                 conn.execute(text(f'DROP TABLE "{name}"'))
     database.dispose()
+
+
+def terminate_connections(url: str) -> int:
+    """End every other session on ``url``'s database, as ``pg_terminate_backend`` does in an
+    outage or a failover; returns how many were ended."""
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        ended = connection.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchone()
+    return int(ended[0]) if ended else 0
+
+
+def refuse_connections(url: str, refuse: bool = True) -> None:
+    """Make ``url``'s database refuse (or accept again) every new connection.
+
+    Done from another database of the same server (``postgres``), since a
+    database that refuses connections cannot be told anything.
+    """
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        connection.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(not refuse).lower()}')
+
+
+def outage(url: str, seconds: float) -> threading.Timer:
+    """Take ``url``'s database away for ``seconds``: refuse new sessions, end the open ones.
+
+    Returns the timer that brings it back (already started; ``join`` waits for it).
+    """
+    refuse_connections(url)
+    terminate_connections(url)
+    timer = threading.Timer(seconds, refuse_connections, args=(url, False))
+    timer.start()
+    return timer
