@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from consultant.mail.parse import MessageParseError, parse_message
+from config import Settings
+from consultant.mail.addresses import reply_address
+from consultant.mail.parse import MessageParseError, ParseLimits, parse_message
 from tests.support.corpus import QUESTIONS, special
 
 
@@ -94,7 +96,7 @@ def test_html_only_mail_lists_its_attachment() -> None:
     assert parsed.attachments[0].size > 0
 
 
-def test_reply_to_is_preferred_as_reply_address() -> None:
+def test_reply_to_is_read_beside_the_sender() -> None:
     raw = message(
         "From: Amy Park <apark@cedarortho.example>",
         "Reply-To: Billing Desk <Billing@CedarOrtho.example>",
@@ -103,14 +105,16 @@ def test_reply_to_is_preferred_as_reply_address() -> None:
 
     parsed = parse_message(raw)
 
-    assert parsed.reply_address == "billing@cedarortho.example"
+    assert parsed.reply_to == ("billing@cedarortho.example",)
     assert parsed.from_address == "apark@cedarortho.example"
+    # The same domain as the sender: answers go there (consultant.mail.addresses).
+    assert reply_address(parsed.from_address, parsed.reply_to) == "billing@cedarortho.example"
 
 
 def test_sender_is_reply_address_without_reply_to() -> None:
     parsed = parse_message(message("From: Amy Park <apark@cedarortho.example>", "Subject: 99213"))
 
-    assert parsed.reply_address == "apark@cedarortho.example"
+    assert reply_address(parsed.from_address, parsed.reply_to) == "apark@cedarortho.example"
 
 
 def test_in_reply_to_and_references_are_read() -> None:
@@ -141,11 +145,14 @@ def test_blank_lines_only_is_a_parse_error() -> None:
         parse_message(b"\r\n\r\n")
 
 
-def test_message_without_from_is_a_parse_error() -> None:
+def test_message_without_from_parses_with_no_sender_and_a_defect() -> None:
     raw = message("To: consult@caseconsultant.example", "Subject: 99213")
 
-    with pytest.raises(MessageParseError, match="no sender address"):
-        parse_message(raw)
+    parsed = parse_message(raw)
+
+    assert parsed.from_address == ""
+    assert "no readable sender address" in parsed.defects
+    assert "99213" in parsed.text
 
 
 def test_truncated_multipart_without_text_part_is_a_parse_error() -> None:
@@ -196,3 +203,16 @@ def test_message_id_without_brackets_is_normalised() -> None:
     raw = message("From: coder@clinic.example", "Subject: 99213", "Message-ID: abc@clinic.example")
 
     assert parse_message(raw).message_id == "<abc@clinic.example>"
+
+
+def test_limits_are_read_from_settings() -> None:
+    limits = ParseLimits.from_settings(Settings(max_text_chars=2000, max_header_chars=1000))
+    raw = message("From: coder@clinic.example", "Subject: 99213 " + "x" * 1500, body="y" * 3000)
+
+    parsed = parse_message(raw, limits)
+
+    assert (len(parsed.subject), len(parsed.text)) == (1000, 2000)
+    assert parsed.limits == (
+        "Subject of 1,506 characters cut to 1,000",
+        "text cut at 2,000 characters",
+    )
