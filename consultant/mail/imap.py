@@ -9,6 +9,7 @@ that a refreshed token is always used.
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 import socket
@@ -28,12 +29,30 @@ class ImapAuthError(Exception):
 
 
 def _enable_keepalive(client: IMAPClient) -> None:
-    """TCP keepalive so that a silently dropped connection is noticed during IDLE."""
+    """TCP keepalive so that a silently dropped connection is noticed during IDLE.
+
+    A server that dies closes the connection and the poller sees that at once;
+    a connection dropped on the way (a NAT or firewall forgetting it) sends
+    nothing, and without probes IDLE would wait on it until its renewal. These
+    values give up after about a minute of silence.
+    """
     sock = client.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    for option, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 20), ("TCP_KEEPCNT", 3)):
+    for option, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
         if hasattr(socket, option):
             sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+
+
+def _quiet_protocol_log(client: IMAPClient) -> None:
+    """Stop imaplib formatting responses for a protocol log nobody reads.
+
+    imapclient sets imaplib's debug level to 5, at which imaplib formats every
+    untagged response into a log string before asking the logger, literals
+    included: each fetched 30 MB message became two more strings of its size.
+    With DEBUG on for ``imapclient.imaplib`` the protocol log stays as it was.
+    """
+    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        client._imap.debug = 0
 
 
 def _oauth2_token(command: str) -> str:
@@ -91,6 +110,7 @@ def imap_connection(settings: Settings) -> Iterator[IMAPClient]:
     )
     try:
         _enable_keepalive(client)
+        _quiet_protocol_log(client)
         if settings.imap_tls == "starttls":
             client.starttls(context)
         try:

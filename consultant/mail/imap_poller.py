@@ -10,15 +10,23 @@ stored twice.
 
 IDLE is a hint, not the truth: the poller catches up by UID after every
 wake-up, renews IDLE well before the 29-minute limit, and falls back to
-polling on servers without IDLE. Any connection error, and any error of the
-database, reconnects with backoff; a refused login is logged as one clear
-line per attempt.
+polling on servers without IDLE. A connection the server closed during IDLE
+is noticed at once (imapclient's ``idle_check`` reports it as "no news", not
+as an error). Any connection error, and any error of the database, reconnects
+with backoff; a refused login is logged as one clear line per attempt.
+
+Batches are capped by bytes as well as by count (sizes are fetched first), so
+a few huge messages never sit in memory together. Another poller of the same
+mailbox is harmless: a message it stored is "already stored", a UID it moved
+away comes back without a body and is skipped, the cursor never goes back,
+and moves are made one poller at a time (Dovecot's MOVE copies, then expunges).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import select
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -29,12 +37,21 @@ from sqlalchemy.exc import DBAPIError
 
 from config import Settings
 from consultant.mail.imap import ImapAuthError, describe, ensure_folder, imap_connection
-from consultant.mail.intake import Cursor, FetchedMessage, Intake, read_cursor
+from consultant.mail.intake import (
+    Cursor,
+    FetchedMessage,
+    Intake,
+    mailbox_lock,
+    read_cursor,
+    size_batches,
+)
 
 log = logging.getLogger(__name__)
 SEEN = b"\\Seen"
 DELETED = b"\\Deleted"
 NEW_MAIL = {b"EXISTS", b"RECENT"}
+BODY, SIZE = b"BODY[]", b"RFC822.SIZE"
+SIZES_PER_FETCH = 500  # UIDs per FETCH of sizes: far below any server's command-line limit
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -123,17 +140,51 @@ class ImapPoller:
             self._finish_leftovers(client, last_uid)
         # `UID n:*` always matches the highest UID, even when it is below n.
         new_uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
-        stored = 0
-        for batch in _chunks(new_uids, self.settings.imap_batch_size):
-            fetched = client.fetch(list(batch), [b"BODY.PEEK[]"])
-            messages = [
-                FetchedMessage(raw=fetched[uid][b"BODY[]"], uid=uid, uidvalidity=uidvalidity)
-                for uid in batch
-                if uid in fetched and b"BODY[]" in fetched[uid]
-            ]
-            stored += len(self.intake.store(self.mailbox, messages, Cursor(uidvalidity, batch[-1])))
-            self._mark_processed(client, list(batch))
-        return stored
+        return sum(
+            self._take_in(client, batch, uidvalidity) for batch in self._batches(client, new_uids)
+        )
+
+    def _batches(self, client: IMAPClient, uids: list[int]) -> Iterator[list[int]]:
+        """``uids`` in batches capped by count and by bytes; their sizes are fetched first.
+
+        A batch stays in memory until its commit: five 30 MB messages in one
+        batch took the poller to 580 MB. A message larger than the cap is a
+        batch of its own. UIDs gone before their size was read are left out.
+        """
+        sizes: dict[int, int] = {}
+        for chunk in _chunks(uids, SIZES_PER_FETCH):
+            wanted = set(chunk)
+            for uid, data in client.fetch(list(chunk), [SIZE]).items():
+                if uid in wanted and SIZE in data:  # not an unsolicited FETCH of flags
+                    sizes[uid] = int(data[SIZE])
+        present = [uid for uid in uids if uid in sizes]
+        return size_batches(
+            present,
+            sizes.__getitem__,
+            self.settings.imap_batch_size,
+            self.settings.imap_batch_max_bytes,
+        )
+
+    def _take_in(self, client: IMAPClient, batch: list[int], uidvalidity: int) -> int:
+        """Fetch, store and mark one batch; the number of new messages stored.
+
+        Its own function so that a batch's bytes are freed before the next
+        batch is fetched. A UID that comes back without a body was expunged
+        meanwhile: moved by another poller of this mailbox, after its commit.
+        """
+        fetched = client.fetch(batch, [b"BODY.PEEK[]"])
+        bodies = {
+            uid: fetched[uid][BODY]
+            for uid in batch
+            if isinstance(fetched.get(uid, {}).get(BODY), bytes)
+        }
+        if len(bodies) < len(batch):
+            gone = sorted(set(batch) - bodies.keys())
+            log.info("%s: UIDs %s no longer in the folder; skipped", self.mailbox, gone)
+        messages = [FetchedMessage(raw, uid, uidvalidity) for uid, raw in bodies.items()]
+        stored = self.intake.store(self.mailbox, messages, Cursor(uidvalidity, batch[-1]))
+        self._mark_processed(client, list(bodies))
+        return len(stored)
 
     def _finish_leftovers(self, client: IMAPClient, last_uid: int) -> None:
         """Flag or move messages that were committed but not yet marked on the server."""
@@ -146,8 +197,18 @@ class ImapPoller:
             self._mark_processed(client, leftovers)
 
     def _mark_processed(self, client: IMAPClient, uids: list[int]) -> None:
+        """Flag the messages read and move them to the processed folder, one poller at a time.
+
+        Dovecot's MOVE (and our COPY fallback) copies first and expunges after:
+        two pollers moving the same UID at once leave two copies in Processed.
+        One after the other, the second finds the UIDs already gone and does nothing.
+        """
         if not uids:
             return
+        with mailbox_lock(self.intake.db, self.mailbox):
+            self._flag_and_move(client, uids)
+
+    def _flag_and_move(self, client: IMAPClient, uids: list[int]) -> None:
         client.add_flags(uids, [SEEN])
         if not self.processed_folder:
             return
@@ -221,13 +282,39 @@ class ImapPoller:
             stop.wait(self.settings.imap_poll_seconds)
             return
         client.idle()
-        started = time.monotonic()
         try:
-            while not stop.is_set():
-                if time.monotonic() - started >= self.settings.imap_idle_renew_seconds:
-                    return
-                responses = client.idle_check(timeout=self.settings.imap_idle_check_seconds)
-                if any(len(r) > 1 and r[1] in NEW_MAIL for r in responses):
-                    return
+            self._idle(client, stop)
         finally:
+            # Also the liveness check: on a connection the server closed this raises.
             client.idle_done()
+
+    def _idle(self, client: IMAPClient, stop: threading.Event) -> None:
+        """Wait in IDLE for news, the renewal time, a stop, or a sign the connection is gone.
+
+        ``idle_check`` returns an empty list, at once, on a connection the
+        server closed: looping on it spins at full CPU until the renewal. So
+        the socket is watched here, and readable-but-nothing-to-read ends the
+        wait; ``idle_done`` then raises if the server is gone, and the poller
+        reconnects with backoff.
+        """
+        renew_at = time.monotonic() + self.settings.imap_idle_renew_seconds
+        while not stop.is_set():
+            left = renew_at - time.monotonic()
+            if left <= 0:
+                return
+            if not _readable(client, min(left, self.settings.imap_idle_check_seconds)):
+                continue
+            responses = client.idle_check(timeout=0)
+            if not responses or any(len(r) > 1 and r[1] in NEW_MAIL for r in responses):
+                return
+
+
+def _readable(client: IMAPClient, timeout: float) -> bool:
+    """True if the server sent something (or closed the connection) within ``timeout``.
+
+    ``poll``, not ``select``: select fails on a descriptor numbered above 1024,
+    and ``consultant run`` holds many (web, database, mail) in one process.
+    """
+    poller = select.poll()
+    poller.register(client.socket(), select.POLLIN)
+    return bool(poller.poll(timeout * 1000))

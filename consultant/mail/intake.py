@@ -6,28 +6,46 @@ cursor, duplicates (same Message-ID, or same bytes when there is none) are
 skipped, and only after the commit is ``process_message`` queued for each
 new row. The source flags or moves the messages on its side after this
 returns, so a crash at any point loses nothing and stores nothing twice.
+
+Two sources may read one mailbox at once (two pollers, a restart overlapping
+the old process): an insert that meets the same (mailbox, key) is "already
+stored", never an error, the cursor only ever moves forward, and what must
+not run twice at once on the source's side runs under ``mailbox_lock``. One
+message the database refuses for its data is kept by its bytes alone, never
+allowed to stop the rest of the batch (and every batch after it).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
-from collections.abc import Sequence
+import re
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesHeaderParser
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+import psycopg
+from sqlalchemy import and_, case, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import Session
 
 from consultant.db import Database
 from consultant.dispatch import Dispatcher
 from consultant.mail.threads import normalise_message_id
-from consultant.models import InboundMessage, MailboxCursor
+from consultant.models import InboundMessage, MailboxCursor, utcnow
 
 log = logging.getLogger(__name__)
 _HEADERS = BytesHeaderParser(policy=policy.compat32)
+_END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
 MAX_KEY_LENGTH = 300
+_DATA_ERRORS = (psycopg.DataError, sqlite3.DataError)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,11 +64,27 @@ class Identity:
     dedup_key: str
 
 
+def _message_id_header(raw: bytes) -> str | None:
+    """The Message-ID header's text, read from the header block alone.
+
+    Only the header block is parsed: the parser would otherwise decode the
+    whole message, a second copy of a 30 MB attachment. Raw values are taken
+    because compat32 turns a header with 8-bit bytes into a ``Header`` object;
+    the bytes are read as UTF-8, as the full parser reads them later.
+    """
+    end = _END_OF_HEADERS.search(raw)
+    headers = _HEADERS.parsebytes(raw[: end.end()] if end else raw)
+    for name, value in headers.raw_items():
+        if name.lower() == "message-id":
+            return value.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+    return None
+
+
 def identify(raw: bytes) -> Identity:
-    """The Message-ID and checksum of ``raw``, read from the header block alone."""
+    """The Message-ID, checksum and deduplication key of ``raw``; all storable as they are."""
     sha = hashlib.sha256(raw).hexdigest()
     try:
-        message_id = normalise_message_id(_HEADERS.parsebytes(raw).get("message-id"))
+        message_id = normalise_message_id(_message_id_header(raw))
     except (ValueError, TypeError, UnicodeError):
         message_id = None
     if message_id and len(message_id) + 4 <= MAX_KEY_LENGTH:
@@ -58,7 +92,33 @@ def identify(raw: bytes) -> Identity:
     if message_id:
         digest = hashlib.sha256(message_id.encode()).hexdigest()
         return Identity(message_id, sha, f"mid-sha256:{digest}")
+    return _by_bytes(sha)
+
+
+def _by_bytes(sha: str) -> Identity:
     return Identity(None, sha, f"sha256:{sha}")
+
+
+def size_batches(
+    items: Sequence[T], size_of: Callable[[T], int], max_count: int, max_bytes: int
+) -> Iterator[list[T]]:
+    """``items`` in order, in groups of at most ``max_count`` items and ``max_bytes`` bytes.
+
+    A source holds a whole batch in memory until it is committed, so a batch
+    is capped by bytes as well as by count; an item larger than the cap is a
+    group of its own.
+    """
+    batch: list[T] = []
+    total = 0
+    for item in items:
+        size = size_of(item)
+        if batch and (len(batch) >= max_count or total + size > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(item)
+        total += size
+    if batch:
+        yield batch
 
 
 @dataclass(frozen=True)
@@ -74,12 +134,72 @@ def read_cursor(db: Database, mailbox: str) -> Cursor | None:
         return Cursor(row.uidvalidity, row.last_uid) if row else None
 
 
+def _insert(session: Session) -> Callable[[type[Any]], Any]:
+    """The dialect's INSERT, which alone knows ON CONFLICT (PostgreSQL and SQLite)."""
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
+        session.get_bind().dialect.name
+    ]
+
+
 def _save_cursor(session: Session, mailbox: str, cursor: Cursor) -> None:
-    row = session.scalar(select(MailboxCursor).where(MailboxCursor.mailbox == mailbox))
-    if row is None:
-        session.add(MailboxCursor(mailbox=mailbox, **vars(cursor)))
-    else:
-        row.uidvalidity, row.last_uid = cursor.uidvalidity, cursor.last_uid
+    """Upsert the cursor; never backwards within one UIDVALIDITY.
+
+    Another poller of the same mailbox may have committed a later batch
+    first; moving the cursor back would make both fetch that batch again.
+    """
+    statement = _insert(session)(MailboxCursor).values(
+        mailbox=mailbox,
+        uidvalidity=cursor.uidvalidity,
+        last_uid=cursor.last_uid,
+        updated_at=utcnow(),
+    )
+    new = statement.excluded
+    kept = and_(MailboxCursor.uidvalidity == new.uidvalidity, MailboxCursor.last_uid > new.last_uid)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[MailboxCursor.mailbox],
+            set_={
+                "uidvalidity": new.uidvalidity,
+                "last_uid": case((kept, MailboxCursor.last_uid), else_=new.last_uid),
+                "updated_at": new.updated_at,
+            },
+        )
+    )
+
+
+@contextmanager
+def mailbox_lock(db: Database, mailbox: str) -> Iterator[None]:
+    """Hold ``mailbox``'s lock, across threads and processes, for as long as the block runs.
+
+    PostgreSQL: a session advisory lock, outside any transaction, released by
+    the server if the holder dies. SQLite lives on one machine by nature: an
+    ``flock`` on a file beside the database, released by the kernel likewise.
+    """
+    url = db.engine.url
+    if url.get_backend_name() == "postgresql":
+        key = int.from_bytes(hashlib.sha256(mailbox.encode()).digest()[:8], "big", signed=True)
+        with db.engine.connect() as connection:
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            autocommit.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                yield
+            finally:
+                autocommit.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        return
+    if not url.database or url.database == ":memory:":
+        yield  # a private database: nobody else to keep out
+        return
+    with open(f"{url.database}.mailbox-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _refused_for_its_data(error: DBAPIError) -> bool:
+    """True if the database refused a value (not the connection, not a constraint)."""
+    return isinstance(error, DataError) or isinstance(error.orig, _DATA_ERRORS)
 
 
 class Intake:
@@ -92,41 +212,86 @@ class Intake:
     def store(
         self, mailbox: str, messages: Sequence[FetchedMessage], cursor: Cursor | None = None
     ) -> list[int]:
-        """Commit the new messages of a batch (and the cursor); return the new row ids."""
-        new_rows: list[InboundMessage] = []
+        """Commit the new messages of a batch (and the cursor); return the new row ids.
+
+        A connection error aborts the whole batch and propagates: nothing is
+        committed, so the source leaves the mail where it is and tries again.
+        """
+        ids: list[int] = []
         with self.db.session() as session:
             for fetched in messages:
-                identity = identify(fetched.raw)
-                existing = session.scalar(
-                    select(InboundMessage.id).where(
-                        InboundMessage.mailbox == mailbox,
-                        InboundMessage.dedup_key == identity.dedup_key,
-                    )
-                )
-                if existing is not None:
-                    log.info(
-                        "%s: message %s already stored as inbound #%s, not stored again",
-                        mailbox,
-                        identity.message_id or identity.sha256[:12],
-                        existing,
-                    )
-                    continue
-                row = InboundMessage(
-                    mailbox=mailbox,
-                    dedup_key=identity.dedup_key,
-                    message_id=identity.message_id,
-                    sha256=identity.sha256,
-                    raw=fetched.raw,
-                    size=len(fetched.raw),
-                    uid=fetched.uid,
-                    uidvalidity=fetched.uidvalidity,
-                )
-                session.add(row)
-                session.flush()
-                new_rows.append(row)
+                row_id = _store_one(session, mailbox, fetched)
+                if row_id is not None:
+                    ids.append(row_id)
             if cursor is not None:
                 _save_cursor(session, mailbox, cursor)
-        ids = [row.id for row in new_rows]
         for row_id in ids:
             self.dispatch("process_message", row_id)
         return ids
+
+
+def _store_one(session: Session, mailbox: str, fetched: FetchedMessage) -> int | None:
+    """Insert one message in a savepoint; its new row id, or None if already stored.
+
+    A row refused for its data is rolled back to the savepoint alone and
+    stored again by its bytes: the raw bytes are always storable, and the
+    message can be looked at and replayed from there.
+    """
+    identity = identify(fetched.raw)
+    try:
+        with session.begin_nested():
+            return _insert_new(session, mailbox, fetched, identity)
+    except DBAPIError as error:
+        if not _refused_for_its_data(error):
+            raise
+        log.warning(
+            "%s: the database refused message %s (uid %s): %s; kept by its bytes as "
+            "sha256:%s, without its Message-ID",
+            mailbox,
+            identity.message_id or "without Message-ID",
+            fetched.uid,
+            type(error.orig).__name__,
+            identity.sha256[:12],
+        )
+    with session.begin_nested():
+        return _insert_new(session, mailbox, fetched, _by_bytes(identity.sha256))
+
+
+def _insert_new(
+    session: Session, mailbox: str, fetched: FetchedMessage, identity: Identity
+) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING: a row another poller committed first is no error.
+
+    On PostgreSQL the insert waits for a concurrent transaction holding the
+    same key and then does nothing if that one committed.
+    """
+    statement = (
+        _insert(session)(InboundMessage)
+        .values(
+            mailbox=mailbox,
+            dedup_key=identity.dedup_key,
+            message_id=identity.message_id,
+            sha256=identity.sha256,
+            raw=fetched.raw,
+            size=len(fetched.raw),
+            uid=fetched.uid,
+            uidvalidity=fetched.uidvalidity,
+        )
+        .on_conflict_do_nothing(index_elements=[InboundMessage.mailbox, InboundMessage.dedup_key])
+        .returning(InboundMessage.id)
+    )
+    row_id = session.scalar(statement)
+    if row_id is None:
+        existing = session.scalar(
+            select(InboundMessage.id).where(
+                InboundMessage.mailbox == mailbox,
+                InboundMessage.dedup_key == identity.dedup_key,
+            )
+        )
+        log.info(
+            "%s: message %s already stored as inbound #%s, not stored again",
+            mailbox,
+            identity.message_id or identity.sha256[:12],
+            existing,
+        )
+    return row_id

@@ -11,9 +11,23 @@ from __future__ import annotations
 import re
 import uuid
 
-_MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+_MESSAGE_ID = re.compile(r"<([^<>]+)>")
+# What an id may not keep: whitespace of any kind, C0 and C1 controls (NUL, U+0085 ...),
+# the Unicode line and paragraph separators, and lone surrogates (undecodable header bytes).
+_NOT_IN_AN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|tr|rv)\s*(\[\d+\])?\s*:\s*)+", re.I)
 MAX_REFERENCES = 20
+
+
+def _clean_id(text: str) -> str | None:
+    """``<text>`` without what no id may contain; None if nothing is left.
+
+    An id is a key: in the database (PostgreSQL refuses NUL), in log lines and
+    in the References of our replies. A control character or a space in it is
+    damage, never meaning, so it is dropped rather than kept or refused.
+    """
+    cleaned = _NOT_IN_AN_ID.sub("", text)
+    return f"<{cleaned}>" if cleaned else None
 
 
 def normalise_message_id(value: str | None) -> str | None:
@@ -22,16 +36,18 @@ def normalise_message_id(value: str | None) -> str | None:
         return None
     found = _MESSAGE_ID.search(value)
     if found:
-        return f"<{found.group(1)}>"
-    token = value.strip().split()[0] if value.strip() else ""
-    return f"<{token.strip('<>')}>" if "@" in token else None
+        return _clean_id(found.group(1))
+    tokens = value.split()
+    token = tokens[0].strip("<>") if tokens else ""
+    return _clean_id(token) if "@" in token else None
 
 
 def message_ids_in(value: str | None) -> tuple[str, ...]:
     """Every ``<id>`` in an In-Reply-To or References header, in order, without repeats."""
     if not value:
         return ()
-    return tuple(dict.fromkeys(f"<{m}>" for m in _MESSAGE_ID.findall(value)))
+    cleaned = (_clean_id(found) for found in _MESSAGE_ID.findall(value))
+    return tuple(dict.fromkeys(found for found in cleaned if found))
 
 
 def make_message_id(domain: str) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import undefer
 
 from config import Settings
 from consultant.cases.sweep import sweep
@@ -30,7 +32,7 @@ from consultant.db import upgrade
 from consultant.embedded import Source, make_source
 from consultant.mail.imap import ImapAuthError
 from consultant.mail.imap_poller import ImapPoller
-from consultant.mail.intake import Intake
+from consultant.mail.intake import Cursor, FetchedMessage, Intake
 from consultant.models import (
     Case,
     CaseStatus,
@@ -68,7 +70,13 @@ def message_id(raw: bytes) -> str:
 
 def inbound_rows(services: Services) -> list[InboundMessage]:
     with services.db.session() as session:
-        return list(session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
+        return list(
+            session.scalars(
+                select(InboundMessage)
+                .options(undefer(InboundMessage.raw))
+                .order_by(InboundMessage.id)
+            )
+        )
 
 
 def inbound_count(services: Services) -> int:
@@ -126,7 +134,7 @@ def assert_one_case_each(services: Services, raws: list[bytes]) -> None:
 
 
 @contextmanager
-def _builder(
+def services_builder(
     make_settings: Callable[..., Settings], database_url: str
 ) -> Iterator[Callable[..., Services]]:
     built: list[Services] = []
@@ -158,7 +166,7 @@ def build(
     make_settings: Callable[..., Settings], database_url: str
 ) -> Iterator[Callable[..., Services]]:
     """Services on the test's database (SQLite, then PostgreSQL) reading the given Dovecot."""
-    with _builder(make_settings, database_url) as make:
+    with services_builder(make_settings, database_url) as make:
         yield make
 
 
@@ -167,7 +175,7 @@ def build_sqlite(
     make_settings: Callable[..., Settings], sqlite_url: str
 ) -> Iterator[Callable[..., Services]]:
     """The same on SQLite only, for tests in which the database is never reached."""
-    with _builder(make_settings, sqlite_url) as make:
+    with services_builder(make_settings, sqlite_url) as make:
         yield make
 
 
@@ -374,6 +382,71 @@ def test_server_without_move_gets_copy_delete_and_uid_expunge(
     assert "MOVE" not in sent
 
 
+def with_message_id(raw: bytes, value: bytes) -> bytes:
+    """``raw`` with its Message-ID header replaced by ``value`` (any bytes)."""
+    return re.sub(rb"(?im)^message-id:[^\r\n]*", b"Message-ID: " + value, raw, count=1)
+
+
+def test_control_characters_in_a_message_id_neither_fail_the_poll_nor_reach_the_database(
+    dovecot: Dovecot, build: Callable[..., Services]
+) -> None:
+    # NUL, a C1 control (NEL) and LINE SEPARATOR in the id, as a delivery agent wrote the
+    # file. Dovecot serves the NUL as the byte 0x80, which is not UTF-8: U+FFFD is kept.
+    hostile = with_message_id(QUESTIONS[0], b"<s01\x00.2026\xc2\x851005\xe2\x80\xa8@mail.example>")
+    dovecot.deliver(hostile)
+    dovecot.append(QUESTIONS[1])
+    services = build(dovecot)
+
+    assert make_source(services).poll_once() == 2
+
+    assert sorted(r.message_id or "" for r in inbound_rows(services)) == sorted(
+        ["<s01\ufffd.20261005@mail.example>", message_id(QUESTIONS[1])]
+    )
+    assert dovecot.messages("INBOX") == []
+    assert len(dovecot.messages("Processed")) == 2
+
+
+class RecordingIntake(Intake):
+    """The real intake, noting the sizes of the messages of each batch it is handed."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services.db, services.dispatch)
+        self.batches: list[list[int]] = []
+
+    def store(
+        self, mailbox: str, messages: Sequence[FetchedMessage], cursor: Cursor | None = None
+    ) -> list[int]:
+        self.batches.append([len(m.raw) for m in messages])
+        return super().store(mailbox, messages, cursor)
+
+
+def sized(n: int, size: int) -> bytes:
+    """A question of about ``size`` bytes with a Message-ID of its own."""
+    raw = with_message_id(QUESTIONS[n % len(QUESTIONS)], f"<sized-{n}@clinic.example>".encode())
+    line = b"Padding so that the message is as large as the test needs it to be.\r\n"
+    return raw + line * max(0, (size - len(raw)) // len(line))
+
+
+def test_fetch_batches_are_capped_by_bytes_and_a_larger_message_comes_alone(
+    dovecot: Dovecot, build: Callable[..., Services]
+) -> None:
+    sizes = [400_000, 400_000, 400_000, 1_500_000, 300_000, 300_000, 300_000, 300_000]
+    raws = [sized(n, size) for n, size in enumerate(sizes)]
+    for raw in raws:
+        dovecot.append(raw)
+    services = build(dovecot, imap_batch_size=3, imap_batch_max_bytes=1_000_000)
+    intake = RecordingIntake(services)
+
+    assert ImapPoller(services.settings, intake).poll_once() == len(sizes)
+
+    # In UID order: at most 1 MB and 3 messages a batch; the 1.5 MB message alone.
+    assert [len(batch) for batch in intake.batches] == [2, 1, 1, 3, 1]
+    assert all(sum(b) <= 1_000_000 or len(b) == 1 for b in intake.batches)
+    assert dovecot.messages("INBOX") == []
+    assert sorted(r.raw for r in inbound_rows(services)) == sorted(dovecot.messages("Processed"))
+    assert len(dovecot.messages("Processed")) == len(sizes)
+
+
 # -- run(): IDLE, polling, stop ---------------------------------------------------
 
 
@@ -512,7 +585,7 @@ def test_database_trouble_is_retried_and_the_mail_waits_on_the_server(
     def database_warnings() -> list[logging.LogRecord]:
         return [r for r in caplog.records if "database" in r.getMessage()]
 
-    with _builder(make_settings, unmigrated_url) as make:
+    with services_builder(make_settings, unmigrated_url) as make:
         services = make(dovecot)
         with running(fast_poller(services)):
             wait_until(lambda: len(database_warnings()) >= 2, "two failed attempts")
@@ -530,7 +603,7 @@ def test_database_trouble_is_retried_and_the_mail_waits_on_the_server(
 # -- restart mid-batch: a real process, killed ------------------------------------
 
 
-def _poller_environment(server: Dovecot, database_url: str, var_dir: Path) -> dict[str, str]:
+def poller_environment(server: Dovecot, database_url: str, var_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTANT_")}
     env.update(
         {
@@ -568,11 +641,18 @@ def poller_process(env: dict[str, str], log_file: Path) -> Iterator[subprocess.P
 def test_poller_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
     dovecot: Dovecot, build: Callable[..., Services], tmp_path: Path
 ) -> None:
-    services = build(dovecot, stale_after_seconds=0.01)
+    # A message the killed process was processing stays claimed until the lease (the hard
+    # time limit and 5 s) has passed; short limits keep that wait short.
+    services = build(
+        dovecot,
+        stale_after_seconds=0.01,
+        task_soft_time_limit_seconds=0.5,
+        task_time_limit_seconds=1,
+    )
     mail = [*QUESTIONS, FOLLOW_UP]
     for raw in mail:
         dovecot.append(raw)
-    env = _poller_environment(dovecot, services.settings.database_url, tmp_path / "var")
+    env = poller_environment(dovecot, services.settings.database_url, tmp_path / "var")
     log_file = tmp_path / "poller.log"
 
     with poller_process(env, log_file) as first, row_counter(env["CONSULTANT_DATABASE_URL"]) as n:
@@ -599,10 +679,16 @@ def test_poller_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
         assert second.wait(timeout=10) == 0, log_file.read_text()
     # What the periodic sweep does: finish work that was committed when the first process
     # died (a message stored but not yet processed, an acknowledgment not yet sent).
-    for _ in range(5):
+
+    def swept_clean() -> bool:
         report = sweep(services)
-        if not (report.messages or report.sends):
-            break
+        with services.db.session() as session:
+            unfinished = session.scalar(
+                select(func.count()).where(InboundMessage.processed_at.is_(None))
+            )
+        return not (report.messages or report.sends or unfinished)
+
+    wait_until(swept_clean, "the sweep to finish what the killed poller left", interval=0.5)
 
     rows = inbound_rows(services)
     assert sorted(r.message_id or "" for r in rows) == sorted(message_id(r) for r in mail)

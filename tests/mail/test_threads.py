@@ -4,6 +4,7 @@ import pytest
 
 from consultant.mail.threads import (
     MAX_REFERENCES,
+    message_ids_in,
     normalise_message_id,
     reference_in_subject,
     references_chain,
@@ -90,6 +91,36 @@ def test_reference_in_subject_follows_the_configured_prefix() -> None:
 )
 def test_normalise_message_id(value: str | None, expected: str | None) -> None:
     assert normalise_message_id(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<s01\x00.20261005@mail.example>",  # NUL: PostgreSQL refuses it in text
+        "<s01.20261005@mail.\x01\x1f\x7fexample>",  # C0 controls and DEL
+        "<s01.2026\x851005@mail.example>",  # NEL, a C1 control
+        "<s01.20261005\x9b@mail.example>",  # CSI, a C1 control
+        "<s01.20261005@mail\u2028.example\u2029>",  # line and paragraph separators
+        "<s01. 20261005@mail.example>",
+        "<s01.20261005\t@mail.example\r\n >",
+        "<s01.20261005@mail.\xa0\u3000example>",  # no-break and ideographic spaces
+        "<s01.2026\udcff1005@mail.example>",  # a byte that was not UTF-8
+        "s01.20261005@mail.\x00example",  # without brackets
+    ],
+)
+def test_normalise_message_id_drops_controls_and_whitespace(value: str) -> None:
+    assert normalise_message_id(value) == "<s01.20261005@mail.example>"
+
+
+@pytest.mark.parametrize("value", ["<\x00>", "<\x00 \u2028\x85>", "\x00\x00", " \t "])
+def test_normalise_message_id_of_nothing_but_controls_is_none(value: str) -> None:
+    assert normalise_message_id(value) is None
+
+
+def test_message_ids_in_drops_controls_and_empty_ids() -> None:
+    value = "<a\x00@x>\r\n <\x00\x85>\t<b@\u2028y> <a@x>"
+
+    assert message_ids_in(value) == ("<a@x>", "<b@y>")
 
 
 def test_references_chain_keeps_a_short_chain_in_order() -> None:

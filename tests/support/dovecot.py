@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +54,18 @@ class Dovecot:
                 client.create_folder(folder)
             client.append(folder, raw)
 
+    def deliver(self, raw: bytes) -> None:
+        """Put ``raw`` into INBOX as a delivery agent does: a file in the Maildir, not APPEND.
+
+        APPEND turns a NUL into 0x80; a file keeps every byte until Dovecot serves it.
+        """
+        maildir = self.root / "mail" / self.user / "Maildir"
+        name = f"{time.time_ns()}.{os.getpid()}.cc-test"
+        (maildir / "tmp" / name).write_bytes(raw)
+        if os.geteuid() == 0:
+            shutil.chown(maildir / "tmp" / name, "nobody", "nogroup")
+        os.replace(maildir / "tmp" / name, maildir / "new" / name)
+
     def messages(self, folder: str) -> list[bytes]:
         """The raw bytes of every message in ``folder`` (empty if it does not exist)."""
         with self.client() as client:
@@ -71,6 +83,26 @@ class Dovecot:
             client.select_folder(folder, readonly=True)
             uids = client.search(["ALL"])
             return [f for _, f in sorted(client.get_flags(uids).items())] if uids else []
+
+    def kill(self) -> None:
+        """SIGKILL the master and every child, as a crash of the server would: no goodbye."""
+        master = _master_pid(self.root)
+        doomed = [master, *_children(master)]
+        for pid in doomed:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in doomed):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Dovecot processes {doomed} outlived SIGKILL")
+            time.sleep(0.02)
+
+    def restart(self) -> None:
+        """Start the killed instance again: same config, port and mail directory."""
+        # A killed master leaves its pid file, and Dovecot refuses to start over one
+        # whose pid is still (or again) in use.
+        (self.root / "run" / "master.pid").unlink(missing_ok=True)
+        _launch(self.root, self.port)
 
     def reset(self) -> None:
         """Empty INBOX and remove every other folder."""
@@ -165,8 +197,7 @@ service imap-login {{
 def running_dovecot(options: Options | None = None) -> Iterator[Dovecot]:
     """A private Dovecot for as long as the context lasts."""
     options = options or Options()
-    binary = find_binary("dovecot", "/usr/sbin")
-    if binary is None:
+    if find_binary("dovecot", "/usr/sbin") is None:
         require_service("Dovecot (install dovecot-imapd)")
     root = Path(tempfile.mkdtemp(prefix="cc-dovecot-"))
     root.chmod(0o755)
@@ -178,6 +209,18 @@ def running_dovecot(options: Options | None = None) -> Iterator[Dovecot]:
     tls_port = free_port() if options.tls else None
     config = root / "dovecot.conf"
     config.write_text(_config(root, port, tls_port, options))
+    _launch(root, port)
+    try:
+        yield Dovecot("127.0.0.1", port, USER, PASSWORD, root, tls_port)
+    finally:
+        _stop(root)
+
+
+def _launch(root: Path, port: int) -> None:
+    """Start the instance configured in ``root`` and wait until it listens on ``port``."""
+    binary = find_binary("dovecot", "/usr/sbin")
+    assert binary is not None
+    config = root / "dovecot.conf"
     # Dovecot daemonises and its children keep inherited pipes open: no capturing.
     started = subprocess.run(
         [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -189,10 +232,30 @@ def running_dovecot(options: Options | None = None) -> Iterator[Dovecot]:
         if time.monotonic() > deadline:
             require_service(f"Dovecot (did not listen; see {root}/dovecot.log)")
         time.sleep(0.02)
+
+
+def _master_pid(root: Path) -> int:
+    return int((root / "run" / "master.pid").read_text().split()[0])
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Dovecot's services: login, imap, auth ...)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError):
+                # Field 4 of stat is the parent; the command name before it may hold spaces.
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie waiting for its parent to reap it counts as gone."""
     try:
-        yield Dovecot("127.0.0.1", port, USER, PASSWORD, root, tls_port)
-    finally:
-        _stop(root)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _stop(root: Path) -> None:
@@ -200,7 +263,8 @@ def _stop(root: Path) -> None:
     pid_file = root / "run" / "master.pid"
     if pid_file.exists():
         pid = int(pid_file.read_text().split()[0])
-        os.kill(pid, signal.SIGTERM)
+        with suppress(ProcessLookupError):  # killed by its test and not started again
+            os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

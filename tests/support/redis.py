@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 import redis
@@ -23,16 +26,27 @@ def _reachable(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """A Redis URL; tests keep apart from other users of it by their own queue names."""
-    url = os.environ.get("CONSULTANT_TEST_REDIS_URL", DEFAULT_URL)
-    if _reachable(url):
-        yield url
-        return
+@dataclass
+class PrivateRedis:
+    """A redis-server of the test's own, which it may freeze and thaw."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def pause(self) -> None:
+        """SIGSTOP: connections are accepted by the kernel, and never answered."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+
+@contextmanager
+def private_redis() -> Iterator[PrivateRedis]:
+    """A redis-server started for the caller alone; stopped (thawed first) on the way out."""
     binary = find_binary("redis-server")
     if binary is None:
-        require_service(f"Redis (none at {url}, and no redis-server binary to start one)")
+        require_service("Redis (no redis-server binary to start a private one)")
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="cc-redis-")
     process = subprocess.Popen(
@@ -59,6 +73,23 @@ def redis_url() -> Iterator[str]:
             process.kill()
             require_service("Redis (a private redis-server did not start)")
         time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    server = PrivateRedis(url, process)
+    try:
+        yield server
+    finally:
+        server.resume()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis URL; tests keep apart from other users of it by their own queue names."""
+    url = os.environ.get("CONSULTANT_TEST_REDIS_URL", DEFAULT_URL)
+    if _reachable(url):
+        yield url
+        return
+    if find_binary("redis-server") is None:
+        require_service(f"Redis (none at {url}, and no redis-server binary to start one)")
+    with private_redis() as server:
+        yield server.url
