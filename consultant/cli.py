@@ -157,10 +157,7 @@ def sweep_command(ctx: _Context) -> None:
     from consultant.cases.sweep import sweep
 
     report = sweep(ctx.services)
-    click.echo(
-        f"re-queued {report.messages} message(s) and {report.sends} send(s); "
-        f"{report.unstuck} stuck send(s) released"
-    )
+    click.echo(f"re-queued {report.messages} message(s) and {report.sends} send(s)")
 
 
 # -- analysis and drafting ---------------------------------------------------
@@ -324,10 +321,11 @@ def _review(name: str, *args: Any) -> Any:
     """Run review action ``name``; its refusal becomes a one-line error, not a traceback."""
     from consultant.cases import review
     from consultant.cases.lifecycle import InvalidTransition
+    from consultant.db_errors import TransientError
 
     try:
         return getattr(review, name)(*args)
-    except (review.ReviewError, InvalidTransition) as error:
+    except (review.ReviewError, InvalidTransition, TransientError) as error:
         raise click.ClickException(str(error)) from None
 
 

@@ -111,7 +111,7 @@ def test_reject_and_unknown_case(cli: Cli, tmp_path: Path) -> None:
 
 def test_sweep_reports_what_it_did(cli: Cli) -> None:
     result = cli("sweep")
-    assert result.output == "re-queued 0 message(s) and 0 send(s); 0 stuck send(s) released\n"
+    assert result.output == "re-queued 0 message(s) and 0 send(s)\n"
 
 
 def test_analyze_prints_the_analysis_and_facts_as_json(cli: Cli) -> None:

@@ -22,6 +22,10 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
+        # Every task stops at the soft limit (the job records why) and its process is
+        # replaced at the hard one; the claim leases are based on the hard limit.
+        task_soft_time_limit=settings.task_soft_time_limit_seconds,
+        task_time_limit=settings.task_time_limit_seconds,
         broker_connection_retry_on_startup=True,
         # Redis redelivers a task unacknowledged this long; retries stay far shorter.
         broker_transport_options={"visibility_timeout": 3600},

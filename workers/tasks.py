@@ -1,29 +1,37 @@
 """Thin Celery tasks: take a row id, call the job in ``consultant``, decide about retrying.
 
-Transient failures (the database or the broker unwell) are retried with
-backoff and jitter; a deferred send is retried after the delay the outbox
-chose; a permanent failure is recorded on the row and never retried here.
+Each task passes its task id as the run's token: when the broker delivers a
+task again because its worker died, the job recognises its own claim and
+takes the row over at once. Transient failures (``TransientError``: the
+database or a server unreachable) are retried with backoff and jitter; a
+deferred send is retried after the delay the outbox chose; a message the
+server accepted but the database did not record is retried as a recording
+only; a permanent failure is recorded on the row by the job and never
+retried here.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from functools import cache
 
 from celery import Task
 from celery.signals import worker_process_init
-from sqlalchemy.exc import OperationalError
 
 from config import load_settings
-from consultant.cases.outbox import SendOutcome, send_outbound
+from consultant.cases.outbox import AcceptedNotRecorded, SendOutcome, send_outbound
 from consultant.cases.processing import Outcome, process_message
 from consultant.cases.sweep import sweep
+from consultant.db_errors import TransientError
 from consultant.services import Services, build_services
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
 PARENT_RETRY_SECONDS = 2
 PARENT_RETRIES = 40
+TRANSIENT_RETRIES = 100  # about 1.5 h at the ceiling; then the sweep takes over
+BACKOFF_CEILING_SECONDS = 60.0
 
 
 @cache
@@ -38,34 +46,43 @@ def _fresh_services_after_fork(**_: object) -> None:
     services.cache_clear()
 
 
-@app.task(
-    bind=True,
-    name="consultant.process_message",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=10,
-)
+def backoff(retries: int) -> float:
+    """1, 2, 4 ... 60 seconds, with jitter so that retries after an outage do not come at once."""
+    return min(BACKOFF_CEILING_SECONDS, 2.0**retries) * random.uniform(0.5, 1.0)
+
+
+@app.task(bind=True, name="consultant.process_message")
 def process_message_task(self: Task, inbound_id: int) -> str:
-    outcome = process_message(services(), inbound_id)
+    try:
+        outcome = process_message(services(), inbound_id, token=self.request.id)
+    except TransientError as error:
+        log.warning("process_message(%s): %s; trying again", inbound_id, error)
+        raise self.retry(
+            countdown=backoff(self.request.retries), max_retries=TRANSIENT_RETRIES
+        ) from error
     if outcome == Outcome.DEFERRED:
         # The message this one answers is still being processed; try again shortly.
         raise self.retry(countdown=PARENT_RETRY_SECONDS, max_retries=PARENT_RETRIES)
     return str(outcome)
 
 
-@app.task(
-    bind=True,
-    name="consultant.send_reply",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=10,
-)
-def send_reply_task(self: Task, outbound_id: int) -> str:
-    result = send_outbound(services(), outbound_id)
+@app.task(bind=True, name="consultant.send_reply")
+def send_reply_task(self: Task, outbound_id: int, accepted: str | None = None) -> str:
+    try:
+        result = send_outbound(services(), outbound_id, token=self.request.id, accepted=accepted)
+    except AcceptedNotRecorded as error:
+        # Only the recording is left to do: the retry carries the server's reply.
+        raise self.retry(
+            args=[outbound_id],
+            kwargs={"accepted": error.reply},
+            countdown=backoff(self.request.retries),
+            max_retries=None,
+        ) from error
+    except TransientError as error:
+        log.warning("send_reply(%s): %s; trying again", outbound_id, error)
+        raise self.retry(
+            countdown=backoff(self.request.retries), max_retries=TRANSIENT_RETRIES
+        ) from error
     if result.outcome == SendOutcome.DEFERRED and result.retry_in is not None:
         # The outbox caps the delay at 10 minutes, well inside Redis's visibility timeout,
         # and gives up (FAILED) after CONSULTANT_SEND_MAX_ATTEMPTS.

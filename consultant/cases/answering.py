@@ -6,6 +6,7 @@ analyze` / `consultant draft` show what it would do for one file.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from consultant.analysis.analyze import analyze
@@ -19,6 +20,8 @@ from consultant.drafting.facts import Facts, gather
 from consultant.mail.parse import ParsedMessage
 from consultant.services import Services
 
+KNOWN_PER_CODE = 10  # lookups that may settle ambiguous shapes, per code looked up
+
 
 def known_in(lookup: CodeLookup) -> Known:
     """The analysis's question "does this code (or modifier) exist?", asked of the code data."""
@@ -31,12 +34,56 @@ def known_in(lookup: CodeLookup) -> Known:
     return known
 
 
+class _CountedKnown:
+    """``known`` that stops asking the data after ``limit`` questions (then: not known).
+
+    Analysis asks about every ambiguous token; a message of thousands of
+    code-like tokens would otherwise cost thousands of lookups.
+    """
+
+    def __init__(self, known: Known, limit: int) -> None:
+        self.known, self.limit, self.asked = known, limit, 0
+
+    def __call__(self, system: str, code: str) -> bool:
+        self.asked += 1
+        return self.asked <= self.limit and self.known(system, code)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.asked > self.limit
+
+
 def analyse(
     services: Services, parsed: ParsedMessage, today: date | None = None
 ) -> tuple[Analysis, Facts]:
-    """The analysis of the message's new text and the facts the code data gives for it."""
-    analysis = analyze(parsed.subject, parsed.new_text, known_in(services.lookup))
-    return analysis, gather(analysis, services.lookup, today)
+    """The analysis of the message's new text and the facts the code data gives for it.
+
+    Bounded whatever the message holds: the text analysed, the lookups that
+    settle ambiguous shapes, the codes looked up and the pairs checked each
+    stop at a setting, and each limit reached is said in the facts.
+    """
+    settings = services.settings
+    limits: list[str] = []
+    text = parsed.new_text
+    if len(text) > settings.max_text_chars:
+        limits.append(f"only the first {settings.max_text_chars:,} characters were analysed")
+        text = text[: settings.max_text_chars]
+    known = _CountedKnown(known_in(services.lookup), settings.max_message_codes * KNOWN_PER_CODE)
+    analysis = analyze(parsed.subject, text, known)
+    if known.exceeded:
+        limits.append(
+            f"{known.asked:,} ambiguous code shapes: only the first {known.limit:,} were "
+            "checked against the code data"
+        )
+    if len(analysis.codes) > settings.max_message_codes:
+        limits.append(
+            f"{len(analysis.codes):,} codes named: only the first "
+            f"{settings.max_message_codes:,} were looked up"
+        )
+        analysis = replace(analysis, codes=analysis.codes[: settings.max_message_codes])
+    facts = gather(analysis, services.lookup, today, settings.max_code_pairs)
+    facts.limits[:0] = limits
+    return analysis, facts
 
 
 def draft_answer(

@@ -1,32 +1,41 @@
 """The outbox: every message we send is a committed row before it is sent, and is sent once.
 
-``queue_outbound`` fixes the Message-ID and the exact bytes in the row.
-``send_outbound`` claims the row (``queued`` → ``sending`` in one conditional
-UPDATE, so a duplicate task finds nothing to do), hands the bytes to the
-transport, and records the outcome: ``sent`` with the server's reply, back to
-``queued`` with a later ``next_attempt_at`` after a temporary failure, or
-``failed`` with the server's text after a permanent one. A crash after the
-server accepted the message and before ``sent`` was committed leaves the row
-in ``sending``; the sweep sends it again with the same Message-ID, so mail
-clients show it once.
+``queue_outbound`` fixes the Message-ID, the recipient and the exact bytes in
+the row. ``send_outbound`` claims the row (``queued`` → ``sending``, under a
+row lock, naming the run), hands the bytes to the transport, and records the
+outcome: ``sent`` with the server's reply, back to ``queued`` with a later
+``next_attempt_at`` after a temporary failure, or ``failed`` with the
+server's text after a permanent one.
+
+At most one delivery per Message-ID, except in the one case nobody can
+decide: the message was handed over and no answer came back (the connection
+dropped during DATA, the worker died while sending). Then the message goes
+again with the same Message-ID, and the timeline records the unknown
+outcome and how it was resolved. When the server accepted and only the
+recording failed, the recording is retried, never the sending; and the
+same task delivered again after its worker died takes its row over at
+once, not after a timeout.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from consultant.analysis.phi import redact
-from consultant.cases import lifecycle
+from consultant.cases import lifecycle, thread_index
 from consultant.cases.events import record
+from consultant.db_errors import DbErrorKind, TransientError, classify, describe
+from consultant.mail.addresses import clean_address
 from consultant.mail.compose import Outgoing, compose
 from consultant.mail.threads import make_message_id, references_chain, reply_subject
-from consultant.mail.transport import PermanentSendError, TransientSendError
+from consultant.mail.transport import OutcomeUnknownError, PermanentSendError, TransientSendError
 from consultant.models import (
     Case,
     CaseStatus,
@@ -37,9 +46,13 @@ from consultant.models import (
     utcnow,
 )
 from consultant.services import Services
+from consultant.time_limits import is_time_limit
 
 log = logging.getLogger(__name__)
 RETRY_CEILING_SECONDS = 600.0
+RECORD_RETRY_DELAYS = (0.5, 1.0, 2.0)  # recording an accepted message while the db is down
+MAX_SUBJECT_CHARS = 150  # a subject we write fits a mail client's line
+MAX_REFERENCE_ID = 250  # longer ids (hostile) are left out of the References we write
 
 
 class SendOutcome(StrEnum):
@@ -58,6 +71,15 @@ class SendResult:
 def retry_delay(base: float, attempts: int) -> float:
     """Seconds before attempt ``attempts + 1``: base, 2 x base, 4 x base ... at most 10 minutes."""
     return min(RETRY_CEILING_SECONDS, base * 2 ** max(0, attempts - 1))
+
+
+def _shortened(subject: str) -> str:
+    """The subject cut at a word to fit one line, with an ellipsis when cut."""
+    subject = " ".join(subject.split())
+    if len(subject) <= MAX_SUBJECT_CHARS:
+        return subject
+    cut = subject[:MAX_SUBJECT_CHARS].rsplit(" ", 1)[0] or subject[:MAX_SUBJECT_CHARS]
+    return cut.rstrip(" ,;:-") + "…"
 
 
 def _answered_message_id(case: Case) -> str | None:
@@ -80,15 +102,21 @@ def queue_outbound(
 ) -> OutboundMessage:
     """Add an outbox row for ``case`` in the caller's transaction, bytes and Message-ID fixed."""
     settings = services.settings
-    assert case.reference and case.requester_address
+    recipient = clean_address(case.requester_address)
+    if not case.reference or recipient is None:
+        raise ValueError(f"case {case.reference} has no valid address to write to")
     message_id = make_message_id(settings.message_id_domain)
     in_reply_to = _answered_message_id(case)
     references = references_chain(
-        [*case.thread_message_ids, *([in_reply_to] if in_reply_to else [])]
+        [
+            m
+            for m in (*case.thread_message_ids, *([in_reply_to] if in_reply_to else []))
+            if len(m) <= MAX_REFERENCE_ID
+        ]
     )
     # A subject that names a patient is not repeated; the reference keeps the thread.
-    subject = reply_subject(redact(case.subject), case.reference, settings.case_prefix)
-    recipients = (case.requester_address,)
+    subject = reply_subject(_shortened(redact(case.subject)), case.reference, settings.case_prefix)
+    recipients = (recipient,)
     raw = compose(
         Outgoing(
             sender_name=settings.display_name,
@@ -99,7 +127,9 @@ def queue_outbound(
             date=utcnow(),
             text=text,
             html=html,
-            in_reply_to=in_reply_to,
+            in_reply_to=in_reply_to
+            if in_reply_to and len(in_reply_to) <= MAX_REFERENCE_ID
+            else None,
             references=tuple(references),
             auto_reply=kind == OutboundKind.ACK,
         )
@@ -122,6 +152,7 @@ def queue_outbound(
     session.add(row)
     session.flush()
     case.thread_message_ids = references_chain([*case.thread_message_ids, message_id])
+    thread_index.link(session, case, own=[message_id])
     record(
         session,
         case,
@@ -135,61 +166,165 @@ def queue_outbound(
     return row
 
 
-def _claim(services: Services, outbound_id: int) -> OutboundMessage | None:
-    """Move the row from queued to sending, if it is queued and due; None otherwise."""
+@dataclass(frozen=True)
+class _Claimed:
+    """What a send needs from the row it claimed."""
+
+    raw: bytes
+    sender: str
+    recipients: list[str]
+
+
+def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
+    """Take the row for this run: due and queued, or in ``sending`` by a run that is gone.
+
+    A row in ``sending`` belongs to a dead run when the claim is this run's own
+    (the broker delivered the same task again after its worker died) or its
+    lease has passed. That run may have handed the message over before dying:
+    the outcome is unknown, the timeline says so, and the message goes again
+    with the same Message-ID.
+    """
     now = utcnow()
+    lease = timedelta(seconds=services.settings.task_time_limit_seconds + 5)
     with services.db.session() as session:
-        claimed = session.execute(
-            update(OutboundMessage)
-            .where(
-                OutboundMessage.id == outbound_id,
-                OutboundMessage.state == OutboundState.QUEUED,
-                or_(
-                    OutboundMessage.next_attempt_at.is_(None),
-                    OutboundMessage.next_attempt_at <= now,
-                ),
-            )
-            .values(
-                state=OutboundState.SENDING,
-                attempts=OutboundMessage.attempts + 1,
-                claimed_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:
+        row = session.get(OutboundMessage, outbound_id, with_for_update=True)
+        if row is None:
             return None
-        row = session.get_one(OutboundMessage, outbound_id)
+        due = row.next_attempt_at is None or row.next_attempt_at <= now
+        abandoned = row.state == OutboundState.SENDING and (
+            row.claim_token == token or row.claimed_at is None or row.claimed_at + lease < now
+        )
+        if not ((row.state == OutboundState.QUEUED and due) or abandoned):
+            return None
+        if abandoned:
+            _outcome_unknown(
+                session,
+                row,
+                "an earlier attempt stopped (worker lost) after claiming the message; "
+                "it is sent again with the same Message-ID",
+            )
+        row.state, row.attempts = OutboundState.SENDING, row.attempts + 1
+        row.claimed_at, row.claim_token = now, token
         case = row.case
         if row.kind == OutboundKind.REPLY and case.status == CaseStatus.APPROVED:
             lifecycle.move(session, case, CaseStatus.SENDING, outbound_id=row.id)
-        return row
+        return _Claimed(row.raw, row.sender, list(row.recipients))
 
 
-def send_outbound(services: Services, outbound_id: int) -> SendResult:
-    """Send outbox row ``outbound_id`` once; safe to call any number of times."""
-    row = _claim(services, outbound_id)
-    if row is None:
+def _outcome_unknown(session: Session, row: OutboundMessage, reason: str) -> None:
+    """Nobody knows whether the server accepted the last attempt: mark it and say why."""
+    row.outcome_unknown = True
+    record(
+        session,
+        row.case,
+        "send_outcome_unknown",
+        outbound_id=row.id,
+        message_id=row.message_id,
+        reason=reason,
+        claimed_at=row.claimed_at.isoformat() if row.claimed_at else None,
+    )
+
+
+class AcceptedNotRecorded(TransientError):
+    """Raised when the server accepted a message and the database would not record it.
+
+    The caller retries the recording only (``send_outbound(..., accepted=reply)``),
+    never the sending.
+    """
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(f"accepted by the server ({reply}) but not yet recorded")
+        self.reply = reply
+
+
+def send_outbound(
+    services: Services, outbound_id: int, token: str | None = None, accepted: str | None = None
+) -> SendResult:
+    """Send outbox row ``outbound_id`` once; safe to call any number of times.
+
+    ``token`` names the run (the Celery task id, the same when the broker
+    delivers the task again); ``accepted`` is the server's reply when an
+    earlier run of this task sent the message and only the recording is left.
+    """
+    token = token or uuid.uuid4().hex
+    if accepted is not None:
+        _record_sent(services, outbound_id, token, accepted, recorded_late=True)
+        return SendResult(SendOutcome.SENT)
+    try:
+        claimed = _claim(services, outbound_id, token)
+    except Exception as error:
+        _raise_if_transient(error)
+        raise
+    if claimed is None:
         return SendResult(SendOutcome.NOTHING_TO_DO)
     try:
-        reply = services.transport.send(row.raw, row.sender, list(row.recipients))
+        reply = services.transport.send(claimed.raw, claimed.sender, claimed.recipients)
     except TransientSendError as error:
-        return _deferred(services, outbound_id, str(error))
+        unknown = isinstance(error, OutcomeUnknownError)
+        return _deferred(services, outbound_id, str(error), unknown)
     except PermanentSendError as error:
         _failed(services, outbound_id, str(error))
         return SendResult(SendOutcome.FAILED)
-    _sent(services, outbound_id, reply)
+    except Exception as error:
+        if not is_time_limit(error):
+            raise
+        # Stopped mid-send: the message may or may not have been handed over.
+        reason = "sending was stopped at the task's time limit; it may have been accepted"
+        return _deferred(services, outbound_id, reason, unknown=True)
+    _record_sent(services, outbound_id, token, reply)
     return SendResult(SendOutcome.SENT)
 
 
-def _sent(services: Services, outbound_id: int, reply: str) -> None:
+def _raise_if_transient(error: Exception) -> None:
+    if classify(error) is DbErrorKind.TRANSIENT:
+        raise TransientError(describe(error)) from error
+
+
+def _record_sent(
+    services: Services, outbound_id: int, token: str, reply: str, recorded_late: bool = False
+) -> None:
+    """Record ``sent``, trying again for a few seconds while the database is unreachable.
+
+    If it stays unreachable, ``AcceptedNotRecorded`` tells the caller to retry
+    the recording later: sending again would deliver the message twice.
+    """
+    try:
+        for delay in (*RECORD_RETRY_DELAYS, None):
+            try:
+                _sent(services, outbound_id, token, reply, recorded_late)
+                return
+            except Exception as error:
+                if classify(error) is not DbErrorKind.TRANSIENT:
+                    raise
+                if delay is None:
+                    raise AcceptedNotRecorded(reply) from error
+                recorded_late = True
+                time.sleep(delay)
+    except AcceptedNotRecorded as error:
+        log.warning("outbound #%s: %s (%s)", outbound_id, error, describe(error.__cause__ or error))
+        raise
+    except Exception as error:
+        if not is_time_limit(error):
+            raise
+        log.warning("outbound #%s: accepted, not recorded before the time limit", outbound_id)
+        raise AcceptedNotRecorded(reply) from error
+
+
+def _sent(
+    services: Services, outbound_id: int, token: str, reply: str, recorded_late: bool
+) -> None:
     with services.db.session() as session:
-        row = session.get_one(OutboundMessage, outbound_id)
+        row = session.get_one(OutboundMessage, outbound_id, with_for_update=True)
+        if row.state in (OutboundState.SENT, OutboundState.BOUNCED):
+            return  # recorded already (a retry of the recording found it done)
+        resent = row.outcome_unknown
         row.state, row.smtp_reply, row.sent_at, row.last_error = (
             OutboundState.SENT,
             reply,
             utcnow(),
             None,
         )
+        row.outcome_unknown, row.claim_token = False, None
         case = row.case
         record(
             session,
@@ -199,14 +334,26 @@ def _sent(services: Services, outbound_id: int, reply: str) -> None:
             message_id=row.message_id,
             attempts=row.attempts,
             smtp_reply=reply,
+            **({"recorded_late": True} if recorded_late else {}),
         )
+        if resent:
+            record(
+                session,
+                case,
+                "send_outcome_resolved",
+                outbound_id=row.id,
+                message_id=row.message_id,
+                resolution="sent again with the same Message-ID; if the earlier attempt was "
+                "accepted too, mail clients show the two as one message",
+            )
         if row.kind == OutboundKind.REPLY and case.status == CaseStatus.SENDING:
             newer_draft = bool(case.drafts) and case.drafts[-1].id != row.draft_id
             to = CaseStatus.AWAITING_REVIEW if newer_draft else CaseStatus.SENT
             lifecycle.move(session, case, to, outbound_id=row.id)
+        raw = row.raw
     log.info("outbound #%s sent: %s", outbound_id, reply)
     if services.sent_copy is not None:
-        _file_sent_copy(services, outbound_id, row.raw)
+        _file_sent_copy(services, outbound_id, raw)
 
 
 def _file_sent_copy(services: Services, outbound_id: int, raw: bytes) -> None:
@@ -224,9 +371,12 @@ def _file_sent_copy(services: Services, outbound_id: int, raw: bytes) -> None:
         record(session, row.case, "sent_copy_filed", outbound_id=row.id)
 
 
-def _deferred(services: Services, outbound_id: int, error: str) -> SendResult:
+def _deferred(services: Services, outbound_id: int, error: str, unknown: bool) -> SendResult:
     with services.db.session() as session:
         row = session.get_one(OutboundMessage, outbound_id)
+        row.claim_token = None
+        if unknown:
+            _outcome_unknown(session, row, error)
         if row.attempts >= services.settings.send_max_attempts:
             _mark_failed(session, row, f"gave up after {row.attempts} attempts: {error}")
             return SendResult(SendOutcome.FAILED)
@@ -252,7 +402,7 @@ def _failed(services: Services, outbound_id: int, error: str) -> None:
 
 
 def _mark_failed(session: Session, row: OutboundMessage, error: str) -> None:
-    row.state, row.last_error = OutboundState.FAILED, error
+    row.state, row.last_error, row.claim_token = OutboundState.FAILED, error, None
     case = row.case
     record(session, case, f"{row.kind}_failed", outbound_id=row.id, error=error)
     if row.kind == OutboundKind.REPLY and lifecycle.can_move(case.status, CaseStatus.FAILED):

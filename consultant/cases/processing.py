@@ -1,36 +1,46 @@
 """``process_message``: one stored inbound message becomes a case, a follow-up, or is set aside.
 
-The steps, in order: claim the message (so a second delivery of the task does
-nothing), parse, set machine mail aside (ignored, with its reason), find the
-case a reply belongs to, otherwise open a new case; then analyse, draft, wait
-for review, and queue the acknowledgment. All of it is one transaction: it
-happens entirely or not at all, and the acknowledgment is handed to the
-dispatcher only after the commit.
+The steps, in order: claim the message (a committed claim, so a second
+delivery of the task leaves it alone and a dead run is noticed), parse it
+outside any transaction, then in one transaction: set machine mail aside
+(ignored, with its reason; a bounce marks the message it names), hold mail
+from a sender over the hourly limit, find the case a reply belongs to (or
+the case of a reply that was processed first), otherwise open a new case;
+analyse, draft, wait for review, and queue the acknowledgment. The
+transaction happens entirely or not at all, and the acknowledgment is handed
+to the dispatcher only after the commit.
 
-A message that cannot be parsed, or that breaks a step, becomes a ``failed``
-case holding the error; its raw bytes stay on the inbound row and
-``consultant cases retry`` runs it again.
+Failures are sorted by cause. The database being unwell raises
+``TransientError`` (the caller tries again later, on a fresh connection); a
+value the database refuses, a bug, a message that breaks a step or runs past
+the time limit sets that one message aside on a ``failed`` case with the
+error, its raw bytes kept for ``consultant cases retry``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from consultant.analysis.phi import PhiFindings, find_phi, redact
-from consultant.cases import lifecycle
+from consultant.cases import claims, lifecycle, thread_index
 from consultant.cases.answering import draft_answer
+from consultant.cases.bounces import apply_bounce
+from consultant.cases.claims import Claim, ClaimRefused
 from consultant.cases.events import record
 from consultant.cases.outbox import queue_outbound
 from consultant.cases.references import format_reference
+from consultant.db_errors import DbErrorKind, TransientError, classify, describe
+from consultant.mail.addresses import reply_address
 from consultant.mail.automated import machine_reason
-from consultant.mail.parse import MessageParseError, ParsedMessage, parse_message
+from consultant.mail.parse import MessageParseError, ParsedMessage, ParseLimits, parse_message
 from consultant.mail.threads import reference_in_subject, references_chain
 from consultant.models import (
     Case,
@@ -43,21 +53,26 @@ from consultant.models import (
     utcnow,
 )
 from consultant.services import Services
+from consultant.time_limits import is_time_limit
 
 log = logging.getLogger(__name__)
 
-# How long a reply waits for the message it answers when both arrive together
-# and the parent is still being processed; after that it is handled on its own.
-PARENT_WAIT = timedelta(seconds=60)
 REOPEN_ON_FOLLOW_UP = {CaseStatus.SENT, CaseStatus.REJECTED, CaseStatus.FAILED}
+QUESTION_ROUTES = (Route.NEW_CASE, Route.FOLLOW_UP)
+SENDER_WINDOW = timedelta(hours=1)
+# How long a reply waits for a parent that was stored after it (see ``_parent_pending``).
+LATER_PARENT_WAIT = timedelta(seconds=60)
+MAX_THREAD_LOCKS = 50
 
 
 class Outcome(StrEnum):
     NEW_CASE = "new_case"
     FOLLOW_UP = "follow_up"
+    JOINED = "joined"
     IGNORED = "ignored"
     FAILED = "failed"
     ALREADY_DONE = "already_done"
+    BUSY = "busy"
     DEFERRED = "deferred"
 
 
@@ -68,58 +83,147 @@ class _Result:
 
 
 class _Deferred(Exception):
-    """Rolls the claim back: the message this one answers is not processed yet."""
+    """The message this one answers is stored but not processed yet: wait for it."""
 
 
-def process_message(services: Services, inbound_id: int) -> Outcome:
-    """Process inbound message ``inbound_id``; running it twice changes nothing."""
+class _ClaimLost(Exception):
+    """Another run took the message over while this one worked (this one outlived its lease)."""
+
+
+def lease_seconds(services: Services) -> float:
+    """How long a claim protects a run: past the hard time limit, the run cannot be alive."""
+    return services.settings.task_time_limit_seconds + 5
+
+
+def process_message(services: Services, inbound_id: int, token: str | None = None) -> Outcome:
+    """Process inbound message ``inbound_id``; running it twice changes nothing.
+
+    ``token`` names the run (the Celery task id, which stays the same when the
+    broker delivers the task again after its worker died): a run with the
+    token of the claim it finds takes it over at once.
+    """
+    token = token or uuid.uuid4().hex
     try:
-        with services.db.session() as session:
-            result = _process(services, session, inbound_id)
-    except _Deferred:
-        return Outcome.DEFERRED
-    except SQLAlchemyError:
-        raise  # the database is unwell: let the caller retry later
+        held = claims.claim(services.db, inbound_id, token, lease_seconds(services))
     except Exception as error:
-        log.exception("processing inbound message #%s failed", inbound_id)
-        _quarantine(services, inbound_id, f"{type(error).__name__}: {error}")
-        return Outcome.FAILED
+        _raise_if_transient(error)
+        raise
+    if isinstance(held, ClaimRefused):
+        return Outcome.ALREADY_DONE if held is ClaimRefused.DONE else Outcome.BUSY
+    max_runs = services.settings.process_max_attempts
+    if held.unfinished_runs >= max_runs:
+        reason = (
+            f"processing was started {held.unfinished_runs + 1} times and never finished "
+            "(the worker died or reached its time limit each time); set aside"
+        )
+        return _set_aside(services, held, reason, None)
+    parsed: ParsedMessage | None = None
+    try:
+        parsed = parse_message(held.raw, ParseLimits.from_settings(services.settings))
+        with services.db.session() as session:
+            result = _process(services, session, held, parsed)
+    except _Deferred:
+        _release_quietly(services, held)
+        return Outcome.DEFERRED
+    except _ClaimLost:
+        return Outcome.BUSY
+    except MessageParseError as error:
+        return _set_aside(services, held, str(error), None, parse_error=True)
+    except Exception as error:
+        if classify(error) is DbErrorKind.TRANSIENT:
+            _release_quietly(services, held)
+            raise TransientError(describe(error)) from error
+        return _set_aside(services, held, _explain(services, error), parsed)
     for outbound_id in result.to_send:
         services.dispatch("send_reply", outbound_id)
     return result.outcome
 
 
-def _process(services: Services, session: Session, inbound_id: int) -> _Result:
-    claimed = session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id == inbound_id, InboundMessage.processed_at.is_(None))
-        .values(processed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
-        return _Result(Outcome.ALREADY_DONE)
-    inbound = session.get_one(InboundMessage, inbound_id)
-    try:
-        parsed = parse_message(inbound.raw)
-    except MessageParseError as error:
-        _fail(services, session, inbound, str(error))
-        return _Result(Outcome.FAILED)
-    inbound.from_address = parsed.from_address
-    inbound.subject = parsed.subject
+def _explain(services: Services, error: Exception) -> str:
+    if is_time_limit(error):
+        limit = services.settings.task_soft_time_limit_seconds
+        return f"processing took longer than {limit:.0f} s and was stopped"
+    if classify(error) is DbErrorKind.DATA:
+        return f"the database refused a value of this message: {describe(error)}"
+    log.error("processing failed with %s", type(error).__name__, exc_info=error)
+    return f"internal error while processing: {describe(error)}"
 
+
+def _raise_if_transient(error: Exception) -> None:
+    if classify(error) is DbErrorKind.TRANSIENT:
+        raise TransientError(describe(error)) from error
+
+
+def _release_quietly(services: Services, held: Claim) -> None:
+    """Give the claim back; if the database is down too, the lease runs out instead."""
+    try:
+        claims.release(services.db, held.inbound_id, held.token)
+    except Exception as error:  # the same outage; the claim expires with its lease
+        log.warning(
+            "inbound #%s: could not release its claim: %s", held.inbound_id, describe(error)
+        )
+
+
+def _process(services: Services, session: Session, held: Claim, parsed: ParsedMessage) -> _Result:
+    if not claims.finish(session, held.inbound_id, held.token):
+        raise _ClaimLost
+    _serialise_thread(session, parsed)
+    inbound = session.get_one(InboundMessage, held.inbound_id)
+    inbound.from_address = parsed.from_address or None
+    inbound.subject = parsed.subject
+    inbound.text = parsed.text
     retried_case = inbound.case  # set only when a failed case is processed again
-    thread_case = _case_of_thread(services, session, parsed)
+
+    # Asked before the thread's case: a parent that commits in between is then found.
+    parent_pending = _parent_pending(session, inbound, parsed)
     reason = _machine_reason(services, session, parsed)
+    if reason == "bounce":
+        bounced_case = apply_bounce(
+            session, held.raw, services.settings.message_id_domain, inbound.id
+        )
+        thread_case = bounced_case or _thread_case(services, session, parsed)
+    else:
+        thread_case = _thread_case(services, session, parsed)
+    if reason is None and _over_hourly_limit(services, session, inbound, parsed):
+        limit = services.settings.sender_hourly_limit
+        reason = f"held: more than {limit} messages in an hour from this sender"
     if reason:
         _close_retried(session, retried_case, f"ignored: {reason}")
         _ignore(session, inbound, parsed, reason, thread_case)
         return _Result(Outcome.IGNORED)
-    if thread_case is None and _parent_pending(session, inbound, parsed):
+    if thread_case is None and parent_pending:
         raise _Deferred
     if thread_case is not None and thread_case is not retried_case:
         _close_retried(session, retried_case, f"message belongs to {thread_case.reference}")
-        return _follow_up(services, session, inbound, parsed, thread_case)
-    return _new_case(services, session, inbound, parsed)
+        return _follow_up(services, session, held, inbound, parsed, thread_case)
+    if thread_case is None and retried_case is None:
+        citing = thread_index.cases_citing(session, parsed.message_id)
+        if citing:
+            return _join_as_earlier(session, held, inbound, parsed, citing)
+    return _new_case(services, session, held, inbound, parsed)
+
+
+def _serialise_thread(session: Session, parsed: ParsedMessage) -> None:
+    """Make messages of one thread decide their case one after the other (PostgreSQL).
+
+    A reply and its parent processed at the same moment by two workers would
+    each see no case for the other and open two. Each transaction takes a
+    lock per Message-ID it is or cites (in one order, so two never wait on
+    each other); the second sees what the first committed. SQLite's write
+    transactions are serial already.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    ids = [m for m in (parsed.message_id, *parsed.thread_ids) if m][:MAX_THREAD_LOCKS]
+    for key in sorted({_lock_key(m) for m in ids}):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _lock_key(message_id: str) -> int:
+    """A stable signed 64-bit number for ``message_id`` (the advisory lock's key)."""
+    return int.from_bytes(
+        hashlib.blake2b(message_id.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 def _close_retried(session: Session, case: Case | None, reason: str) -> None:
@@ -139,26 +243,35 @@ def _machine_reason(services: Services, session: Session, parsed: ParsedMessage)
     return reason
 
 
-def _case_of_thread(services: Services, session: Session, parsed: ParsedMessage) -> Case | None:
-    """The case this message answers: by In-Reply-To/References, else by the subject's reference."""
-    ids = list(parsed.thread_ids)
-    if ids:
-        case_id = session.scalar(
-            select(OutboundMessage.case_id).where(OutboundMessage.message_id.in_(ids)).limit(1)
-        ) or session.scalar(
-            select(InboundMessage.case_id)
-            .where(InboundMessage.message_id.in_(ids), InboundMessage.case_id.is_not(None))
-            .order_by(InboundMessage.id.desc())
-            .limit(1)
+def _over_hourly_limit(
+    services: Services, session: Session, inbound: InboundMessage, parsed: ParsedMessage
+) -> bool:
+    """True when the sender already sent the hourly limit of messages in the past hour."""
+    if not parsed.from_address:
+        return False
+    since = utcnow() - SENDER_WINDOW
+    earlier = session.scalar(
+        select(func.count(InboundMessage.id)).where(
+            InboundMessage.from_address == parsed.from_address,
+            InboundMessage.received_at >= since,
+            InboundMessage.processed_at.is_not(None),
+            InboundMessage.id != inbound.id,
         )
-        if case_id:
-            return session.get(Case, case_id)
+    )
+    return (earlier or 0) >= services.settings.sender_hourly_limit
+
+
+def _thread_case(services: Services, session: Session, parsed: ParsedMessage) -> Case | None:
+    """The case this message answers: by In-Reply-To/References, else by the subject's reference."""
+    case = thread_index.case_of(session, parsed.thread_ids)
+    if case is not None:
+        return case
     reference = reference_in_subject(parsed.subject, services.settings.case_prefix)
     if reference is None:
         return None
     case = session.scalar(select(Case).where(Case.reference == reference))
     # A reference in the subject is easy to type; only the requester may use it to join.
-    if case is not None and parsed.from_address in _case_addresses(case):
+    if case is not None and parsed.from_address and parsed.from_address in _case_addresses(case):
         return case
     return None
 
@@ -169,23 +282,31 @@ def _case_addresses(case: Case) -> set[str]:
     Senders of ignored mail (an auto-responder that quoted our subject) do not count.
     """
     senders = {
-        m.from_address
-        for m in case.messages
-        if m.from_address and m.route in (Route.NEW_CASE, Route.FOLLOW_UP)
+        m.from_address for m in case.messages if m.from_address and m.route in QUESTION_ROUTES
     }
     return senders | ({case.requester_address} if case.requester_address else set())
 
 
 def _parent_pending(session: Session, inbound: InboundMessage, parsed: ParsedMessage) -> bool:
-    """True while a message this one answers is stored but not processed, for a short while."""
-    if not parsed.thread_ids or utcnow() - inbound.received_at > PARENT_WAIT:
+    """True while a stored message this one answers is not processed yet: wait for it.
+
+    A parent stored before this message is waited for however late this runs
+    (a worker was down, the queue was flushed): the parent opens the case and
+    the reply joins it. A parent stored after it (delivered out of order) is
+    waited for only briefly after arrival, so that messages citing each other
+    cannot wait for each other forever; past that, the reply opens the case
+    and the parent joins it when it is processed (``_join_as_earlier``).
+    """
+    if not parsed.thread_ids:
         return False
+    recently = utcnow() - inbound.received_at <= LATER_PARENT_WAIT
     pending = session.scalar(
         select(InboundMessage.id)
         .where(
             InboundMessage.message_id.in_(list(parsed.thread_ids)),
             InboundMessage.processed_at.is_(None),
             InboundMessage.id != inbound.id,
+            *([] if recently else [InboundMessage.id < inbound.id]),
         )
         .limit(1)
     )
@@ -210,7 +331,7 @@ def _ignore(
             inbound_id=inbound.id,
             reason=reason,
             sender=parsed.from_address,
-            subject=parsed.subject,
+            subject=redact(parsed.subject),
         )
 
 
@@ -226,16 +347,32 @@ def _open_case(services: Services, session: Session, inbound: InboundMessage) ->
     return case
 
 
+def _requester(services: Services, parsed: ParsedMessage) -> str | None:
+    return reply_address(
+        parsed.from_address, parsed.reply_to, services.settings.allowed_sender_list
+    )
+
+
 def _new_case(
-    services: Services, session: Session, inbound: InboundMessage, parsed: ParsedMessage
+    services: Services,
+    session: Session,
+    held: Claim,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
 ) -> _Result:
     case = _open_case(services, session, inbound)
-    case.requester_address = parsed.reply_address
+    case.requester_address = _requester(services, parsed)
     case.requester_name = parsed.from_name or None
     case.subject = parsed.subject
     case.error = None
     case.thread_message_ids = references_chain(
         [*parsed.references, *([parsed.message_id] if parsed.message_id else [])]
+    )
+    thread_index.link(
+        session,
+        case,
+        own=[parsed.message_id] if parsed.message_id else [],
+        cited=parsed.thread_ids,
     )
     inbound.route = Route.NEW_CASE
     record(
@@ -244,12 +381,14 @@ def _new_case(
         "received",
         inbound_id=inbound.id,
         message_id=parsed.message_id,
-        sender=parsed.from_address,
-        subject=parsed.subject,
+        sender=parsed.from_address or None,
+        reply_to=case.requester_address,
+        subject=redact(parsed.subject),
         attachments=[a.filename for a in parsed.attachments],
         text_from_html=parsed.text_from_html,
         defects=list(parsed.defects),
     )
+    _record_history(session, case, held, parsed)
     lifecycle.move(session, case, CaseStatus.ANALYZING)
     phi = _flag_phi(session, case, parsed)
     _draft(services, session, case, inbound, parsed, phi)
@@ -257,15 +396,36 @@ def _new_case(
     to_send = []
     settings = services.settings
     resend = phi.found and settings.phi_resend_request
-    if (settings.send_acknowledgments or resend) and not _is_ours(services, case.requester_address):
-        ack = _acknowledge(services, session, case, inbound, phi, resend)
-        to_send.append(ack.id)
+    if settings.send_acknowledgments or resend:
+        why_not = _why_no_acknowledgment(services, case, parsed)
+        if why_not:
+            record(session, case, "ack_not_sent", reason=why_not)
+        else:
+            ack = _acknowledge(services, session, case, inbound, phi, resend)
+            to_send.append(ack.id)
     return _Result(Outcome.NEW_CASE, to_send)
+
+
+def _why_no_acknowledgment(services: Services, case: Case, parsed: ParsedMessage) -> str | None:
+    """Why this new case gets no automatic answer, or None when it may.
+
+    Mail that carries one of our case references comes from someone who got
+    mail from us: an automatic answer to it is how loops with auto-responders
+    start, and the expert answers it anyway.
+    """
+    if case.requester_address is None:
+        return "no valid address to reply to"
+    if case.requester_address == services.settings.consult_address.lower():
+        return "the sender is our own address"
+    if reference_in_subject(parsed.subject, services.settings.case_prefix):
+        return "the subject names one of our case references"
+    return None
 
 
 def _follow_up(
     services: Services,
     session: Session,
+    held: Claim,
     inbound: InboundMessage,
     parsed: ParsedMessage,
     case: Case,
@@ -273,21 +433,79 @@ def _follow_up(
     inbound.case, inbound.route = case, Route.FOLLOW_UP
     if parsed.message_id:
         case.thread_message_ids = references_chain([*case.thread_message_ids, parsed.message_id])
+    thread_index.link(
+        session, case, own=[parsed.message_id] if parsed.message_id else [], cited=parsed.thread_ids
+    )
     record(
         session,
         case,
         "follow_up_received",
         inbound_id=inbound.id,
         message_id=parsed.message_id,
-        sender=parsed.from_address,
-        subject=parsed.subject,
+        sender=parsed.from_address or None,
+        subject=redact(parsed.subject),
         attachments=[a.filename for a in parsed.attachments],
     )
+    _record_history(session, case, held, parsed)
     phi = _flag_phi(session, case, parsed)
     _draft(services, session, case, inbound, parsed, phi)
     if case.status in REOPEN_ON_FOLLOW_UP:
         lifecycle.move(session, case, CaseStatus.AWAITING_REVIEW, reason="follow-up received")
     return _Result(Outcome.FOLLOW_UP)
+
+
+def _join_as_earlier(
+    session: Session,
+    held: Claim,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    citing: list[Case],
+) -> _Result:
+    """A message processed after a reply to it: it joins the case that reply opened.
+
+    The requester already has that case's reference, so no new case, draft or
+    acknowledgment is made; the timeline says what happened.
+    """
+    case = citing[0]
+    inbound.case, inbound.route = case, Route.EARLIER
+    assert parsed.message_id is not None  # found by it
+    thread_index.link(session, case, own=[parsed.message_id], cited=parsed.thread_ids)
+    record(
+        session,
+        case,
+        "earlier_message_joined",
+        inbound_id=inbound.id,
+        message_id=parsed.message_id,
+        sender=parsed.from_address or None,
+        subject=redact(parsed.subject),
+        other_cases_citing_it=[c.reference for c in citing[1:]],
+    )
+    _record_history(session, case, held, parsed)
+    _flag_phi(session, case, parsed)
+    return _Result(Outcome.JOINED)
+
+
+def _record_history(session: Session, case: Case, held: Claim, parsed: ParsedMessage) -> None:
+    """Say on the timeline why the message waited, and which limits it reached."""
+    _record_restarts(session, case, held)
+    if parsed.limits:
+        record(
+            session, case, "limits_reached", inbound_id=held.inbound_id, limits=list(parsed.limits)
+        )
+
+
+def _record_restarts(session: Session, case: Case, held: Claim) -> None:
+    """Lost and restarted work, so that an expert can see why the case waited."""
+    if held.restarts or held.unfinished_runs:
+        record(
+            session,
+            case,
+            "processing_restarted",
+            inbound_id=held.inbound_id,
+            restarted_by_sweep=held.restarts,
+            unfinished_runs=held.unfinished_runs,
+            waited_seconds=round((utcnow() - held.received_at).total_seconds(), 1),
+        )
 
 
 def _flag_phi(session: Session, case: Case, parsed: ParsedMessage) -> PhiFindings:
@@ -326,6 +544,9 @@ def _draft(
     )
     session.add(draft)
     record(session, case, "draft_created", version=version, template=body.template)
+    limits = answer.record.get("limits") or []
+    if limits:
+        record(session, case, "limits_reached", inbound_id=inbound.id, limits=limits)
     return draft
 
 
@@ -350,32 +571,50 @@ def _acknowledge(
     return queue_outbound(services, session, case, OutboundKind.ACK, body.text, body.html)
 
 
-def _is_ours(services: Services, address: str | None) -> bool:
-    return address is not None and address.lower() == services.settings.consult_address.lower()
-
-
-def _fail(services: Services, session: Session, inbound: InboundMessage, error: str) -> None:
+def _fail(services: Services, session: Session, inbound: InboundMessage, error: str) -> Case:
     """Keep the message on a failed case with the error, so an expert sees it."""
     case = _open_case(services, session, inbound)
-    case.requester_address = case.requester_address or inbound.from_address
+    case.requester_address = case.requester_address or reply_address(inbound.from_address, ())
     case.subject = case.subject or inbound.subject or ""
     inbound.route, inbound.error = Route.FAILED, error
     case.error = error
     record(session, case, "received", inbound_id=inbound.id, message_id=inbound.message_id)
     lifecycle.move(session, case, CaseStatus.FAILED, error=error)
     log.warning("inbound #%s kept on failed case %s: %s", inbound.id, case.reference, error)
+    return case
 
 
-def _quarantine(services: Services, inbound_id: int, error: str) -> None:
-    """After an unexpected error: mark the message processed, on a failed case with the error."""
-    with services.db.session() as session:
-        inbound = session.get(InboundMessage, inbound_id)
-        if inbound is None:
-            return
-        inbound.processed_at = utcnow()
-        case = inbound.case
-        if case is not None and not lifecycle.can_move(case.status, CaseStatus.FAILED):
-            inbound.route, inbound.error = Route.FAILED, error
-            record(session, case, "processing_failed", inbound_id=inbound.id, error=error)
-            return
-        _fail(services, session, inbound, f"internal error while processing: {error}")
+def _set_aside(
+    services: Services,
+    held: Claim,
+    error: str,
+    parsed: ParsedMessage | None,
+    parse_error: bool = False,
+) -> Outcome:
+    """Mark the message processed, on a failed case with the error (its bytes stay kept).
+
+    What parsing found (sender, subject, text) is kept when it can be; if the
+    database refuses even that, the case is made without it.
+    """
+    for keep_parsed in (parsed is not None, False):
+        try:
+            with services.db.session() as session:
+                if not claims.finish(session, held.inbound_id, held.token):
+                    return Outcome.BUSY
+                inbound = session.get_one(InboundMessage, held.inbound_id)
+                if keep_parsed and parsed is not None:
+                    inbound.from_address = parsed.from_address or None
+                    inbound.subject, inbound.text = parsed.subject, parsed.text
+                case = inbound.case
+                if case is not None and not lifecycle.can_move(case.status, CaseStatus.FAILED):
+                    inbound.route, inbound.error = Route.FAILED, error
+                    record(session, case, "processing_failed", inbound_id=inbound.id, error=error)
+                    return Outcome.FAILED
+                message = error if parse_error else f"set aside: {error}"
+                _record_restarts(session, _fail(services, session, inbound, message), held)
+            return Outcome.FAILED
+        except Exception as failure:
+            _raise_if_transient(failure)
+            if classify(failure) is not DbErrorKind.DATA or not keep_parsed:
+                raise
+    return Outcome.FAILED

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from consultant.cases import lifecycle
 from consultant.cases.events import record
 from consultant.cases.outbox import queue_outbound
+from consultant.db_errors import retry_transient
 from consultant.drafting.render import open_expert_markers
+from consultant.mail.addresses import clean_address
 from consultant.models import (
     Case,
     CaseStatus,
@@ -24,6 +26,8 @@ from consultant.models import (
     User,
 )
 from consultant.services import Services
+
+APPROVED_STATUSES = (CaseStatus.APPROVED, CaseStatus.SENDING, CaseStatus.SENT)
 
 
 class ReviewError(Exception):
@@ -63,6 +67,7 @@ def _require(case: Case, *statuses: CaseStatus) -> None:
         raise ReviewError(f"{case.reference} is {_label(case.status)}, not {wanted}")
 
 
+@retry_transient
 def edit_draft(services: Services, reference: str, text: str, actor: str) -> int:
     """Save ``text`` as the case's new draft version; returns the version number."""
     if not text.strip():
@@ -89,9 +94,30 @@ def edit_draft(services: Services, reference: str, text: str, actor: str) -> int
 
 
 def approve(services: Services, reference: str, actor: str) -> int:
-    """Approve the current draft: queue the reply and start sending it; returns the outbox id."""
+    """Approve the current draft: queue the reply and start sending it; returns the outbox id.
+
+    When the database connection drops under an approval it is tried again;
+    if the first try had in fact committed, the second finds the reply it
+    queued and returns it instead of refusing: the expert clicked once.
+    """
+    tries = 0
+
+    def attempt() -> int:
+        nonlocal tries
+        tries += 1
+        return _approve(services, reference, actor, again=tries > 1)
+
+    return retry_transient(attempt)()
+
+
+def _approve(services: Services, reference: str, actor: str, again: bool) -> int:
     with services.db.session() as session:
         case = get_case(session, reference)
+        done = _reply_of_current_draft(session, case, actor) if again else None
+        if done is not None:
+            # Its commit went through before the connection dropped; the dispatch did not.
+            services.dispatch("send_reply", done)
+            return done
         _require(case, CaseStatus.AWAITING_REVIEW)
         draft = current_draft(case)
         if draft is None:
@@ -102,8 +128,9 @@ def approve(services: Services, reference: str, actor: str) -> int:
                 f"draft v{draft.version} of {case.reference} still has {len(markers)} open "
                 f"[expert: ...] note(s), first {markers[0]}; edit the draft before approving"
             )
-        if not case.requester_address:
-            raise ReviewError(f"{case.reference} has no requester address to reply to")
+        if clean_address(case.requester_address) is None:
+            raise ReviewError(f"{case.reference} has no valid requester address to reply to")
+        case.error = None
         lifecycle.move(session, case, CaseStatus.APPROVED, actor, draft_version=draft.version)
         row = queue_outbound(
             services,
@@ -120,6 +147,22 @@ def approve(services: Services, reference: str, actor: str) -> int:
     return outbound_id
 
 
+def _reply_of_current_draft(session: Session, case: Case, actor: str) -> int | None:
+    """The reply ``actor`` already queued for the case's current draft, if it is approved."""
+    draft = current_draft(case)
+    if draft is None or case.status not in APPROVED_STATUSES:
+        return None
+    return session.scalar(
+        select(OutboundMessage.id).where(
+            OutboundMessage.case_id == case.id,
+            OutboundMessage.kind == OutboundKind.REPLY,
+            OutboundMessage.draft_id == draft.id,
+            OutboundMessage.created_by == actor,
+        )
+    )
+
+
+@retry_transient
 def reject(services: Services, reference: str, reason: str, actor: str) -> None:
     """Close the case without a reply; the reason is kept on the timeline."""
     if not reason.strip():
@@ -130,6 +173,7 @@ def reject(services: Services, reference: str, reason: str, actor: str) -> None:
         lifecycle.move(session, case, CaseStatus.REJECTED, actor, reason=reason.strip())
 
 
+@retry_transient
 def assign(services: Services, reference: str, assignee_email: str | None, actor: str) -> None:
     """Give the case to a reviewer (or to nobody, with None)."""
     with services.db.session() as session:
@@ -145,6 +189,7 @@ def assign(services: Services, reference: str, assignee_email: str | None, actor
         record(session, case, "assigned", actor, assignee=assignee.email if assignee else None)
 
 
+@retry_transient
 def retry(services: Services, reference: str, actor: str) -> str:
     """Run a failed case again: send its failed reply again, or process its message again."""
     with services.db.session() as session:
@@ -176,7 +221,14 @@ def retry(services: Services, reference: str, actor: str) -> str:
             session.execute(
                 update(InboundMessage)
                 .where(InboundMessage.id == inbound_id)
-                .values(processed_at=None, route=None, error=None)
+                .values(
+                    processed_at=None,
+                    route=None,
+                    error=None,
+                    claim_token=None,
+                    claimed_at=None,
+                    unfinished_runs=0,
+                )
             )
             lifecycle.move(session, case, CaseStatus.RECEIVED, actor, retry="process")
             task, row_id = "process_message", inbound_id

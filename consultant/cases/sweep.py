@@ -1,8 +1,10 @@
 """The periodic sweep: start again any committed work whose task never ran or never finished.
 
 Run by Celery beat in production and by a thread of ``consultant run`` in the
-embedded default. Dispatching twice is harmless (every job claims its row),
-so the sweep only has to be generous, never exact.
+embedded default. Dispatching twice is harmless (every job claims its row,
+and a claim held by a live run is left alone), so the sweep only has to be
+generous, never exact. A message it starts again is counted on its row, so
+the case's timeline can say why it waited.
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 
-from consultant.cases.events import record
 from consultant.models import InboundMessage, OutboundMessage, OutboundState, utcnow
 from consultant.services import Services
 
@@ -24,54 +25,55 @@ log = logging.getLogger(__name__)
 class SweepReport:
     messages: int
     sends: int
-    unstuck: int
 
 
 def sweep(services: Services) -> SweepReport:
-    """Re-dispatch stale unprocessed messages and due or stuck outbox rows."""
+    """Re-dispatch stale unprocessed messages and due or abandoned outbox rows."""
     settings = services.settings
     now = utcnow()
     stale = now - timedelta(seconds=settings.stale_after_seconds)
-    stuck = now - timedelta(seconds=settings.sending_stuck_seconds)
+    lease_ended = now - timedelta(seconds=settings.task_time_limit_seconds + 5)
     with services.db.session() as session:
         message_ids = list(
             session.scalars(
                 select(InboundMessage.id).where(
-                    InboundMessage.processed_at.is_(None), InboundMessage.received_at < stale
+                    InboundMessage.processed_at.is_(None),
+                    InboundMessage.received_at < stale,
+                    or_(
+                        InboundMessage.claim_token.is_(None),
+                        InboundMessage.claimed_at < lease_ended,
+                    ),
                 )
             )
         )
-        stuck_rows = list(
-            session.scalars(
-                select(OutboundMessage).where(
-                    OutboundMessage.state == OutboundState.SENDING,
-                    OutboundMessage.claimed_at < stuck,
-                )
-            )
-        )
-        for row in stuck_rows:
-            # The outcome is unknown: the server may have accepted it. Sending again
-            # keeps the same Message-ID, so the recipient's client shows it once.
-            row.state, row.next_attempt_at = OutboundState.QUEUED, None
-            record(
-                session,
-                row.case,
-                "send_outcome_unknown",
-                outbound_id=row.id,
-                claimed_at=row.claimed_at.isoformat(),
+        if message_ids:
+            session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id.in_(message_ids))
+                .values(restarts=InboundMessage.restarts + 1)
+                .execution_options(synchronize_session=False)
             )
         send_ids = list(
             session.scalars(
                 select(OutboundMessage.id).where(
-                    OutboundMessage.state == OutboundState.QUEUED,
                     or_(
-                        OutboundMessage.next_attempt_at <= now,
                         and_(
-                            OutboundMessage.next_attempt_at.is_(None),
-                            OutboundMessage.created_at < stale,
+                            OutboundMessage.state == OutboundState.QUEUED,
+                            or_(
+                                OutboundMessage.next_attempt_at <= now,
+                                and_(
+                                    OutboundMessage.next_attempt_at.is_(None),
+                                    OutboundMessage.created_at < stale,
+                                ),
+                            ),
                         ),
-                        OutboundMessage.id.in_([row.id for row in stuck_rows]),
-                    ),
+                        # Claimed by a run that cannot be alive any more; the send
+                        # job records the unknown outcome when it takes the row over.
+                        and_(
+                            OutboundMessage.state == OutboundState.SENDING,
+                            OutboundMessage.claimed_at < lease_ended,
+                        ),
+                    )
                 )
             )
         )
@@ -79,7 +81,7 @@ def sweep(services: Services) -> SweepReport:
         services.dispatch("process_message", message_id)
     for outbound_id in send_ids:
         services.dispatch("send_reply", outbound_id)
-    report = SweepReport(len(message_ids), len(send_ids), len(stuck_rows))
+    report = SweepReport(len(message_ids), len(send_ids))
     if message_ids or send_ids:
         log.info("sweep restarted %s", report)
     return report

@@ -61,12 +61,18 @@ class Facts:
     on: str
     setting: str
     items: list[Fact] = field(default_factory=list)
+    limits: list[str] = field(default_factory=list)  # what was left unchecked, and why
 
     def of(self, kind: str) -> list[Fact]:
         return [f for f in self.items if f.kind == kind]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"on": self.on, "setting": self.setting, "facts": [f.as_dict() for f in self.items]}
+        return {
+            "on": self.on,
+            "setting": self.setting,
+            "facts": [f.as_dict() for f in self.items],
+            "limits": list(self.limits),
+        }
 
 
 def _missing(facts: Facts, what: str, reason: str) -> None:
@@ -74,10 +80,17 @@ def _missing(facts: Facts, what: str, reason: str) -> None:
         facts.items.append(Fact("missing", [], {"what": what, "reason": reason}))
 
 
-def gather(analysis: Analysis, lookup: CodeLookup, today: date | None = None) -> Facts:
+def gather(
+    analysis: Analysis,
+    lookup: CodeLookup,
+    today: date | None = None,
+    max_pairs: int | None = None,
+) -> Facts:
     """Look up every fact the question's codes, units and modifiers call for.
 
     As of the date of service the question states, else ``today`` (default: the real today).
+    At most ``max_pairs`` pairs of procedure codes are checked for PTP edits (the
+    pairs grow with the square of the codes); the rest are named as not checked.
     """
     stated = analysis.dates_of_service
     on = stated[0] if stated else (today or date.today())
@@ -92,7 +105,7 @@ def gather(analysis: Analysis, lookup: CodeLookup, today: date | None = None) ->
             _missing(facts, f"{found.system} data", result.message or "not loaded")
         facts.items.append(Fact("code", [found.code], result.as_dict(), result.release))
 
-    _ptp_facts(facts, analysis, lookup, on, [c.code for c in procedures])
+    _ptp_facts(facts, analysis, lookup, on, [c.code for c in procedures], max_pairs)
     for found in procedures:
         _mue_fact(facts, analysis, lookup, on, found.code, found.units)
         _addon_fact(facts, lookup, on, found.code, [c.code for c in procedures])
@@ -133,11 +146,23 @@ def _note_facts(facts: Facts, lookup: CodeLookup, on: date, code: str, others: l
 
 
 def _ptp_facts(
-    facts: Facts, analysis: Analysis, lookup: CodeLookup, on: date, codes: list[str]
+    facts: Facts,
+    analysis: Analysis,
+    lookup: CodeLookup,
+    on: date,
+    codes: list[str],
+    max_pairs: int | None,
 ) -> None:
     clear: list[list[str]] = []
     release = None
-    for a, b in combinations(codes, 2):
+    pairs = list(combinations(codes, 2))
+    if max_pairs is not None and len(pairs) > max_pairs:
+        facts.limits.append(
+            f"{len(pairs):,} pairs of procedure codes: only the first {max_pairs:,} were "
+            "checked for NCCI PTP edits"
+        )
+        pairs = pairs[:max_pairs]
+    for a, b in pairs:
         result = lookup.ptp(a, b, on, facts.setting)
         if result.release is None:
             _missing(facts, "NCCI PTP edits", result.message or "not loaded")

@@ -14,7 +14,7 @@ import ssl
 import time
 from contextlib import suppress
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 
@@ -33,6 +33,14 @@ class TransientSendError(SendError):
 
 class PermanentSendError(SendError):
     """Raised when the server refused the message for good (a 5xx reply)."""
+
+
+class OutcomeUnknownError(TransientSendError):
+    """Raised when the connection ended after the message was handed over, before the reply.
+
+    The server may have accepted it (and will deliver it) or not; only a new
+    attempt, with the same Message-ID, makes sure it arrives.
+    """
 
 
 class Transport(Protocol):
@@ -70,8 +78,24 @@ async def _close(client: aiosmtplib.SMTP) -> None:
         await asyncio.sleep(0.01)
 
 
+class _TrackedSMTP(aiosmtplib.SMTP):
+    """An SMTP client that remembers whether the message itself was handed over (DATA)."""
+
+    data_started = False
+
+    async def data(self, message: str | bytes, /, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+        self.data_started = True
+        return await super().data(message, **kwargs)
+
+
 class SmtpTransport:
-    """Delivers through the configured SMTP server, one connection per message."""
+    """Delivers through the configured SMTP server, one connection per message.
+
+    A failure is reported by what it means for the message: refused for good
+    (5xx), not sent and worth another try (4xx, no connection, a drop before
+    the message was handed over), or handed over with no answer (a drop or a
+    timeout during DATA), when nobody can know whether it was accepted.
+    """
 
     def __init__(self, settings: Settings) -> None:
         assert settings.smtp_host and settings.smtp_port
@@ -82,7 +106,7 @@ class SmtpTransport:
 
     async def _send(self, raw: bytes, sender: str, recipients: list[str]) -> str:
         s = self.settings
-        client = aiosmtplib.SMTP(
+        client = _TrackedSMTP(
             hostname=s.smtp_host,
             port=s.smtp_port,
             use_tls=s.smtp_tls == "ssl",
@@ -90,13 +114,13 @@ class SmtpTransport:
             tls_context=tls_context(s.smtp_ca_file) if s.smtp_tls != "none" else None,
             timeout=s.smtp_timeout_seconds,
         )
+        connected = False
         try:
             await client.connect()
+            connected = True
             if s.smtp_user and s.smtp_password is not None:
                 await client.login(s.smtp_user, s.smtp_password.get_secret_value())
             errors, reply = await client.sendmail(sender, recipients, raw)
-            with suppress(aiosmtplib.SMTPException):
-                await client.quit()
         except aiosmtplib.SMTPRecipientsRefused as error:
             worst = max(error.recipients, key=lambda r: r.code)
             raise _classify(worst.code, f"{worst.recipient}: {worst.message}") from None
@@ -107,9 +131,22 @@ class SmtpTransport:
         except aiosmtplib.SMTPResponseException as error:
             raise _classify(error.code, error.message) from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            raise TransientSendError(
-                f"cannot reach SMTP server {s.smtp_host}:{s.smtp_port}: {error}"
-            ) from None
+            where = f"SMTP server {s.smtp_host}:{s.smtp_port}"
+            detail = str(error) or type(error).__name__
+            if client.data_started:
+                raise OutcomeUnknownError(
+                    f"connection to {where} ended after the message was handed over and "
+                    f"before its reply ({detail}): it may have been accepted"
+                ) from None
+            if connected:
+                raise TransientSendError(
+                    f"connection to {where} ended before the message was sent: {detail}"
+                ) from None
+            raise TransientSendError(f"cannot reach {where}: {detail}") from None
+        else:
+            # Accepted: whatever happens to the goodbye changes nothing about the message.
+            with suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await client.quit()
         finally:
             await _close(client)
         # DATA succeeded, and its only success code is 250 (RFC 5321); aiosmtplib gives the text.

@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 
 from consultant.cases import lifecycle, review
 from consultant.cases.queries import OPEN_STATUSES, list_cases, load_case
+from consultant.db_errors import TransientError
 from consultant.drafting.render import open_expert_markers
-from consultant.mail.parse import MessageParseError, parse_message
-from consultant.models import CaseStatus, Role
+from consultant.models import CaseStatus, InboundMessage, Role
 from consultant.web.auth import roles_required
 from consultant.web.context import services
 
@@ -36,11 +36,13 @@ def _reference(value: str) -> str:
     return value
 
 
-def _message_text(raw: bytes) -> str:
-    try:
-        return parse_message(raw).text
-    except MessageParseError as error:
-        return f"(cannot be read: {error})"
+def _message_text(message: InboundMessage) -> str:
+    """The text stored when the message was processed; pages never parse mail again."""
+    if message.text is not None:
+        return message.text
+    if message.processed_at is None:
+        return "(not processed yet)"
+    return "(no readable text)"
 
 
 @bp.route("/")
@@ -67,7 +69,7 @@ def show(reference: str) -> str:
             case=case,
             draft=draft,
             markers=open_expert_markers(draft.body_text) if draft else [],
-            texts={m.id: _message_text(m.raw) for m in case.messages},
+            texts={m.id: _message_text(m) for m in case.messages},
             can_review=case.status == CaseStatus.AWAITING_REVIEW,
             can_retry=case.status == CaseStatus.FAILED,
         )
@@ -102,7 +104,7 @@ def act(reference: str, action: str) -> Response:
             abort(404)
     except review.CaseNotFound:
         abort(404)
-    except (review.ReviewError, lifecycle.InvalidTransition) as error:
+    except (review.ReviewError, lifecycle.InvalidTransition, TransientError) as error:
         # InvalidTransition: another reviewer acted on the case between our read and our write.
         flash(str(error), "error")
     return redirect(url_for("queue.show", reference=ref))

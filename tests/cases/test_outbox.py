@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,16 @@ from sqlalchemy import select, update
 
 from config import Settings
 from consultant.cases import review
-from consultant.cases.outbox import SendOutcome, send_outbound
+from consultant.cases.outbox import AcceptedNotRecorded, SendOutcome, send_outbound
+from consultant.cases.processing import process_message
 from consultant.cases.sweep import sweep
 from consultant.models import Case, CaseEvent, OutboundKind, OutboundMessage, utcnow
 from consultant.services import Services, build_services
 from tests.support.cases import answer_and_approve, file_messages
 from tests.support.corpus import QUESTIONS
+from tests.support.postgres import outage
 from tests.support.required import free_port
-from tests.support.smtp import RecordingHandler, SmtpServer
+from tests.support.smtp import ACCEPT_AND_DROP, DROP, RecordingHandler, SmtpServer
 from tests.support.tls import self_signed_certificate
 
 QUESTION = (QUESTIONS / "01.eml").read_bytes()
@@ -56,6 +58,32 @@ def smtp_services(
     services = build_services(settings)
     yield services
     services.db.dispose()
+
+
+def _approved_not_sent(
+    make_settings: Callable[..., Settings], database_url: str, smtp_server: SmtpServer
+) -> tuple[Services, int]:
+    """Services whose dispatcher only records, and an approved reply the test sends itself."""
+    dispatcher = Deferred()
+    settings = make_settings(
+        database_url=database_url,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_tls="none",
+        send_acknowledgments=False,
+    )
+    services = build_services(settings, dispatch=dispatcher)
+    file_messages(services, QUESTION)
+    process_message(services, dispatcher.calls[0][1])
+    return services, answer_and_approve(services, "CC-000001")
+
+
+def _claimed_by(services: Services, token: str, since: datetime) -> None:
+    """Make the reply look claimed by run ``token`` since ``since`` (a live or a dead run)."""
+    with services.db.session() as session:
+        session.execute(
+            update(OutboundMessage).values(state="sending", claim_token=token, claimed_at=since)
+        )
 
 
 def _reply_row(services: Services) -> OutboundMessage:
@@ -122,20 +150,7 @@ def test_sending_again_sends_nothing(smtp_services: Services, smtp_server: SmtpS
 def test_concurrent_sends_of_one_row_deliver_once(
     make_settings: Callable[..., Settings], database_url: str, smtp_server: SmtpServer
 ) -> None:
-    dispatcher = Deferred()
-    settings = make_settings(
-        database_url=database_url,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_tls="none",
-        send_acknowledgments=False,
-    )
-    services = build_services(settings, dispatch=dispatcher)
-    file_messages(services, QUESTION)
-    from consultant.cases.processing import process_message
-
-    process_message(services, dispatcher.calls[0][1])
-    outbound_id = answer_and_approve(services, "CC-000001")
+    services, outbound_id = _approved_not_sent(make_settings, database_url, smtp_server)
     outcomes: list[SendOutcome] = []
     threads = [
         threading.Thread(
@@ -248,7 +263,18 @@ def test_unreachable_server_defers_with_a_clear_reason(
     services.db.dispose()
 
 
-def test_send_stuck_after_a_crash_goes_out_again_with_the_same_message_id(
+def _send_until_done(services: Services, outbound_id: int) -> None:
+    """Run the send job until the row is sent or failed (a deferral is a few ms away)."""
+    while _reply_row(services).state not in ("sent", "failed"):
+        send_outbound(services, outbound_id)
+
+
+def _events(services: Services, kind: str) -> list[dict[str, object]]:
+    with services.db.session() as session:
+        return list(session.scalars(select(CaseEvent.details).where(CaseEvent.kind == kind)))
+
+
+def test_a_send_left_by_a_dead_run_goes_out_again_once_its_lease_ended(
     smtp_services: Services, smtp_server: SmtpServer
 ) -> None:
     smtp_server.fail_next("451 4.3.0 later")
@@ -256,17 +282,157 @@ def test_send_stuck_after_a_crash_goes_out_again_with_the_same_message_id(
     answer_and_approve(smtp_services, "CC-000001")
     message_id = _reply_row(smtp_services).message_id
     # A worker claimed the row and died before recording any outcome.
-    with smtp_services.db.session() as session:
-        session.execute(
-            update(OutboundMessage).values(
-                state="sending", claimed_at=utcnow() - timedelta(hours=1)
-            )
-        )
+    _claimed_by(smtp_services, "dead-run", utcnow() - timedelta(hours=1))
+
     report = sweep(smtp_services)
-    assert report.unstuck == 1
+
+    assert report.sends == 1
     (received,) = smtp_server.wait_for(1)
     assert received.message["Message-ID"] == message_id
-    assert "send_outcome_unknown" in _event_kinds(smtp_services)
+    kinds = _event_kinds(smtp_services)
+    assert kinds.index("send_outcome_unknown") < kinds.index("reply_sent")
+    assert "send_outcome_resolved" in kinds
+    assert _case(smtp_services).status == "sent"
+
+
+def test_a_send_held_by_a_live_run_is_left_alone(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    smtp_server.fail_next("451 4.3.0 later")
+    file_messages(smtp_services, QUESTION)
+    outbound_id = answer_and_approve(smtp_services, "CC-000001")
+    _claimed_by(smtp_services, "live-run", utcnow())
+
+    assert sweep(smtp_services).sends == 0
+    assert send_outbound(smtp_services, outbound_id, token="another-run").outcome == (
+        SendOutcome.NOTHING_TO_DO
+    )
+    assert smtp_server.received == []
+
+
+def test_the_same_task_delivered_again_takes_its_send_over_at_once(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    """The broker redelivers a task whose worker died: same task id, so no lease to wait for."""
+    smtp_server.fail_next("451 4.3.0 later")
+    file_messages(smtp_services, QUESTION)
+    outbound_id = answer_and_approve(smtp_services, "CC-000001")
+    _claimed_by(smtp_services, "task-7", utcnow())
+
+    result = send_outbound(smtp_services, outbound_id, token="task-7")
+
+    assert result.outcome == SendOutcome.SENT
+    assert smtp_server.deliveries()[_reply_row(smtp_services).message_id] == 1
+    [unknown] = _events(smtp_services, "send_outcome_unknown")
+    assert "worker lost" in str(unknown["reason"])
+
+
+def test_a_drop_after_the_message_was_handed_over_is_an_unknown_outcome_resolved_by_resending(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    smtp_server.fail_next(ACCEPT_AND_DROP)
+    file_messages(smtp_services, QUESTION)
+    outbound_id = answer_and_approve(smtp_services, "CC-000001")
+
+    row = _reply_row(smtp_services)
+    assert row.state == "queued" and row.outcome_unknown
+    assert "ended after the message was handed over" in row.last_error
+    assert "cannot reach" not in row.last_error
+    _send_until_done(smtp_services, outbound_id)
+
+    # The server had accepted the first: the one ambiguous case, sent again, same Message-ID.
+    assert smtp_server.deliveries()[row.message_id] == 2
+    kinds = _event_kinds(smtp_services)
+    assert kinds.index("send_outcome_unknown") < kinds.index("send_outcome_resolved")
+    assert not _reply_row(smtp_services).outcome_unknown
+
+
+def test_a_drop_before_the_server_accepted_delivers_once(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    smtp_server.fail_next(DROP)
+    file_messages(smtp_services, QUESTION)
+    outbound_id = answer_and_approve(smtp_services, "CC-000001")
+    _send_until_done(smtp_services, outbound_id)
+
+    assert list(smtp_server.deliveries().values()) == [1]
+
+
+def test_one_refused_recipient_fails_that_reply_with_the_servers_words(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    smtp_server.refuse("apark@cedarortho.example", "550 5.1.1 <apark@cedarortho.example>: no")
+    file_messages(smtp_services, QUESTION, (QUESTIONS / "02.eml").read_bytes())
+    answer_and_approve(smtp_services, "CC-000001")
+    answer_and_approve(smtp_services, "CC-000002")
+
+    assert _case(smtp_services, "CC-000001").status == "failed"
+    assert "550" in _case(smtp_services, "CC-000001").error
+    assert "5.1.1" in _case(smtp_services, "CC-000001").error
+    assert _case(smtp_services, "CC-000002").status == "sent"
+    assert len(smtp_server.received) == 1
+
+
+@pytest.fixture
+def pg_smtp_services(
+    make_settings: Callable[..., Settings], postgres_url: str, smtp_server: SmtpServer
+) -> Iterator[Services]:
+    """As ``smtp_services``, on PostgreSQL only: the database going away is a server's failure."""
+    services = build_services(
+        make_settings(
+            database_url=postgres_url,
+            smtp_host=smtp_server.host,
+            smtp_port=smtp_server.port,
+            smtp_tls="none",
+            send_acknowledgments=False,
+        )
+    )
+    yield services
+    services.db.dispose()
+
+
+def test_a_database_outage_after_the_servers_250_is_recorded_late_never_resent(
+    pg_smtp_services: Services, smtp_server: SmtpServer, postgres_url: str
+) -> None:
+    smtp_services, database_url = pg_smtp_services, postgres_url
+    file_messages(smtp_services, QUESTION)
+    outages: list[threading.Timer] = []
+    smtp_server.handler.before_accept = lambda _: outages.append(outage(database_url, 2.0))
+
+    answer_and_approve(smtp_services, "CC-000001")
+
+    outages[0].join()
+    assert list(smtp_server.deliveries().values()) == [1]
+    row = _reply_row(smtp_services)
+    assert row.state == "sent"
+    [sent] = _events(smtp_services, "reply_sent")
+    assert sent["recorded_late"] is True
+    assert _case(smtp_services).status == "sent"
+
+
+def test_a_longer_outage_hands_the_recording_back_and_it_is_done_later(
+    make_settings: Callable[..., Settings],
+    postgres_url: str,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    database_url = postgres_url
+    monkeypatch.setattr("consultant.cases.outbox.RECORD_RETRY_DELAYS", (0.2,))
+    services, outbound_id = _approved_not_sent(make_settings, database_url, smtp_server)
+    outages: list[threading.Timer] = []
+    smtp_server.handler.before_accept = lambda _: outages.append(outage(database_url, 2.0))
+
+    with pytest.raises(AcceptedNotRecorded) as raised:
+        send_outbound(services, outbound_id, token="task-9")
+    outages[0].join()
+    # What the Celery task does next: retry with the server's reply, recording only.
+    result = send_outbound(services, outbound_id, token="task-9", accepted=raised.value.reply)
+
+    assert result.outcome == SendOutcome.SENT
+    assert list(smtp_server.deliveries().values()) == [1]
+    assert _reply_row(services).smtp_reply.startswith("250")
+    assert _case(services).status == "sent"
+    services.db.dispose()
 
 
 # -- STARTTLS and authentication against a real server ------------------------

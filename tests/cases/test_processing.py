@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import undefer
 
 from consultant.cases.processing import Outcome, process_message
 from consultant.cases.review import approve, edit_draft, retry
-from consultant.mail.intake import FetchedMessage, Intake
 from consultant.mail.parse import parse_message
 from consultant.models import Case, InboundMessage, OutboundMessage, utcnow
 from consultant.services import Services
+from tests.support.cases import file_messages, outbox_messages, store_only
 from tests.support.corpus import QUESTIONS, SPECIAL, question_files, special, special_expected
 
-MAILBOX = "INBOX"
 EXPECTED = special_expected()
 PHI_VALUES = ("Robert Miller", "07/22/1961", "44817203", "1EG4-TE5-MK72")
 
@@ -36,7 +36,6 @@ TRUNCATED = (
 )
 UNPARSEABLE = {
     "empty": (EMPTY, "empty message"),
-    "no_from": (NO_FROM, "no sender address"),
     "truncated": (TRUNCATED, "truncated or malformed multipart"),
 }
 
@@ -55,24 +54,8 @@ def text_of(msg: EmailMessage, kind: str = "plain") -> str:
     return body.get_content().replace("\r\n", "\n")
 
 
-def deliver(services: Services, *raws: bytes) -> list[int]:
-    """Store ``raws`` as one fetched batch, as the poller does; processing runs inline."""
-    return Intake(services.db, services.dispatch).store(
-        MAILBOX, [FetchedMessage(raw) for raw in raws]
-    )
-
-
-def store_only(services: Services, *raws: bytes) -> list[int]:
-    """Store ``raws`` with a dispatcher whose worker has not picked the tasks up yet."""
-    return Intake(services.db, lambda task, row_id: None).store(
-        MAILBOX, [FetchedMessage(raw) for raw in raws]
-    )
-
-
-def outbox(services: Services) -> list[EmailMessage]:
-    folder = services.settings.maildir_outbox / "new"
-    files = sorted(folder.iterdir()) if folder.exists() else []
-    return [stdlib(path.read_bytes()) for path in files]
+deliver = file_messages
+outbox = outbox_messages
 
 
 @dataclass
@@ -114,7 +97,7 @@ def cases(services: Services) -> list[CaseView]:
 
 def inbound(services: Services, inbound_id: int) -> InboundMessage:
     with services.db.session() as session:
-        return session.get_one(InboundMessage, inbound_id)
+        return session.get_one(InboundMessage, inbound_id, options=[undefer(InboundMessage.raw)])
 
 
 def reference_of(services: Services, inbound_id: int) -> str | None:
@@ -378,18 +361,44 @@ def test_patient_named_in_the_subject_is_not_repeated_in_our_subject(
     assert "Robert Miller" not in ack.get_body(("plain",)).get_content()
 
 
-def test_follow_up_waiting_longer_than_a_minute_is_processed_on_its_own(
+def test_a_reply_waits_for_its_stored_parent_however_late_it_is_processed(
     services: Services,
 ) -> None:
-    _, follow_id = store_only(services, question("01.eml"), special("follow_up.eml"))
+    """The worker was down or the queue flushed: an hour later the thread must still be whole."""
+    parent_id, follow_id = store_only(services, question("01.eml"), special("follow_up.eml"))
     with services.db.session() as session:
-        session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == follow_id)
-            .values(received_at=utcnow() - timedelta(minutes=5))
-        )
+        session.execute(update(InboundMessage).values(received_at=utcnow() - timedelta(hours=1)))
 
-    assert process_message(services, follow_id) == Outcome.NEW_CASE
+    assert process_message(services, follow_id) == Outcome.DEFERRED
+    assert process_message(services, parent_id) == Outcome.NEW_CASE
+    assert process_message(services, follow_id) == Outcome.FOLLOW_UP
+    assert len(cases(services)) == 1
+
+
+def test_a_parent_processed_after_its_reply_joins_the_replys_case(services: Services) -> None:
+    [follow_id] = deliver(services, special("follow_up.eml"))  # the parent is not here yet
+    [parent_id] = deliver(services, question("01.eml"))
+
+    [case] = cases(services)
+    assert sorted(i for i, _ in case.inbound) == sorted([follow_id, parent_id])
+    assert inbound(services, parent_id).route == "earlier_message"
+    [(_, joined)] = [e for e in case.events if e[0] == "earlier_message_joined"]
+    assert joined["message_id"] == "<s01.20261005@mail.example>"
+    # No acknowledgment at all: the reply names our case reference (it answers mail of
+    # ours), and the earlier message joined an existing case.
+    assert case.outbound == []
+
+
+def test_a_message_without_a_readable_sender_is_a_case_nobody_is_written_to(
+    services: Services,
+) -> None:
+    deliver(services, NO_FROM)
+
+    [case] = cases(services)
+    assert case.status == "awaiting_review"
+    assert case.requester_address is None
+    assert ("ack_not_sent", {"reason": "no valid address to reply to"}) in case.events
+    assert outbox(services) == []
 
 
 # --- special mail --------------------------------------------------------------------------
@@ -548,15 +557,13 @@ def test_messages_after_unparseable_ones_become_normal_cases(services: Services)
         services,
         EMPTY,
         question("01.eml"),
-        NO_FROM,
-        question("02.eml"),
         TRUNCATED,
-        question("03.eml"),
+        question("02.eml"),
     )
 
     status = {case.reference: case.status for case in cases(services)}
-    assert [status[reference_of(services, i)] for i in ids] == ["failed", "awaiting_review"] * 3
-    assert len(outbox(services)) == 3
+    assert [status[reference_of(services, i)] for i in ids] == ["failed", "awaiting_review"] * 2
+    assert len(outbox(services)) == 2
 
 
 # --- idempotency and retry -----------------------------------------------------------------

@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from consultant.cases import review
+from consultant.db_errors import TransientError
 from consultant.models import Case, CaseEvent, Draft, OutboundMessage, Role
 from consultant.services import Services
 from consultant.users import create_user
 from tests.support.cases import answer_and_approve, file_messages
 from tests.support.corpus import QUESTIONS, special
+from tests.support.postgres import outage
 
 EXPERT = "expert@example.com"
 
@@ -173,3 +175,35 @@ def test_follow_up_while_the_reply_is_queued_returns_the_case_to_review(
             ).one()
             == "sent"
         )
+
+
+def test_an_approval_survives_the_database_going_away_for_a_moment(
+    postgres_services: Services, postgres_url: str
+) -> None:
+    """The connection drops under an expert's click: the approval is tried again, and goes once."""
+    services = postgres_services
+    file_messages(services, (QUESTIONS / "01.eml").read_bytes())
+    review.edit_draft(services, "CC-000001", "Dear Amy,\n\nYes.\n", EXPERT)
+    timer = outage(postgres_url, 0.8)
+
+    review.approve(services, "CC-000001", EXPERT)
+
+    timer.join()
+    assert _case(services, "CC-000001").status == "sent"
+    assert len(_replies(services)) == 1
+
+
+def test_a_longer_outage_refuses_the_approval_with_a_sentence_and_changes_nothing(
+    postgres_services: Services, postgres_url: str
+) -> None:
+    services = postgres_services
+    file_messages(services, (QUESTIONS / "01.eml").read_bytes())
+    review.edit_draft(services, "CC-000001", "Dear Amy,\n\nYes.\n", EXPERT)
+    timer = outage(postgres_url, 6.0)
+
+    with pytest.raises(TransientError, match="nothing was changed, try again"):
+        review.approve(services, "CC-000001", EXPERT)
+
+    timer.join()
+    assert _case(services, "CC-000001").status == "awaiting_review"
+    assert _replies(services) == []

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import email
+from email import policy
+from email.message import EmailMessage
+
 from consultant.cases import review
 from consultant.mail.intake import FetchedMessage, Intake
 from consultant.services import Services
@@ -13,6 +17,22 @@ def file_messages(services: Services, *raws: bytes, mailbox: str = "test") -> li
     """Store ``raws`` as delivered mail; processing runs right after the commit."""
     intake = Intake(services.db, services.dispatch)
     return intake.store(mailbox, [FetchedMessage(raw=raw) for raw in raws])
+
+
+def store_only(services: Services, *raws: bytes, mailbox: str = "test") -> list[int]:
+    """Store ``raws`` with a dispatcher whose worker has not picked the tasks up yet."""
+    intake = Intake(services.db, lambda task, row_id: None)
+    return intake.store(mailbox, [FetchedMessage(raw=raw) for raw in raws])
+
+
+def outbox_messages(services: Services) -> list[EmailMessage]:
+    """What the embedded outbox (a Maildir) holds, oldest first."""
+    folder = services.settings.maildir_outbox / "new"
+    files = sorted(folder.iterdir()) if folder.exists() else []
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[misc]
+        for path in files
+    ]
 
 
 def answer_and_approve(

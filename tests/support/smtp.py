@@ -1,14 +1,20 @@
 """A real SMTP server for the tests (aiosmtpd), recording what it accepts.
 
-Tests can make it answer a temporary (4xx) or permanent (5xx) error for the
-next N messages, to see retries and failures against a real server.
+Tests can make it misbehave the ways real servers do: answer a temporary
+(4xx) or permanent (5xx) error for the next N messages, refuse one
+recipient, drop the connection after the message was handed over (having
+accepted it, or not), hold a message until the test lets it go, or run a
+test's function just before it answers 250. Deliveries are counted by
+Message-ID, so a test can say that nothing arrived twice.
 """
 
 from __future__ import annotations
 
 import email
+import re
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -31,19 +37,49 @@ class Received:
         return email.message_from_bytes(self.raw, policy=policy.default)  # type: ignore[return-value]
 
 
+# Plans for the next messages, besides an SMTP reply line such as "451 4.3.0 later":
+DROP = "drop"  # close the connection after the message arrived, without accepting it
+ACCEPT_AND_DROP = "accept-and-drop"  # accept it (it will be delivered), then close, no reply
+_MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.I | re.M)
+
+
 @dataclass
 class RecordingHandler:
     received: list[Received] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # recipient -> RCPT reply
+    hold: threading.Event | None = None  # while set to an unset Event, DATA waits
+    held: threading.Event = field(default_factory=threading.Event)  # a message is waiting
+    before_accept: Callable[[Received], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         with self.lock:
-            if self.failures:
-                return self.failures.pop(0)
-            self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
-            )
+            reply = self.refused.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        hold = self.hold
+        if hold is not None:
+            self.held.set()
+            await server.loop.run_in_executor(None, hold.wait)
+        with self.lock:
+            plan = self.failures.pop(0) if self.failures else None
+        if plan == DROP:
+            server.transport.close()
+            return "421 closing"  # never reaches the client
+        if plan is not None and plan != ACCEPT_AND_DROP:
+            return plan
+        if self.before_accept is not None:
+            await server.loop.run_in_executor(None, self.before_accept, message)
+        with self.lock:
+            self.received.append(message)
+        if plan == ACCEPT_AND_DROP:
+            server.transport.close()
         return "250 2.0.0 Ok: queued as TEST"
 
 
@@ -59,9 +95,23 @@ class SmtpServer:
             return list(self.handler.received)
 
     def fail_next(self, reply: str, times: int = 1) -> None:
-        """Answer the next ``times`` messages with ``reply`` (e.g. ``451 4.3.0 try later``)."""
+        """Answer the next ``times`` messages with ``reply`` (e.g. ``451 4.3.0 try later``),
+        or ``DROP`` / ``ACCEPT_AND_DROP`` them."""
         with self.handler.lock:
             self.handler.failures.extend([reply] * times)
+
+    def refuse(self, recipient: str, reply: str = "550 5.1.1 User unknown") -> None:
+        """Refuse ``recipient`` at RCPT with ``reply``."""
+        with self.handler.lock:
+            self.handler.refused[recipient.lower()] = reply
+
+    def deliveries(self) -> Counter[str]:
+        """How often each Message-ID was accepted."""
+        counts: Counter[str] = Counter()
+        for message in self.received:
+            found = _MESSAGE_ID.search(message.raw)
+            counts[found.group(1).decode() if found else "(none)"] += 1
+        return counts
 
     def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
         """Wait until at least ``count`` messages arrived; fail the test after ``timeout``."""
@@ -72,6 +122,10 @@ class SmtpServer:
         with self.handler.lock:
             self.handler.received.clear()
             self.handler.failures.clear()
+            self.handler.refused.clear()
+            self.handler.hold = None
+            self.handler.held.clear()
+            self.handler.before_accept = None
 
 
 @pytest.fixture(scope="session")

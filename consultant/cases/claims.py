@@ -1,0 +1,121 @@
+"""Claims on stored messages: one run processes a message at a time, and a dead run is noticed.
+
+A claim is a committed row update (which run, since when), not a lock held
+for the length of the work: a second delivery of the task sees the claim
+and leaves the message alone instead of waiting on a row lock, and a run
+that died (``kill -9``, the hard time limit) leaves a claim that a later run
+may take over once its lease has passed, or at once when it is the same
+task delivered again. Every run that ends releases its claim; taking over a
+claim nobody released counts as an unfinished run, and a message with too
+many of those is set aside instead of taking the worker down again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from consultant.db import Database
+from consultant.models import InboundMessage, utcnow
+
+
+class ClaimRefused(StrEnum):
+    DONE = "already_done"  # processed already (or no such message)
+    BUSY = "busy"  # another live run holds it
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A message this run now holds, and its history so far."""
+
+    inbound_id: int
+    token: str
+    raw: bytes
+    received_at: datetime
+    unfinished_runs: int  # runs before this one that took it and never finished
+    restarts: int  # times the sweep started it again
+
+
+def claim(db: Database, inbound_id: int, token: str, lease_seconds: float) -> Claim | ClaimRefused:
+    """Hold message ``inbound_id`` for the run ``token``, or say why not."""
+    now = utcnow()
+    with db.session() as session:
+        row = session.execute(
+            select(
+                InboundMessage.processed_at,
+                InboundMessage.claim_token,
+                InboundMessage.claimed_at,
+            ).where(InboundMessage.id == inbound_id)
+        ).one_or_none()
+        if row is None or row.processed_at is not None:
+            return ClaimRefused.DONE
+        held_by_other = row.claim_token is not None and row.claim_token != token
+        lease_ends = (row.claimed_at or now) + timedelta(seconds=lease_seconds)
+        if held_by_other and lease_ends > now:
+            return ClaimRefused.BUSY
+        same_claim = (
+            InboundMessage.claim_token.is_(None)
+            if row.claim_token is None
+            else InboundMessage.claim_token == row.claim_token
+        )
+        taken = session.execute(
+            update(InboundMessage)
+            .where(
+                InboundMessage.id == inbound_id, InboundMessage.processed_at.is_(None), same_claim
+            )
+            .values(
+                claim_token=token,
+                claimed_at=now,
+                unfinished_runs=InboundMessage.unfinished_runs
+                + (0 if row.claim_token is None else 1),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not taken:
+            return ClaimRefused.BUSY
+        held = session.execute(
+            select(
+                InboundMessage.raw,
+                InboundMessage.received_at,
+                InboundMessage.unfinished_runs,
+                InboundMessage.restarts,
+            ).where(InboundMessage.id == inbound_id)
+        ).one()
+        return Claim(
+            inbound_id, token, held.raw, held.received_at, held.unfinished_runs, held.restarts
+        )
+
+
+def release(db: Database, inbound_id: int, token: str) -> None:
+    """Give the message back unprocessed (it waits for another message, or the database erred)."""
+    with db.session() as session:
+        session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == inbound_id, InboundMessage.claim_token == token)
+            .values(claim_token=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def finish(session: Session, inbound_id: int, token: str) -> bool:
+    """Mark the message processed in the caller's transaction, if this run still holds it.
+
+    False when another run took the claim over meanwhile (this run outlived its
+    lease): the caller must roll back and leave the message to that run.
+    """
+    return bool(
+        session.execute(
+            update(InboundMessage)
+            .where(
+                InboundMessage.id == inbound_id,
+                InboundMessage.processed_at.is_(None),
+                InboundMessage.claim_token == token,
+            )
+            .values(processed_at=utcnow(), claim_token=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
