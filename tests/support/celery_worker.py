@@ -18,6 +18,26 @@ import redis
 READY_MARK = "ready."
 
 
+def worker_command(name: str, concurrency: int) -> list[str]:
+    """The Procfile's worker (prefork), named ``name``, without the chatter tests do not need."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.celery_app",
+        "worker",
+        "--pool=prefork",
+        f"--concurrency={concurrency}",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-n",
+        name,
+    ]
+
+
 @contextmanager
 def celery_worker(env: dict[str, str], log_path: Path, concurrency: int = 2) -> Iterator[str]:
     """Start ``celery -A workers.celery_app worker`` with ``env``; yields its queue name.
@@ -29,22 +49,7 @@ def celery_worker(env: dict[str, str], log_path: Path, concurrency: int = 2) -> 
     full_env = {**os.environ, **env, "CONSULTANT_TASK_QUEUE": queue}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.celery_app",
-                "worker",
-                "--pool=prefork",
-                f"--concurrency={concurrency}",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{queue}@%h",
-            ],
+            worker_command(f"{queue}@%h", concurrency),
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
