@@ -1,6 +1,6 @@
 """The parser under a long fuzz run and on three large hostile messages.
 
-Runs the generator of tests/mail/test_parse_fuzz.py (hostile header lines,
+Runs the generator of tests/support/hostile_mail.py (hostile header lines,
 broken MIME trees, spliced and random bytes) for N examples and prints how
 many parsed, how many were refused with MessageParseError and how many broke
 (any other exception, or a result breaking the invariants), the p99 and
@@ -60,7 +60,7 @@ def fuzz(count: int) -> None:
     """
     from hypothesis import HealthCheck, Phase, given, settings
 
-    from tests.mail.test_parse_fuzz import exercise, limits, mail
+    from tests.support.hostile_mail import exercise, limits, mail
 
     tally: Counter[str] = Counter()
     seconds_each: list[float] = []

@@ -96,9 +96,13 @@ class ImapPoller:
         intake: Intake,
         *,
         backoff_first: float = 1.0,
-        backoff_ceiling: float = 300.0,
+        backoff_ceiling: float = 30.0,
     ) -> None:
-        """``backoff_first``/``backoff_ceiling``: reconnect delays (tests shorten them)."""
+        """``backoff_first``/``backoff_ceiling``: reconnect delays (tests shorten them).
+
+        At most half a minute: a server back from an outage is read again soon,
+        and one failed attempt every 30 s costs nothing.
+        """
         assert settings.imap_host
         self.settings = settings
         self.intake = intake

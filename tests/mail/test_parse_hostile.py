@@ -6,34 +6,14 @@ import base64
 import time
 import tracemalloc
 
-from consultant.mail.parse import ParsedMessage, ParseLimits, parse_message
+from consultant.mail.parse import DEFAULT_LIMITS, ParsedMessage, ParseLimits, parse_message
+from tests.support.hostile_mail import assert_sound
 
 QUESTION = "Is 99213 billable with modifier 25?"
-CONTROL = {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]}
 
 
 def message(*headers: str, body: str = f"{QUESTION}\r\n") -> bytes:
     return ("\r\n".join(headers) + "\r\n\r\n" + body).encode("utf-8")
-
-
-def header_strings(parsed: ParsedMessage) -> list[str]:
-    return [
-        parsed.subject,
-        parsed.from_name,
-        parsed.from_address,
-        parsed.message_id or "",
-        *parsed.in_reply_to,
-        *parsed.references,
-        *parsed.reply_to,
-        *parsed.headers.values(),
-    ]
-
-
-def assert_clean(parsed: ParsedMessage) -> None:
-    """No control character in a header-derived field, no NUL anywhere."""
-    for value in header_strings(parsed):
-        assert not CONTROL.intersection(value), value
-    assert "\x00" not in parsed.text
 
 
 def html_message(html: str) -> bytes:
@@ -112,7 +92,7 @@ def test_address_with_a_next_line_character_is_refused_not_mended() -> None:
 
     assert parsed.from_address == ""
     assert "no readable sender address" in parsed.defects
-    assert_clean(parsed)
+    assert_sound(parsed, DEFAULT_LIMITS)
 
 
 def test_reply_to_with_a_control_character_is_dropped() -> None:
@@ -177,7 +157,7 @@ def test_nul_bytes_are_gone_from_subject_name_headers_and_text() -> None:
     assert parsed.from_name == "Da na"
     assert parsed.headers["x-loop"] == "a b"
     assert parsed.text == "Can I bill 99213-25 with 11102?\n"
-    assert_clean(parsed)
+    assert_sound(parsed, DEFAULT_LIMITS)
 
 
 def test_ten_megabytes_of_html_convert_only_the_first_megabyte() -> None:
