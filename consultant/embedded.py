@@ -40,6 +40,7 @@ def make_source(services: Services) -> Source:
         settings.maildir_processed,
         intake,
         poll_seconds=settings.maildir_poll_seconds,
+        batch_max_bytes=settings.imap_batch_max_bytes,
     )
 
 

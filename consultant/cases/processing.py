@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -145,7 +146,11 @@ def _explain(services: Services, error: Exception) -> str:
         return f"processing took longer than {limit:.0f} s and was stopped"
     if classify(error) is DbErrorKind.DATA:
         return f"the database refused a value of this message: {describe(error)}"
-    log.error("processing failed with %s", type(error).__name__, exc_info=error)
+    log.error(
+        "processing failed with %s; where (the message is on the case, not here):\n%s",
+        type(error).__name__,
+        "".join(traceback.format_tb(error.__traceback__)),
+    )
     return f"internal error while processing: {describe(error)}"
 
 
@@ -580,7 +585,8 @@ def _fail(services: Services, session: Session, inbound: InboundMessage, error: 
     case.error = error
     record(session, case, "received", inbound_id=inbound.id, message_id=inbound.message_id)
     lifecycle.move(session, case, CaseStatus.FAILED, error=error)
-    log.warning("inbound #%s kept on failed case %s: %s", inbound.id, case.reference, error)
+    # The error may quote the message (a value, a header): it is on the case, not in the log.
+    log.warning("inbound #%s kept on failed case %s", inbound.id, case.reference)
     return case
 
 

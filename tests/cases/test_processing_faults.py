@@ -397,3 +397,53 @@ def test_two_runs_of_one_message_make_one_case(services: Services) -> None:
     assert outcomes.count(Outcome.NEW_CASE) == 1
     assert len(all_cases(services)) == 1
     assert len(outbox(services)) == 1
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+
+PATIENT = ("Harold Jenkins", "03/14/1962", "MRN 44817203")
+
+
+def test_logs_never_carry_patient_details(
+    postgres_services: Services, postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A message naming a patient goes through every path that logs: processed, refused by
+    the database for its data, failing with a connection error (logged with its whole chain,
+    the statement included), ignored, acknowledged."""
+    services = postgres_services
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.subject LIKE '%poison%' THEN RAISE EXCEPTION 'refused' "
+            "USING ERRCODE = 'character_not_in_repertoire'; END IF; "
+            "IF NEW.subject LIKE '%shutdown%' THEN RAISE EXCEPTION 'going away' "
+            "USING ERRCODE = 'admin_shutdown'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+        connection.execute(
+            'CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON "case" '
+            "FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+    named = f"{PATIENT[0]} DOB {PATIENT[1]} {PATIENT[2]}"
+    caplog.set_level("DEBUG")
+    try:
+        deliver(
+            services,
+            mail(subject=f"denial for {named}", body=f"Pt {named}: 99213-25?"),
+            mail(subject=f"poison {named}", message_id="<p2@clinic.example>"),
+            mail(subject=f"shutdown {named}", message_id="<p3@clinic.example>"),
+            mail(
+                subject=f"Out of office: {named}",
+                message_id="<p4@clinic.example>",
+                headers="Auto-Submitted: auto-replied\r\n",
+            ),
+        )
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute('DROP TRIGGER refuse ON "case"')
+            connection.execute("DROP FUNCTION refuse()")
+
+    assert "going away" in caplog.text  # the connection error was logged, chain and all
+    assert len(all_cases(services)) == 2  # the question, and the refused one set aside
+    for detail in PATIENT:
+        assert detail not in caplog.text

@@ -32,6 +32,7 @@ from consultant.db_errors import TransientError
 from consultant.models import InboundMessage, OutboundMessage
 from tests.support.dovecot import Dovecot
 from tests.support.postgres import outage, terminate_connections
+from tests.support.redis import private_redis
 from tests.support.smtp import ACCEPT_AND_DROP, DROP, SmtpServer
 from tests.support.stack import Sample, Stack, running_stack, sample
 from tests.support.waiting import wait_until
@@ -217,6 +218,30 @@ def test_poller_killed_between_fetch_and_commit(
     stack.assert_whole(mail, approved)
 
 
+def test_poller_killed_between_commit_and_the_imap_move(make_stack: Callable[..., Stack]) -> None:
+    """The poller queues each stored message before it moves it: with the broker frozen it
+    stops right after its commit, and is killed there."""
+    with private_redis() as broker:
+        stack, mail = make_stack(broker_url=broker.url), sample()
+        stack.worker(), stack.beat()
+        broker.pause()
+        try:
+            stack.deliver(mail)
+            poller = stack.poller()
+            stored = select(func.count(InboundMessage.id))
+            wait_until(lambda: stack.count(stored) > 0, "the first batch committed")
+            time.sleep(1)
+            poller.kill()
+        finally:
+            broker.resume()
+        assert len(stack.dovecot.messages("INBOX")) == len(mail.raws)  # none moved yet
+        stack.poller()
+
+        approved = _run_to_the_end(stack, mail)
+
+        stack.assert_whole(mail, approved)
+
+
 def test_two_pollers_on_one_mailbox(make_stack: Callable[..., Stack]) -> None:
     stack, mail = make_stack(imap_batch_size=3), sample()
     stack.worker(), stack.beat(), stack.poller(), stack.poller()
@@ -225,6 +250,30 @@ def test_two_pollers_on_one_mailbox(make_stack: Callable[..., Stack]) -> None:
     approved = _run_to_the_end(stack, mail)
 
     stack.assert_whole(mail, approved)
+
+
+def test_imap_server_killed_during_idle_and_restarted(make_stack: Callable[..., Stack]) -> None:
+    stack, mail = make_stack(), sample()
+    first, second = _halves(mail)
+    stack.worker(), stack.beat(), stack.poller()
+    stack.deliver(first)
+    stack.settle(len(first.raws))
+    stack.dovecot.kill()
+    time.sleep(2)
+    stack.dovecot.restart()
+    stack.deliver(second)
+
+    approved = _run_to_the_end(stack, mail)
+
+    stack.assert_whole(mail, approved)
+
+
+def _halves(mail: Sample) -> tuple[Sample, Sample]:
+    half = len(mail.raws) // 2
+    return (
+        Sample(mail.entries[:half], mail.raws[:half]),
+        Sample(mail.entries[half:], mail.raws[half:]),
+    )
 
 
 # --- the queue lost -------------------------------------------------------------------------
@@ -247,6 +296,28 @@ def test_tasks_flushed_from_the_queue(make_stack: Callable[..., Stack]) -> None:
     stack.assert_whole(mail, approved)
     restarted = {c for c, d in stack.events("processing_restarted") if d["restarted_by_sweep"]}
     assert len(restarted) == len(mail.threads)
+
+
+def test_redis_stopped_and_restarted_while_mail_arrives(make_stack: Callable[..., Stack]) -> None:
+    """Redis dies (losing every queued task) while mail comes in, and comes back empty."""
+    with private_redis() as broker:
+        stack, mail = make_stack(broker_url=broker.url), sample()
+        first, second = _halves(mail)
+        stack.worker(), stack.beat(), stack.poller()
+        stack.deliver(first)
+        stack.settle(len(first.raws))
+        broker.stop()
+        stack.deliver(second)
+        stored = select(func.count(InboundMessage.id))
+        wait_until(lambda: stack.count(stored) == len(mail.raws), "the mail stored meanwhile")
+        time.sleep(2)
+        broker.start()
+
+        approved = _run_to_the_end(stack, mail)
+
+        stack.assert_whole(mail, approved)
+        restarted = [d for _, d in stack.events("processing_restarted")]
+        assert len([d for d in restarted if d["restarted_by_sweep"]]) >= len(second.threads)
 
 
 # --- PostgreSQL connections terminated ----------------------------------------------------

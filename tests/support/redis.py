@@ -28,58 +28,75 @@ def _reachable(url: str) -> bool:
 
 @dataclass
 class PrivateRedis:
-    """A redis-server of the test's own, which it may freeze and thaw."""
+    """A redis-server of the test's own, which it may freeze and thaw, stop and start again.
 
-    url: str
-    process: subprocess.Popen[bytes]
+    It keeps nothing on disk, as in CI: a restart loses every queued task.
+    """
+
+    binary: str
+    port: int
+    workdir: str
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start the server on its port and wait until it answers."""
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.workdir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not _reachable(self.url):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.process.kill()
+                require_service("Redis (a private redis-server did not start)")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the server (SIGKILL: no goodbye to its clients, nothing saved)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.kill()
+            self.process.wait(timeout=10)
 
     def pause(self) -> None:
         """SIGSTOP: connections are accepted by the kernel, and never answered."""
+        assert self.process is not None
         self.process.send_signal(signal.SIGSTOP)
 
     def resume(self) -> None:
+        assert self.process is not None
         self.process.send_signal(signal.SIGCONT)
 
 
 @contextmanager
 def private_redis() -> Iterator[PrivateRedis]:
-    """A redis-server started for the caller alone; stopped (thawed first) on the way out."""
+    """A redis-server started for the caller alone; stopped on the way out."""
     binary = find_binary("redis-server")
     if binary is None:
         require_service("Redis (no redis-server binary to start a private one)")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="cc-redis-")
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while not _reachable(url):
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            require_service("Redis (a private redis-server did not start)")
-        time.sleep(0.05)
-    server = PrivateRedis(url, process)
+    server = PrivateRedis(binary, free_port(), tempfile.mkdtemp(prefix="cc-redis-"))
+    server.start()
     try:
         yield server
     finally:
-        server.resume()
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
 
 
 @pytest.fixture(scope="session")
