@@ -342,8 +342,8 @@ def _review(name: str, *args: Any) -> Any:
 @pass_context
 def cases_edit(ctx: _Context, reference: str, path: Any, actor: str | None) -> None:
     """Save a new version of the draft from a file or standard input."""
-    version = _review("edit_draft", ctx.services, reference, path.read(), _actor(actor))
-    click.echo(f"{reference.upper()}: draft v{version} saved")
+    saved = _review("edit_draft", ctx.services, reference, path.read(), _actor(actor))
+    click.echo(f"{reference.upper()}: {saved.describe()}")
 
 
 @cases_group.command("approve")

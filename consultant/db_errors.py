@@ -43,6 +43,9 @@ DATA_TYPES: tuple[type[BaseException], ...] = (
 )
 P = ParamSpec("P")
 T = TypeVar("T")
+# PostgreSQL errors about a value that psycopg files under OperationalError: class 54
+# (program limit exceeded: an index row too large, a statement too complex).
+DATA_SQLSTATE_CLASSES = ("54",)
 # sqlite3 reports a schema that is not there with the same class as a busy database.
 PERMANENT_SQLITE_WORDS = ("no such table", "no such column", "syntax error")
 
@@ -71,15 +74,23 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
                 stack.append(nested)
 
 
+def _refused_value_state(error: BaseException) -> bool:
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(DATA_SQLSTATE_CLASSES)
+
+
 def classify(error: BaseException) -> DbErrorKind | None:
     """Transient, data, or None (not a database error we know what to do with)."""
     kinds = set()
     for link in _chain(error):
         if isinstance(link, TransientError):
             return DbErrorKind.TRANSIENT
-        if isinstance(link, sa_exc.DBAPIError) and link.connection_invalidated:
-            return DbErrorKind.TRANSIENT
-        if isinstance(link, DATA_TYPES):
+        if isinstance(link, sa_exc.DBAPIError):
+            if link.connection_invalidated:
+                return DbErrorKind.TRANSIENT
+            if link.orig is not None:
+                continue  # the driver's own error, further down the chain, says what it was
+        if isinstance(link, DATA_TYPES) or _refused_value_state(link):
             kinds.add(DbErrorKind.DATA)
         elif isinstance(link, TRANSIENT_TYPES):
             if isinstance(link, sqlite3.OperationalError) and any(
@@ -90,14 +101,6 @@ def classify(error: BaseException) -> DbErrorKind | None:
     if DbErrorKind.DATA in kinds:
         return DbErrorKind.DATA  # a refused value stays refused, whatever else went wrong
     return DbErrorKind.TRANSIENT if kinds else None
-
-
-def is_transient(error: BaseException) -> bool:
-    return classify(error) == DbErrorKind.TRANSIENT
-
-
-def is_data_error(error: BaseException) -> bool:
-    return classify(error) == DbErrorKind.DATA
 
 
 def describe(error: BaseException) -> str:

@@ -226,6 +226,7 @@ class InboundMessage(Base):
     # took it and never finished (killed, or stopped at the hard time limit); how
     # often the sweep had to start it again because its task was lost.
     claim_token: Mapped[str | None] = mapped_column(CleanString(64))
+    claimed_by: Mapped[str | None] = mapped_column(CleanString(255))  # host:pid of the run
     claimed_at: Mapped[datetime | None]
     unfinished_runs: Mapped[int] = mapped_column(Integer, default=0)
     restarts: Mapped[int] = mapped_column(Integer, default=0)
@@ -278,6 +279,7 @@ class OutboundMessage(Base):
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(CleanString(64))
+    claimed_by: Mapped[str | None] = mapped_column(CleanString(255))  # host:pid of the run
     # An attempt ended without knowing whether the server accepted the message: the
     # next one sends it again with the same Message-ID and is recorded as a re-send.
     outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)

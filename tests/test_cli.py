@@ -92,7 +92,7 @@ def test_poll_list_show_edit_approve(cli: Cli, tmp_path: Path) -> None:
     edited = cli(
         "cases", "edit", "CC-000001", "--as", "rita@example.com", stdin="Dear Amy,\n\nThe answer.\n"
     )
-    assert edited.output == "CC-000001: draft v2 saved\n"
+    assert edited.output == "CC-000001: Draft v2 saved.\n"
     assert cli("cases", "approve", "CC-000001").output == "CC-000001: approved, reply queued\n"
     shown = json.loads(cli("cases", "show", "CC-000001", "--json").output)
     assert shown["status"] == "sent"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -97,3 +98,22 @@ def test_a_review_action_is_run_again_after_a_dropped_connection(postgres_url: s
     assert count_rows() == 42
     assert len(calls) == 2
     database.dispose()
+
+
+def test_a_missing_table_through_the_orm_is_not_transient(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(Exception) as raised, database.engine.connect() as connection:
+        connection.execute(text("SELECT * FROM nowhere"))
+    database.dispose()
+    assert classify(raised.value) is None
+
+
+def test_a_key_too_large_for_a_postgres_index_is_a_data_error(postgres_url: str) -> None:
+    """psycopg files 'index row size exceeds maximum' under OperationalError; it is a value."""
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("CREATE TEMP TABLE keys (k text)")
+        connection.execute("CREATE INDEX ON keys (k)")
+        with pytest.raises(psycopg.Error) as raised:
+            noise = "".join(chr(0x4E00 + b % 20000) for b in os.urandom(3000))  # incompressible
+            connection.execute("INSERT INTO keys VALUES (%s)", (noise,))
+    assert classify(raised.value) is DbErrorKind.DATA

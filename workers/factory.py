@@ -22,7 +22,8 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         # A task running when the broker goes away finishes (its rows record what it
-        # did); its acknowledgment is lost, so it comes again and finds nothing to do.
+        # did); its acknowledgment is lost, so the broker may deliver it again, even
+        # while it still runs: the claims keep that copy waiting (consultant.cases.runs).
         worker_cancel_long_running_tasks_on_connection_loss=False,
         task_ignore_result=True,
         # Every task stops at the soft limit (the job records why) and its process is

@@ -1,13 +1,13 @@
 """Thin Celery tasks: take a row id, call the job in ``consultant``, decide about retrying.
 
 Each task passes its task id as the run's token: when the broker delivers a
-task again because its worker died, the job recognises its own claim and
-takes the row over at once. Transient failures (``TransientError``: the
-database or a server unreachable) are retried with backoff and jitter; a
-deferred send is retried after the delay the outbox chose; a message the
-server accepted but the database did not record is retried as a recording
-only; a permanent failure is recorded on the row by the job and never
-retried here.
+task again because its worker process died, the job recognises its own
+claim, sees that process gone, and takes the row over at once. Transient
+failures (``TransientError``: the database or a server unreachable) are
+retried with backoff and jitter; a deferred send is retried after the delay
+the outbox chose; a message the server accepted but the database did not
+record is retried as a recording only; a permanent failure is recorded on
+the row by the job and never retried here.
 """
 
 from __future__ import annotations

@@ -1,24 +1,25 @@
 """Claims on stored messages: one run processes a message at a time, and a dead run is noticed.
 
-A claim is a committed row update (which run, since when), not a lock held
-for the length of the work: a second delivery of the task sees the claim
-and leaves the message alone instead of waiting on a row lock, and a run
-that died (``kill -9``, the hard time limit) leaves a claim that a later run
-may take over once its lease has passed, or at once when it is the same
-task delivered again. Every run that ends releases its claim; taking over a
-claim nobody released counts as an unfinished run, and a message with too
-many of those is set aside instead of taking the worker down again.
+A claim is a committed row update (which run, in which process, since
+when), not a lock held for the length of the work: a second delivery of the
+task sees the claim and leaves the message alone instead of waiting on a row
+lock, and a run that died (``kill -9``, the hard time limit) leaves a claim
+that a later run takes over at once when its process is provably gone, or
+once its lease has passed. Every run that ends releases its claim; taking
+over a claim nobody released counts as an unfinished run, and a message with
+too many of those is set aside instead of taking the worker down again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from consultant.cases import runs
 from consultant.db import Database
 from consultant.models import InboundMessage, utcnow
 
@@ -41,22 +42,30 @@ class Claim:
 
 
 def claim(db: Database, inbound_id: int, token: str, lease_seconds: float) -> Claim | ClaimRefused:
-    """Hold message ``inbound_id`` for the run ``token``, or say why not."""
-    now = utcnow()
+    """Hold message ``inbound_id`` for the run ``token``, or say why not.
+
+    A claim nobody released is taken over when its run is provably gone (see
+    ``runs.holder``) or its lease has passed; that counts as an unfinished run.
+    """
     with db.session() as session:
         row = session.execute(
             select(
                 InboundMessage.processed_at,
                 InboundMessage.claim_token,
+                InboundMessage.claimed_by,
                 InboundMessage.claimed_at,
             ).where(InboundMessage.id == inbound_id)
         ).one_or_none()
         if row is None or row.processed_at is not None:
             return ClaimRefused.DONE
-        held_by_other = row.claim_token is not None and row.claim_token != token
-        lease_ends = (row.claimed_at or now) + timedelta(seconds=lease_seconds)
-        if held_by_other and lease_ends > now:
-            return ClaimRefused.BUSY
+        unfinished = 0
+        if row.claim_token is not None:
+            gone = runs.holder(row.claim_token, row.claimed_by, token) is runs.Holder.GONE
+            if not gone and not runs.lease_over(row.claimed_at, lease_seconds):
+                return ClaimRefused.BUSY
+            # An earlier run of this task in this process ended (a retry): not a lost run.
+            same_process = row.claimed_by == runs.this_process() and row.claim_token == token
+            unfinished = 0 if same_process else 1
         same_claim = (
             InboundMessage.claim_token.is_(None)
             if row.claim_token is None
@@ -69,9 +78,9 @@ def claim(db: Database, inbound_id: int, token: str, lease_seconds: float) -> Cl
             )
             .values(
                 claim_token=token,
-                claimed_at=now,
-                unfinished_runs=InboundMessage.unfinished_runs
-                + (0 if row.claim_token is None else 1),
+                claimed_by=runs.this_process(),
+                claimed_at=utcnow(),
+                unfinished_runs=InboundMessage.unfinished_runs + unfinished,
             )
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -96,7 +105,7 @@ def release(db: Database, inbound_id: int, token: str) -> None:
         session.execute(
             update(InboundMessage)
             .where(InboundMessage.id == inbound_id, InboundMessage.claim_token == token)
-            .values(claim_token=None, claimed_at=None)
+            .values(claim_token=None, claimed_by=None, claimed_at=None)
             .execution_options(synchronize_session=False)
         )
 
@@ -115,7 +124,7 @@ def finish(session: Session, inbound_id: int, token: str) -> bool:
                 InboundMessage.processed_at.is_(None),
                 InboundMessage.claim_token == token,
             )
-            .values(processed_at=utcnow(), claim_token=None)
+            .values(processed_at=utcnow(), claim_token=None, claimed_by=None)
             .execution_options(synchronize_session=False)
         ).rowcount
     )

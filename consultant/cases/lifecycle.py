@@ -26,7 +26,8 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.REJECTED: frozenset({S.AWAITING_REVIEW}),
     # Retry: processing again (received) or sending again (approved); or a follow-up.
     S.FAILED: frozenset({S.RECEIVED, S.APPROVED, S.AWAITING_REVIEW}),
-    S.IGNORED: frozenset(),
+    # Retry: an expert reads a held or ignored message as a question after all.
+    S.IGNORED: frozenset({S.RECEIVED}),
 }
 
 

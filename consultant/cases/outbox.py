@@ -9,12 +9,14 @@ server's text after a permanent one.
 
 At most one delivery per Message-ID, except in the one case nobody can
 decide: the message was handed over and no answer came back (the connection
-dropped during DATA, the worker died while sending). Then the message goes
-again with the same Message-ID, and the timeline records the unknown
-outcome and how it was resolved. When the server accepted and only the
-recording failed, the recording is retried, never the sending; and the
-same task delivered again after its worker died takes its row over at
-once, not after a timeout.
+dropped during DATA, the worker died or was stopped while sending). Then the
+message goes again with the same Message-ID, and the timeline records the
+unknown outcome and how it was resolved. When the server accepted and only
+the recording failed, the recording is retried, never the sending. A send
+left by a run whose process is gone is taken over at once; one whose run
+may still be alive elsewhere, only after its lease and a grace period in
+which that run can still record its outcome. Every outcome is written only
+by the run that holds the row.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from config import Settings
 from consultant.analysis.phi import redact
-from consultant.cases import lifecycle, thread_index
+from consultant.cases import lifecycle, runs, thread_index
 from consultant.cases.events import record
 from consultant.db_errors import DbErrorKind, TransientError, classify, describe
 from consultant.mail.addresses import clean_address
@@ -53,6 +56,23 @@ RETRY_CEILING_SECONDS = 600.0
 RECORD_RETRY_DELAYS = (0.5, 1.0, 2.0)  # recording an accepted message while the db is down
 MAX_SUBJECT_CHARS = 150  # a subject we write fits a mail client's line
 MAX_REFERENCE_ID = 250  # longer ids (hostile) are left out of the References we write
+# After a claim's lease passed, how long its run may still record the server's answer
+# (the recording is retried with a backoff of up to 60 s) before the message goes again.
+RESEND_GRACE_SECONDS = 120.0
+SENT_AGAIN = (
+    "sent again with the same Message-ID; if the earlier attempt was accepted too, "
+    "mail clients show the two as one message"
+)
+RECORDED_LATE = "the server had accepted the earlier attempt; recorded late, not sent again"
+RUN_GONE = (
+    "an earlier attempt stopped (its worker is gone) after claiming the message; "
+    "it is sent again with the same Message-ID"
+)
+LEASE_OVER = (
+    "an earlier attempt did not finish within its time limit; the message goes again with "
+    f"the same Message-ID in {RESEND_GRACE_SECONDS:.0f} s unless that attempt records its "
+    "outcome first"
+)
 
 
 class SendOutcome(StrEnum):
@@ -176,39 +196,51 @@ class _Claimed:
 
 
 def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
-    """Take the row for this run: due and queued, or in ``sending`` by a run that is gone.
+    """Take the row for this run: due and queued, or left in ``sending`` by a run that is gone.
 
-    A row in ``sending`` belongs to a dead run when the claim is this run's own
-    (the broker delivered the same task again after its worker died) or its
-    lease has passed. That run may have handed the message over before dying:
+    The run that left it may have handed the message over before it stopped:
     the outcome is unknown, the timeline says so, and the message goes again
-    with the same Message-ID.
+    with the same Message-ID. At once when that run is provably gone (its
+    process no longer exists: ``runs.holder``); when only its lease has
+    passed (it may be alive on another machine, retrying to record that the
+    server accepted), after ``RESEND_GRACE_SECONDS`` more, so that a late
+    recording wins over a second delivery.
     """
+    settings = services.settings
     now = utcnow()
-    lease = timedelta(seconds=services.settings.task_time_limit_seconds + 5)
     with services.db.session() as session:
         row = session.get(OutboundMessage, outbound_id, with_for_update=True)
         if row is None:
             return None
-        due = row.next_attempt_at is None or row.next_attempt_at <= now
-        abandoned = row.state == OutboundState.SENDING and (
-            row.claim_token == token or row.claimed_at is None or row.claimed_at + lease < now
-        )
-        if not ((row.state == OutboundState.QUEUED and due) or abandoned):
+        if row.state == OutboundState.QUEUED:
+            if row.next_attempt_at is not None and row.next_attempt_at > now:
+                return None
+        elif row.state == OutboundState.SENDING:
+            gone = runs.holder(row.claim_token or "", row.claimed_by, token) is runs.Holder.GONE
+            if not gone and not runs.lease_over(row.claimed_at, _lease(settings)):
+                return None
+            if not gone:
+                _outcome_unknown(session, row, LEASE_OVER)
+                row.state, row.claim_token, row.claimed_by = OutboundState.QUEUED, None, None
+                row.next_attempt_at = now + timedelta(seconds=RESEND_GRACE_SECONDS)
+                return None
+            _outcome_unknown(session, row, RUN_GONE)
+        else:
             return None
-        if abandoned:
-            _outcome_unknown(
-                session,
-                row,
-                "an earlier attempt stopped (worker lost) after claiming the message; "
-                "it is sent again with the same Message-ID",
-            )
+        if row.attempts >= settings.send_max_attempts:
+            _mark_failed(session, row, f"gave up after {row.attempts} attempts")
+            return None
         row.state, row.attempts = OutboundState.SENDING, row.attempts + 1
-        row.claimed_at, row.claim_token = now, token
+        row.claimed_at, row.claim_token, row.claimed_by = now, token, runs.this_process()
         case = row.case
         if row.kind == OutboundKind.REPLY and case.status == CaseStatus.APPROVED:
             lifecycle.move(session, case, CaseStatus.SENDING, outbound_id=row.id)
         return _Claimed(row.raw, row.sender, list(row.recipients))
+
+
+def _lease(settings: Settings) -> float:
+    """How long a send's claim is trusted: past the hard time limit its run cannot be alive."""
+    return settings.task_time_limit_seconds + 5
 
 
 def _outcome_unknown(session: Session, row: OutboundMessage, reason: str) -> None:
@@ -259,20 +291,28 @@ def send_outbound(
         return SendResult(SendOutcome.NOTHING_TO_DO)
     try:
         reply = services.transport.send(claimed.raw, claimed.sender, claimed.recipients)
-    except TransientSendError as error:
-        unknown = isinstance(error, OutcomeUnknownError)
-        return _deferred(services, outbound_id, str(error), unknown)
-    except PermanentSendError as error:
-        _failed(services, outbound_id, str(error))
-        return SendResult(SendOutcome.FAILED)
     except Exception as error:
-        if not is_time_limit(error):
-            raise
-        # Stopped mid-send: the message may or may not have been handed over.
-        reason = "sending was stopped at the task's time limit; it may have been accepted"
-        return _deferred(services, outbound_id, reason, unknown=True)
+        return _not_sent(services, outbound_id, token, error)
     _record_sent(services, outbound_id, token, reply)
     return SendResult(SendOutcome.SENT)
+
+
+def _not_sent(services: Services, outbound_id: int, token: str, error: Exception) -> SendResult:
+    """Record why the transport did not deliver: later (4xx, unknown outcome) or never (5xx)."""
+    try:
+        if isinstance(error, PermanentSendError):
+            return _failed(services, outbound_id, token, str(error))
+        if isinstance(error, TransientSendError):
+            unknown = isinstance(error, OutcomeUnknownError)
+            return _deferred(services, outbound_id, token, str(error), unknown)
+        if is_time_limit(error):
+            # Stopped mid-send: the message may or may not have been handed over.
+            reason = "sending was stopped at the task's time limit; it may have been accepted"
+            return _deferred(services, outbound_id, token, reason, unknown=True)
+    except Exception as failure:
+        _raise_if_transient(failure)
+        raise
+    raise error
 
 
 def _raise_if_transient(error: Exception) -> None:
@@ -324,8 +364,9 @@ def _sent(
             utcnow(),
             None,
         )
-        row.outcome_unknown, row.claim_token = False, None
-        case = row.case
+        row.outcome_unknown, row.claim_token, row.claimed_by = False, None, None
+        # Locked and read afresh: a bounce or a follow-up may have moved the case meanwhile.
+        case = session.get_one(Case, row.case_id, with_for_update=True, populate_existing=True)
         record(
             session,
             case,
@@ -343,8 +384,7 @@ def _sent(
                 "send_outcome_resolved",
                 outbound_id=row.id,
                 message_id=row.message_id,
-                resolution="sent again with the same Message-ID; if the earlier attempt was "
-                "accepted too, mail clients show the two as one message",
+                resolution=RECORDED_LATE if recorded_late else SENT_AGAIN,
             )
         if row.kind == OutboundKind.REPLY and case.status == CaseStatus.SENDING:
             newer_draft = bool(case.drafts) and case.drafts[-1].id != row.draft_id
@@ -371,10 +411,14 @@ def _file_sent_copy(services: Services, outbound_id: int, raw: bytes) -> None:
         record(session, row.case, "sent_copy_filed", outbound_id=row.id)
 
 
-def _deferred(services: Services, outbound_id: int, error: str, unknown: bool) -> SendResult:
+def _deferred(
+    services: Services, outbound_id: int, token: str, error: str, unknown: bool
+) -> SendResult:
     with services.db.session() as session:
-        row = session.get_one(OutboundMessage, outbound_id)
-        row.claim_token = None
+        row = _held_by(session, outbound_id, token)
+        if row is None:
+            return SendResult(SendOutcome.NOTHING_TO_DO)
+        row.claim_token, row.claimed_by = None, None
         if unknown:
             _outcome_unknown(session, row, error)
         if row.attempts >= services.settings.send_max_attempts:
@@ -396,13 +440,27 @@ def _deferred(services: Services, outbound_id: int, error: str, unknown: bool) -
     return SendResult(SendOutcome.DEFERRED, retry_in=delay)
 
 
-def _failed(services: Services, outbound_id: int, error: str) -> None:
+def _failed(services: Services, outbound_id: int, token: str, error: str) -> SendResult:
     with services.db.session() as session:
-        _mark_failed(session, session.get_one(OutboundMessage, outbound_id), error)
+        row = _held_by(session, outbound_id, token)
+        if row is None:
+            return SendResult(SendOutcome.NOTHING_TO_DO)
+        _mark_failed(session, row, error)
+    return SendResult(SendOutcome.FAILED)
+
+
+def _held_by(session: Session, outbound_id: int, token: str) -> OutboundMessage | None:
+    """The row, locked, if run ``token`` still holds it; None when another run took it over."""
+    row = session.get_one(OutboundMessage, outbound_id, with_for_update=True)
+    if row.state != OutboundState.SENDING or row.claim_token != token:
+        log.warning("outbound #%s: taken over by another run; this run's outcome dropped", row.id)
+        return None
+    return row
 
 
 def _mark_failed(session: Session, row: OutboundMessage, error: str) -> None:
-    row.state, row.last_error, row.claim_token = OutboundState.FAILED, error, None
+    row.state, row.last_error = OutboundState.FAILED, error
+    row.claim_token, row.claimed_by = None, None
     case = row.case
     record(session, case, f"{row.kind}_failed", outbound_id=row.id, error=error)
     if row.kind == OutboundKind.REPLY and lifecycle.can_move(case.status, CaseStatus.FAILED):

@@ -92,7 +92,11 @@ class _ClaimLost(Exception):
 
 
 def lease_seconds(services: Services) -> float:
-    """How long a claim protects a run: past the hard time limit, the run cannot be alive."""
+    """How long a claim protects its run when nobody can tell whether the run is alive.
+
+    Under Celery the hard time limit ends any run before this; in-process
+    (the embedded default) the caps on each message keep processing far shorter.
+    """
     return services.settings.task_time_limit_seconds + 5
 
 
@@ -100,8 +104,8 @@ def process_message(services: Services, inbound_id: int, token: str | None = Non
     """Process inbound message ``inbound_id``; running it twice changes nothing.
 
     ``token`` names the run (the Celery task id, which stays the same when the
-    broker delivers the task again after its worker died): a run with the
-    token of the claim it finds takes it over at once.
+    broker delivers the task again): a claim whose run is provably gone is
+    taken over at once, another once its lease has passed (``claims``).
     """
     token = token or uuid.uuid4().hex
     try:
@@ -172,7 +176,7 @@ def _release_quietly(services: Services, held: Claim) -> None:
 def _process(services: Services, session: Session, held: Claim, parsed: ParsedMessage) -> _Result:
     if not claims.finish(session, held.inbound_id, held.token):
         raise _ClaimLost
-    _serialise_thread(session, parsed)
+    _serialise_thread(session, parsed, services.settings.task_soft_time_limit_seconds)
     inbound = session.get_one(InboundMessage, held.inbound_id)
     inbound.from_address = parsed.from_address or None
     inbound.subject = parsed.subject
@@ -189,9 +193,16 @@ def _process(services: Services, session: Session, held: Claim, parsed: ParsedMe
         thread_case = bounced_case or _thread_case(services, session, parsed)
     else:
         thread_case = _thread_case(services, session, parsed)
-    if reason is None and _over_hourly_limit(services, session, inbound, parsed):
+    # A message an expert retries is not held again: someone decided it should be read.
+    if (
+        reason is None
+        and retried_case is None
+        and _over_hourly_limit(services, session, inbound, parsed)
+    ):
         limit = services.settings.sender_hourly_limit
-        reason = f"held: more than {limit} messages in an hour from this sender"
+        held_reason = f"held: more than {limit} messages in an hour from this sender"
+        _hold(services, session, inbound, parsed, held_reason, thread_case)
+        return _Result(Outcome.IGNORED)
     if reason:
         _close_retried(session, retried_case, f"ignored: {reason}")
         _ignore(session, inbound, parsed, reason, thread_case)
@@ -201,14 +212,19 @@ def _process(services: Services, session: Session, held: Claim, parsed: ParsedMe
     if thread_case is not None and thread_case is not retried_case:
         _close_retried(session, retried_case, f"message belongs to {thread_case.reference}")
         return _follow_up(services, session, held, inbound, parsed, thread_case)
-    if thread_case is None and retried_case is None:
-        citing = thread_index.cases_citing(session, parsed.message_id)
+    if thread_case is None:
+        citing = [
+            case
+            for case in thread_index.cases_citing(session, parsed.message_id)
+            if case is not retried_case
+        ]
         if citing:
+            _close_retried(session, retried_case, f"message belongs to {citing[0].reference}")
             return _join_as_earlier(session, held, inbound, parsed, citing)
     return _new_case(services, session, held, inbound, parsed)
 
 
-def _serialise_thread(session: Session, parsed: ParsedMessage) -> None:
+def _serialise_thread(session: Session, parsed: ParsedMessage, soft_limit: float) -> None:
     """Make messages of one thread decide their case one after the other (PostgreSQL).
 
     A reply and its parent processed at the same moment by two workers would
@@ -216,15 +232,21 @@ def _serialise_thread(session: Session, parsed: ParsedMessage) -> None:
     lock per Message-ID it is or cites (in one order, so two never wait on
     each other); the second sees what the first committed. SQLite's write
     transactions are serial already.
+
+    The wait is bounded for every lock of the transaction (``lock_timeout``).
     """
     if session.get_bind().dialect.name != "postgresql":
         return
+    # Waiting behind a busy thread must not use up the time limit: past a quarter of
+    # it the wait ends (a transient error) and the message is tried again later.
+    wait_ms = int(soft_limit * 1000 / 4)
+    session.execute(text(f"SET LOCAL lock_timeout = {wait_ms}"))
     ids = [m for m in (parsed.message_id, *parsed.thread_ids) if m][:MAX_THREAD_LOCKS]
-    for key in sorted({_lock_key(m) for m in ids}):
+    for key in sorted({thread_lock_key(m) for m in ids}):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _lock_key(message_id: str) -> int:
+def thread_lock_key(message_id: str) -> int:
     """A stable signed 64-bit number for ``message_id`` (the advisory lock's key)."""
     return int.from_bytes(
         hashlib.blake2b(message_id.encode(), digest_size=8).digest(), "big", signed=True
@@ -271,6 +293,10 @@ def _thread_case(services: Services, session: Session, parsed: ParsedMessage) ->
     case = thread_index.case_of(session, parsed.thread_ids)
     if case is not None:
         return case
+    # A sibling: another reply of this sender to a message we do not hold (yet).
+    for sibling in thread_index.cases_citing_any(session, parsed.thread_ids):
+        if parsed.from_address and parsed.from_address in _case_addresses(sibling):
+            return sibling
     reference = reference_in_subject(parsed.subject, services.settings.case_prefix)
     if reference is None:
         return None
@@ -340,6 +366,30 @@ def _ignore(
         )
 
 
+def _hold(
+    services: Services,
+    session: Session,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    reason: str,
+    thread_case: Case | None,
+) -> None:
+    """Keep mail from a sender over the hourly limit where an expert sees it, unanswered.
+
+    On its thread's case if it has one (like ignored mail), else on a case of
+    its own in ``ignored`` with the reason: ``consultant cases retry`` reads it
+    as a question after all.
+    """
+    if thread_case is not None:
+        _ignore(session, inbound, parsed, reason, thread_case)
+        return
+    inbound.route, inbound.route_reason = Route.IGNORED, reason
+    case = _requesters_case(services, session, inbound, parsed)
+    _record_received(session, case, inbound, parsed)
+    lifecycle.move(session, case, CaseStatus.IGNORED, reason=reason)
+    log.info("inbound #%s from %s held on %s", inbound.id, parsed.from_address, case.reference)
+
+
 def _open_case(services: Services, session: Session, inbound: InboundMessage) -> Case:
     """The inbound message's own case (when it is being retried) or a new one."""
     if inbound.case is not None:
@@ -352,9 +402,32 @@ def _open_case(services: Services, session: Session, inbound: InboundMessage) ->
     return case
 
 
-def _requester(services: Services, parsed: ParsedMessage) -> str | None:
-    return reply_address(
+def _requesters_case(
+    services: Services, session: Session, inbound: InboundMessage, parsed: ParsedMessage
+) -> Case:
+    """The message's case, with who asked and what about, and whom we may answer."""
+    case = _open_case(services, session, inbound)
+    case.requester_address = reply_address(
         parsed.from_address, parsed.reply_to, services.settings.allowed_sender_list
+    )
+    case.requester_name = parsed.from_name or None
+    case.subject = parsed.subject
+    return case
+
+
+def _record_received(
+    session: Session, case: Case, inbound: InboundMessage, parsed: ParsedMessage, **more: object
+) -> None:
+    record(
+        session,
+        case,
+        "received",
+        inbound_id=inbound.id,
+        message_id=parsed.message_id,
+        sender=parsed.from_address or None,
+        reply_to=case.requester_address,
+        subject=redact(parsed.subject),
+        **more,
     )
 
 
@@ -365,10 +438,7 @@ def _new_case(
     inbound: InboundMessage,
     parsed: ParsedMessage,
 ) -> _Result:
-    case = _open_case(services, session, inbound)
-    case.requester_address = _requester(services, parsed)
-    case.requester_name = parsed.from_name or None
-    case.subject = parsed.subject
+    case = _requesters_case(services, session, inbound, parsed)
     case.error = None
     case.thread_message_ids = references_chain(
         [*parsed.references, *([parsed.message_id] if parsed.message_id else [])]
@@ -380,15 +450,11 @@ def _new_case(
         cited=parsed.thread_ids,
     )
     inbound.route = Route.NEW_CASE
-    record(
+    _record_received(
         session,
         case,
-        "received",
-        inbound_id=inbound.id,
-        message_id=parsed.message_id,
-        sender=parsed.from_address or None,
-        reply_to=case.requester_address,
-        subject=redact(parsed.subject),
+        inbound,
+        parsed,
         attachments=[a.filename for a in parsed.attachments],
         text_from_html=parsed.text_from_html,
         defects=list(parsed.defects),

@@ -6,6 +6,8 @@ who did what, and starts background work only after its commit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,17 @@ from consultant.models import (
 from consultant.services import Services
 
 APPROVED_STATUSES = (CaseStatus.APPROVED, CaseStatus.SENDING, CaseStatus.SENT)
+
+
+@dataclass(frozen=True)
+class SavedDraft:
+    version: int  # the case's current draft version after the save
+    created: bool  # False when the text was the current version's: nothing was saved
+
+    def describe(self) -> str:
+        if self.created:
+            return f"Draft v{self.version} saved."
+        return f"Nothing changed: draft v{self.version} is the current text."
 
 
 class ReviewError(Exception):
@@ -68,14 +81,20 @@ def _require(case: Case, *statuses: CaseStatus) -> None:
 
 
 @retry_transient
-def edit_draft(services: Services, reference: str, text: str, actor: str) -> int:
-    """Save ``text`` as the case's new draft version; returns the version number."""
+def edit_draft(services: Services, reference: str, text: str, actor: str) -> SavedDraft:
+    """Save ``text`` as the case's new draft version.
+
+    Text identical to the current version saves nothing and says so (also
+    what makes a save repeated after a dropped connection harmless).
+    """
     if not text.strip():
         raise ReviewError("the draft is empty")
     with services.db.session() as session:
         case = get_case(session, reference)
         _require(case, CaseStatus.AWAITING_REVIEW)
         previous = current_draft(case)
+        if previous is not None and previous.body_text == text:
+            return SavedDraft(previous.version, created=False)
         version = (previous.version if previous else 0) + 1
         session.add(
             Draft(
@@ -90,7 +109,7 @@ def edit_draft(services: Services, reference: str, text: str, actor: str) -> int
             )
         )
         record(session, case, "draft_edited", actor, version=version)
-        return version
+        return SavedDraft(version, created=True)
 
 
 def approve(services: Services, reference: str, actor: str) -> int:
@@ -153,12 +172,15 @@ def _reply_of_current_draft(session: Session, case: Case, actor: str) -> int | N
     if draft is None or case.status not in APPROVED_STATUSES:
         return None
     return session.scalar(
-        select(OutboundMessage.id).where(
+        select(OutboundMessage.id)
+        .where(
             OutboundMessage.case_id == case.id,
             OutboundMessage.kind == OutboundKind.REPLY,
             OutboundMessage.draft_id == draft.id,
             OutboundMessage.created_by == actor,
         )
+        .order_by(OutboundMessage.id.desc())
+        .limit(1)
     )
 
 
@@ -191,18 +213,22 @@ def assign(services: Services, reference: str, assignee_email: str | None, actor
 
 @retry_transient
 def retry(services: Services, reference: str, actor: str) -> str:
-    """Run a failed case again: send its failed reply again, or process its message again."""
+    """Run a failed or ignored case again: send its failed reply, or process its message."""
     with services.db.session() as session:
         case = get_case(session, reference)
-        _require(case, CaseStatus.FAILED)
-        failed_reply = session.scalar(
-            select(OutboundMessage)
-            .where(
-                OutboundMessage.case_id == case.id,
-                OutboundMessage.kind == OutboundKind.REPLY,
-                OutboundMessage.state == OutboundState.FAILED,
+        _require(case, CaseStatus.FAILED, CaseStatus.IGNORED)
+        failed_reply = (
+            session.scalar(
+                select(OutboundMessage)
+                .where(
+                    OutboundMessage.case_id == case.id,
+                    OutboundMessage.kind == OutboundKind.REPLY,
+                    OutboundMessage.state == OutboundState.FAILED,
+                )
+                .order_by(OutboundMessage.id.desc())
             )
-            .order_by(OutboundMessage.id.desc())
+            if case.status == CaseStatus.FAILED
+            else None
         )
         case.error = None
         if failed_reply is not None:

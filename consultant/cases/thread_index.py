@@ -82,3 +82,20 @@ def cases_citing(session: Session, message_id: str | None) -> list[Case]:
             .order_by(Case.id)
         )
     )
+
+
+def cases_citing_any(session: Session, message_ids: Iterable[str]) -> list[Case]:
+    """Cases (not ignored) whose messages cite one of ``message_ids``, oldest first."""
+    ids = [m for m in message_ids if m and len(m) <= MAX_ID_LENGTH]
+    if not ids:
+        return []
+    citing = select(ThreadRef.case_id).where(
+        ThreadRef.message_id.in_(ids), ThreadRef.cited.is_(True)
+    )
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.id.in_(citing), Case.status != CaseStatus.IGNORED)
+            .order_by(Case.id)
+        )
+    )

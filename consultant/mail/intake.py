@@ -21,7 +21,6 @@ import fcntl
 import hashlib
 import logging
 import re
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,13 +28,13 @@ from email import policy
 from email.parser import BytesHeaderParser
 from typing import Any, TypeVar
 
-import psycopg
 from sqlalchemy import and_, case, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from consultant.db import Database
+from consultant.db_errors import DbErrorKind, classify
 from consultant.dispatch import Dispatcher
 from consultant.mail.threads import normalise_message_id
 from consultant.models import InboundMessage, MailboxCursor, utcnow
@@ -44,7 +43,6 @@ log = logging.getLogger(__name__)
 _HEADERS = BytesHeaderParser(policy=policy.compat32)
 _END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
 MAX_KEY_LENGTH = 300
-_DATA_ERRORS = (psycopg.DataError, sqlite3.DataError)
 T = TypeVar("T")
 
 
@@ -197,11 +195,6 @@ def mailbox_lock(db: Database, mailbox: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _refused_for_its_data(error: DBAPIError) -> bool:
-    """True if the database refused a value (not the connection, not a constraint)."""
-    return isinstance(error, DataError) or isinstance(error.orig, _DATA_ERRORS)
-
-
 class Intake:
     """Stores fetched messages and starts their processing."""
 
@@ -242,7 +235,7 @@ def _store_one(session: Session, mailbox: str, fetched: FetchedMessage) -> int |
         with session.begin_nested():
             return _insert_new(session, mailbox, fetched, identity)
     except DBAPIError as error:
-        if not _refused_for_its_data(error):
+        if classify(error) is not DbErrorKind.DATA:
             raise
         log.warning(
             "%s: the database refused message %s (uid %s): %s; kept by its bytes as "

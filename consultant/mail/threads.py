@@ -17,17 +17,22 @@ _MESSAGE_ID = re.compile(r"<([^<>]+)>")
 _NOT_IN_AN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|tr|rv)\s*(\[\d+\])?\s*:\s*)+", re.I)
 MAX_REFERENCES = 20
+# Real ids are far shorter (RFC 5322 keeps a line under 998 bytes); a longer one is
+# hostile and, as an index key, longer than PostgreSQL accepts (2,704 bytes a key).
+MAX_ID_BYTES = 500
 
 
 def _clean_id(text: str) -> str | None:
-    """``<text>`` without what no id may contain; None if nothing is left.
+    """``<text>`` without what no id may contain; None if nothing is left, or too much.
 
     An id is a key: in the database (PostgreSQL refuses NUL), in log lines and
     in the References of our replies. A control character or a space in it is
     damage, never meaning, so it is dropped rather than kept or refused.
     """
     cleaned = _NOT_IN_AN_ID.sub("", text)
-    return f"<{cleaned}>" if cleaned else None
+    if not cleaned or len(cleaned.encode("utf-8", "replace")) > MAX_ID_BYTES:
+        return None
+    return f"<{cleaned}>"
 
 
 def normalise_message_id(value: str | None) -> str | None:

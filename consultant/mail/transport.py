@@ -21,6 +21,10 @@ import aiosmtplib
 from config import Settings
 
 CLOSE_WAIT_SECONDS = 2.0
+QUIT_SECONDS = 2.0
+# A send ends within this share of the task's soft time limit (also in-process, where
+# no worker enforces it), so that it never outlives the claim that protects it.
+DEADLINE_SHARE = 0.8
 
 
 class SendError(Exception):
@@ -102,9 +106,19 @@ class SmtpTransport:
         self.settings = settings
 
     def send(self, raw: bytes, sender: str, recipients: list[str]) -> str:
-        return asyncio.run(self._send(raw, sender, recipients))
+        accepted: list[str] = []
+        try:
+            return asyncio.run(self._send(raw, sender, recipients, accepted))
+        except Exception:
+            if accepted:  # the server said 250: what stopped us afterwards changes nothing
+                return accepted[0]
+            raise
 
-    async def _send(self, raw: bytes, sender: str, recipients: list[str]) -> str:
+    async def _send(
+        self, raw: bytes, sender: str, recipients: list[str], accepted: list[str]
+    ) -> str:
+        """Deliver within the task's soft time limit; the server's reply goes into ``accepted``
+        the moment it comes, so that nothing after it can make the message look unsent."""
         s = self.settings
         client = _TrackedSMTP(
             hostname=s.smtp_host,
@@ -116,11 +130,12 @@ class SmtpTransport:
         )
         connected = False
         try:
-            await client.connect()
-            connected = True
-            if s.smtp_user and s.smtp_password is not None:
-                await client.login(s.smtp_user, s.smtp_password.get_secret_value())
-            errors, reply = await client.sendmail(sender, recipients, raw)
+            async with asyncio.timeout(s.task_soft_time_limit_seconds * DEADLINE_SHARE):
+                await client.connect()
+                connected = True
+                if s.smtp_user and s.smtp_password is not None:
+                    await client.login(s.smtp_user, s.smtp_password.get_secret_value())
+                errors, reply = await client.sendmail(sender, recipients, raw)
         except aiosmtplib.SMTPRecipientsRefused as error:
             worst = max(error.recipients, key=lambda r: r.code)
             raise _classify(worst.code, f"{worst.recipient}: {worst.message}") from None
@@ -144,15 +159,15 @@ class SmtpTransport:
                 ) from None
             raise TransientSendError(f"cannot reach {where}: {detail}") from None
         else:
-            # Accepted: whatever happens to the goodbye changes nothing about the message.
+            # DATA succeeded, and its only success code is 250 (RFC 5321).
+            refused = "; ".join(f"{rcpt}: {r.code} {r.message}" for rcpt, r in errors.items())
+            accepted.append(f"250 {reply}; refused {refused}" if refused else f"250 {reply}")
+            # Whatever happens to the goodbye changes nothing about the message: no waiting.
             with suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
-                await client.quit()
+                await asyncio.wait_for(client.quit(), QUIT_SECONDS)
         finally:
             await _close(client)
-        # DATA succeeded, and its only success code is 250 (RFC 5321); aiosmtplib gives the text.
-        reply = f"250 {reply}"
-        refused = "; ".join(f"{rcpt}: {r.code} {r.message}" for rcpt, r in errors.items())
-        return f"{reply}; refused {refused}" if refused else reply
+        return accepted[0]
 
 
 class MaildirTransport:

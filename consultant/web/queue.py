@@ -86,8 +86,7 @@ def act(reference: str, action: str) -> Response:
         if action == "draft":
             # Browsers send a textarea's line ends as CRLF; the draft keeps plain newlines.
             text = request.form.get("text", "").replace("\r\n", "\n")
-            version = review.edit_draft(svc, ref, text, actor)
-            flash(f"Draft v{version} saved.", "ok")
+            flash(review.edit_draft(svc, ref, text, actor).describe(), "ok")
         elif action == "approve":
             review.approve(svc, ref, actor)
             flash(f"{ref} approved; the reply is on its way.", "ok")

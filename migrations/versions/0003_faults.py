@@ -20,6 +20,7 @@ def upgrade() -> None:
     with op.batch_alter_table("inbound_message") as batch:
         batch.add_column(sa.Column("text", sa.Text(), nullable=True))
         batch.add_column(sa.Column("claim_token", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("claimed_by", sa.String(length=255), nullable=True))
         batch.add_column(sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(
             sa.Column("unfinished_runs", sa.Integer(), nullable=False, server_default=sa.text("0"))
@@ -29,6 +30,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("outbound_message") as batch:
         batch.add_column(sa.Column("claim_token", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("claimed_by", sa.String(length=255), nullable=True))
         batch.add_column(
             sa.Column("outcome_unknown", sa.Boolean(), nullable=False, server_default=sa.false())
         )
@@ -126,9 +128,17 @@ def downgrade() -> None:
             "bounce_status",
             "bounced_at",
             "outcome_unknown",
+            "claimed_by",
             "claim_token",
         ):
             batch.drop_column(name)
     with op.batch_alter_table("inbound_message") as batch:
-        for name in ("restarts", "unfinished_runs", "claimed_at", "claim_token", "text"):
+        for name in (
+            "restarts",
+            "unfinished_runs",
+            "claimed_at",
+            "claimed_by",
+            "claim_token",
+            "text",
+        ):
             batch.drop_column(name)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,12 +19,14 @@ from consultant.cases import review
 from consultant.cases.outbox import AcceptedNotRecorded, SendOutcome, send_outbound
 from consultant.cases.processing import process_message
 from consultant.cases.sweep import sweep
+from consultant.mail.transport import SmtpTransport
 from consultant.models import Case, CaseEvent, OutboundKind, OutboundMessage, utcnow
 from consultant.services import Services, build_services
 from tests.support.cases import answer_and_approve, file_messages
 from tests.support.corpus import QUESTIONS
 from tests.support.postgres import outage
 from tests.support.required import free_port
+from tests.support.runs import gone_process, live_process
 from tests.support.smtp import ACCEPT_AND_DROP, DROP, RecordingHandler, SmtpServer
 from tests.support.tls import self_signed_certificate
 
@@ -78,11 +82,13 @@ def _approved_not_sent(
     return services, answer_and_approve(services, "CC-000001")
 
 
-def _claimed_by(services: Services, token: str, since: datetime) -> None:
-    """Make the reply look claimed by run ``token`` since ``since`` (a live or a dead run)."""
+def _claimed_by(services: Services, token: str, since: datetime, by: str | None = None) -> None:
+    """Make the reply look claimed by run ``token`` (in process ``by``) since ``since``."""
     with services.db.session() as session:
         session.execute(
-            update(OutboundMessage).values(state="sending", claim_token=token, claimed_at=since)
+            update(OutboundMessage).values(
+                state="sending", claim_token=token, claimed_by=by, claimed_at=since
+            )
         )
 
 
@@ -274,57 +280,82 @@ def _events(services: Services, kind: str) -> list[dict[str, object]]:
         return list(session.scalars(select(CaseEvent.details).where(CaseEvent.kind == kind)))
 
 
-def test_a_send_left_by_a_dead_run_goes_out_again_once_its_lease_ended(
-    smtp_services: Services, smtp_server: SmtpServer
-) -> None:
+def _unsent_reply(smtp_services: Services, smtp_server: SmtpServer) -> int:
+    """An approved reply whose first attempt met a 451: queued, the test decides what next."""
     smtp_server.fail_next("451 4.3.0 later")
     file_messages(smtp_services, QUESTION)
-    answer_and_approve(smtp_services, "CC-000001")
+    return answer_and_approve(smtp_services, "CC-000001")
+
+
+def test_a_send_whose_lease_ended_goes_again_after_a_grace_period(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    """Its run may be alive elsewhere, still retrying to record the server's 250: it gets
+    the grace period to do so before the message goes a second time."""
+    _unsent_reply(smtp_services, smtp_server)
     message_id = _reply_row(smtp_services).message_id
-    # A worker claimed the row and died before recording any outcome.
-    _claimed_by(smtp_services, "dead-run", utcnow() - timedelta(hours=1))
+    _claimed_by(smtp_services, "lost-run", utcnow() - timedelta(hours=1))
 
-    report = sweep(smtp_services)
+    assert sweep(smtp_services).sends == 1
 
-    assert report.sends == 1
+    row = _reply_row(smtp_services)
+    assert (row.state, row.outcome_unknown) == ("queued", True)
+    assert row.next_attempt_at is not None and row.next_attempt_at > utcnow()
+    assert smtp_server.received == []
+    [unknown] = _events(smtp_services, "send_outcome_unknown")
+    assert "unless that attempt records its outcome first" in str(unknown["reason"])
+    with smtp_services.db.session() as session:  # the grace period passes
+        session.execute(update(OutboundMessage).values(next_attempt_at=utcnow()))
+    assert sweep(smtp_services).sends == 1
     (received,) = smtp_server.wait_for(1)
     assert received.message["Message-ID"] == message_id
     kinds = _event_kinds(smtp_services)
-    assert kinds.index("send_outcome_unknown") < kinds.index("reply_sent")
-    assert "send_outcome_resolved" in kinds
+    assert kinds.index("send_outcome_unknown") < kinds.index("send_outcome_resolved")
     assert _case(smtp_services).status == "sent"
+
+
+def test_a_late_recording_wins_over_a_second_delivery(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    outbound_id = _unsent_reply(smtp_services, smtp_server)
+    _claimed_by(smtp_services, "lost-run", utcnow() - timedelta(hours=1))
+    sweep(smtp_services)  # the lease is over: queued again, after the grace period
+
+    # The lost run was alive after all, and records what the server answered it.
+    send_outbound(smtp_services, outbound_id, token="lost-run", accepted="250 2.0.0 Ok")
+
+    row = _reply_row(smtp_services)
+    assert row.state == "sent" and smtp_server.received == []
+    [resolved] = _events(smtp_services, "send_outcome_resolved")
+    assert "not sent again" in str(resolved["resolution"])
 
 
 def test_a_send_held_by_a_live_run_is_left_alone(
     smtp_services: Services, smtp_server: SmtpServer
 ) -> None:
-    smtp_server.fail_next("451 4.3.0 later")
-    file_messages(smtp_services, QUESTION)
-    outbound_id = answer_and_approve(smtp_services, "CC-000001")
-    _claimed_by(smtp_services, "live-run", utcnow())
+    outbound_id = _unsent_reply(smtp_services, smtp_server)
+    with live_process() as worker:
+        _claimed_by(smtp_services, "live-run", utcnow(), by=worker)
 
-    assert sweep(smtp_services).sends == 0
-    assert send_outbound(smtp_services, outbound_id, token="another-run").outcome == (
-        SendOutcome.NOTHING_TO_DO
-    )
+        assert sweep(smtp_services).sends == 0
+        for token in ("another-run", "live-run"):  # the same task, delivered twice
+            outcome = send_outbound(smtp_services, outbound_id, token=token).outcome
+            assert outcome == SendOutcome.NOTHING_TO_DO
     assert smtp_server.received == []
 
 
-def test_the_same_task_delivered_again_takes_its_send_over_at_once(
+def test_the_same_task_delivered_again_after_its_worker_died_takes_over_at_once(
     smtp_services: Services, smtp_server: SmtpServer
 ) -> None:
-    """The broker redelivers a task whose worker died: same task id, so no lease to wait for."""
-    smtp_server.fail_next("451 4.3.0 later")
-    file_messages(smtp_services, QUESTION)
-    outbound_id = answer_and_approve(smtp_services, "CC-000001")
-    _claimed_by(smtp_services, "task-7", utcnow())
+    outbound_id = _unsent_reply(smtp_services, smtp_server)
+    _claimed_by(smtp_services, "task-7", utcnow(), by=gone_process())
 
     result = send_outbound(smtp_services, outbound_id, token="task-7")
 
     assert result.outcome == SendOutcome.SENT
     assert smtp_server.deliveries()[_reply_row(smtp_services).message_id] == 1
     [unknown] = _events(smtp_services, "send_outcome_unknown")
-    assert "worker lost" in str(unknown["reason"])
+    assert "its worker is gone" in str(unknown["reason"])
 
 
 def test_a_drop_after_the_message_was_handed_over_is_an_unknown_outcome_resolved_by_resending(
@@ -514,4 +545,73 @@ def test_wrong_smtp_password_is_retried_not_failed(
     assert ack.state == "queued"
     assert ack.last_error.startswith("SMTP login as consult failed: 535")
     assert server.received == []
+    services.db.dispose()
+
+
+# -- a server that stalls ----------------------------------------------------------------------
+
+
+class _SilentAfterAccepting(RecordingHandler):
+    """Accepts the message, then never answers QUIT: a stalled server or network."""
+
+    async def handle_QUIT(self, server, session, envelope) -> str:
+        await asyncio.sleep(30)
+        return "221 Bye"
+
+
+@pytest.fixture
+def silent_smtp() -> Iterator[SmtpServer]:
+    handler = _SilentAfterAccepting()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield SmtpServer("127.0.0.1", port, handler)
+    controller.stop()
+
+
+def test_a_server_silent_after_accepting_does_not_make_the_message_look_unsent(
+    make_settings: Callable[..., Settings], sqlite_url: str, silent_smtp: SmtpServer
+) -> None:
+    settings = make_settings(
+        database_url=sqlite_url,
+        smtp_host=silent_smtp.host,
+        smtp_port=silent_smtp.port,
+        smtp_tls="none",
+    )
+    started = time.monotonic()
+
+    reply = SmtpTransport(settings).send(
+        QUESTION, "consult@caseconsultant.example", ["a@b.example"]
+    )
+
+    assert reply.startswith("250")
+    assert time.monotonic() - started < 10  # the goodbye is not waited for
+    assert len(silent_smtp.received) == 1
+
+
+def test_a_send_ends_within_the_time_limit_even_without_a_worker_to_enforce_it(
+    make_settings: Callable[..., Settings], sqlite_url: str, smtp_server: SmtpServer
+) -> None:
+    """In-process (the embedded default) nothing stops a stalled server but the send's own
+    deadline: the message was handed over, so the outcome is unknown and it goes again."""
+    services = build_services(
+        make_settings(
+            database_url=sqlite_url,
+            smtp_host=smtp_server.host,
+            smtp_port=smtp_server.port,
+            smtp_tls="none",
+            send_acknowledgments=False,
+            task_soft_time_limit_seconds=1.5,
+            task_time_limit_seconds=3,
+        )
+    )
+    file_messages(services, QUESTION)
+    smtp_server.handler.hold = release = threading.Event()
+    try:
+        answer_and_approve(services, "CC-000001")
+    finally:
+        release.set()
+    row = _reply_row(services)
+    assert (row.state, row.outcome_unknown) == ("queued", True)
+    assert "it may have been accepted" in (row.last_error or "")
     services.db.dispose()

@@ -7,21 +7,26 @@ each runs on SQLite and on PostgreSQL unless it needs a server's failure.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import select, update
 
+from config import Settings
 from consultant.cases.processing import Outcome, process_message
 from consultant.cases.review import retry
+from consultant.cases.runs import this_process
 from consultant.db_errors import TransientError
 from consultant.models import Case, CaseEvent, InboundMessage, OutboundMessage, utcnow
-from consultant.services import Services
+from consultant.services import Services, build_services
 from tests.support.cases import answer_and_approve, file_messages, outbox_messages, store_only
 from tests.support.corpus import QUESTIONS
 from tests.support.postgres import outage
+from tests.support.runs import gone_process, live_process
 
 
 def mail(
@@ -62,25 +67,45 @@ def row(services: Services, inbound_id: int) -> InboundMessage:
 # --- claims: one run at a time, dead runs noticed -------------------------------------------
 
 
+def _claimed(services: Services, token: str, by: str | None, **values: object) -> None:
+    with services.db.session() as session:
+        session.execute(
+            update(InboundMessage).values(
+                claim_token=token, claimed_by=by, claimed_at=utcnow(), **values
+            )
+        )
+
+
 def test_a_message_held_by_a_live_run_is_left_alone(services: Services) -> None:
     [inbound_id] = store_only(services, mail())
-    with services.db.session() as session:
-        session.execute(update(InboundMessage).values(claim_token="run-1", claimed_at=utcnow()))
+    with live_process() as worker:
+        _claimed(services, "run-1", worker)
 
-    assert process_message(services, inbound_id, token="run-2") == Outcome.BUSY
+        assert process_message(services, inbound_id, token="run-2") == Outcome.BUSY
+        # The same task delivered again while its first copy still runs (the broker lost
+        # its connection): it waits too.
+        assert process_message(services, inbound_id, token="run-1") == Outcome.BUSY
     assert all_cases(services) == []
 
 
-def test_the_same_task_delivered_again_takes_its_message_over_at_once(
+def test_the_same_task_delivered_again_after_its_worker_died_takes_over_at_once(
     services: Services,
 ) -> None:
     [inbound_id] = store_only(services, mail())
-    with services.db.session() as session:
-        session.execute(update(InboundMessage).values(claim_token="run-1", claimed_at=utcnow()))
+    _claimed(services, "run-1", gone_process())
 
     assert process_message(services, inbound_id, token="run-1") == Outcome.NEW_CASE
     [restarted] = events(services, "processing_restarted")
     assert restarted["unfinished_runs"] == 1
+
+
+def test_a_retry_of_a_run_that_ended_here_is_not_counted_as_lost(services: Services) -> None:
+    """The database failed the first run, and giving the claim back failed too."""
+    [inbound_id] = store_only(services, mail())
+    _claimed(services, "run-1", this_process())
+
+    assert process_message(services, inbound_id, token="run-1") == Outcome.NEW_CASE
+    assert events(services, "processing_restarted") == []
 
 
 def test_a_claim_older_than_the_lease_is_taken_over(services: Services) -> None:
@@ -97,12 +122,7 @@ def test_a_message_that_kills_every_run_is_set_aside_and_can_be_retried(
 ) -> None:
     [inbound_id] = store_only(services, mail())
     max_runs = services.settings.process_max_attempts
-    with services.db.session() as session:
-        session.execute(
-            update(InboundMessage).values(
-                claim_token="dead", claimed_at=utcnow(), unfinished_runs=max_runs - 1
-            )
-        )
+    _claimed(services, "dead", gone_process(), unfinished_runs=max_runs - 1)
 
     assert process_message(services, inbound_id, token="dead") == Outcome.FAILED
 
@@ -298,6 +318,51 @@ def test_a_message_naming_a_thousand_codes_is_bounded_and_says_so(services: Serv
     assert "only the first 40 were looked up" in limits
 
 
+# --- threads in any order ------------------------------------------------------------------
+
+
+def _reply_to(parent: str, number: int) -> bytes:
+    return mail(
+        subject="Re: 99213 with 25",
+        body=f"And what about 1110{number}?",
+        message_id=f"<reply{number}@clinic.example>",
+        headers=f"In-Reply-To: {parent}\r\nReferences: {parent}\r\n",
+    )
+
+
+def test_two_replies_processed_before_their_parent_make_one_case(services: Services) -> None:
+    deliver(services, _reply_to("<q1@clinic.example>", 1))
+    deliver(services, _reply_to("<q1@clinic.example>", 2))
+    deliver(services, mail())  # the question itself, last
+
+    [case] = all_cases(services)
+    with services.db.session() as session:
+        held = session.scalars(select(InboundMessage.case_id)).all()
+    assert held == [case.id] * 3
+    assert len(outbox(services)) == 1
+
+
+def test_a_parent_set_aside_then_retried_joins_its_replys_case(
+    services: Services, make_services: Callable[..., Services], tmp_path: Path
+) -> None:
+    broken = make_services(templates_dir=tmp_path / "no-templates")
+    deliver(broken, mail())  # set aside: the templates are missing
+    deliver(services, _reply_to("<q1@clinic.example>", 1))
+    failed, reply_case = all_cases(services)
+    assert (failed.status, reply_case.status) == ("failed", "awaiting_review")
+
+    retry(services, failed.reference or "", "expert@caseconsultant.example")
+
+    statuses = {case.reference: case.status for case in all_cases(services)}
+    assert statuses == {failed.reference: "ignored", reply_case.reference: "awaiting_review"}
+    with services.db.session() as session:
+        parent = session.scalar(
+            select(InboundMessage).where(InboundMessage.message_id == "<q1@clinic.example>")
+        )
+        assert parent is not None and parent.case_id == reply_case.id
+    assert len(outbox(services)) == 1  # the reply's case's acknowledgment, no second one
+
+
 # --- senders, loops and bounces -------------------------------------------------------------
 
 
@@ -312,6 +377,12 @@ def test_a_sender_over_the_hourly_limit_is_held_not_answered(
     for route, reason in routes[2:]:
         assert route == "ignored" and (reason or "").startswith("held: more than 2 messages")
     assert len(outbox(services)) == 2
+    # Held where an expert sees them, with the reason, and can read them as questions.
+    held = [case for case in all_cases(services) if case.status == "ignored"]
+    assert len(held) == 2
+    retry(services, held[0].reference or "", "expert@caseconsultant.example")
+    statuses = {case.reference: case.status for case in all_cases(services)}
+    assert statuses[held[0].reference] == "awaiting_review"
 
 
 def test_mail_carrying_our_case_reference_from_a_stranger_gets_no_automatic_answer(
@@ -447,3 +518,32 @@ def test_logs_never_carry_patient_details(
     assert len(all_cases(services)) == 2  # the question, and the refused one set aside
     for detail in PATIENT:
         assert detail not in caplog.text
+
+
+def test_waiting_behind_a_busy_thread_ends_before_the_time_limit(
+    make_settings: Callable[..., Settings], postgres_url: str
+) -> None:
+    """Another worker holds the thread's lock for long: this run gives up in a quarter of
+    its soft time limit and is tried again, instead of being stopped as too slow."""
+    from consultant.cases.processing import thread_lock_key
+
+    services = build_services(
+        make_settings(
+            database_url=postgres_url,
+            task_soft_time_limit_seconds=2,
+            task_time_limit_seconds=3,
+        )
+    )
+    [inbound_id] = store_only(services, mail())
+    holder = psycopg.connect(postgres_url, autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s)", (thread_lock_key("<q1@clinic.example>"),))
+    try:
+        started = time.monotonic()
+        with pytest.raises(TransientError):
+            process_message(services, inbound_id, token="run-1")
+        assert time.monotonic() - started < 1.5
+    finally:
+        holder.close()
+
+    assert process_message(services, inbound_id, token="run-1") == Outcome.NEW_CASE
+    services.db.dispose()

@@ -50,7 +50,7 @@ def _replies(services: Services) -> list[email.message.EmailMessage]:
 
 
 def test_edit_saves_a_new_version_by_its_author(services: Services, case_ref: str) -> None:
-    assert review.edit_draft(services, case_ref, "Dear Amy,\n\nYes.\n", EXPERT) == 2
+    assert review.edit_draft(services, case_ref, "Dear Amy,\n\nYes.\n", EXPERT).version == 2
     with services.db.session() as session:
         drafts = list(session.scalars(select(Draft).order_by(Draft.version)))
     assert [(d.version, d.author) for d in drafts] == [(1, "system"), (2, EXPERT)]
@@ -207,3 +207,14 @@ def test_a_longer_outage_refuses_the_approval_with_a_sentence_and_changes_nothin
     timer.join()
     assert _case(services, "CC-000001").status == "awaiting_review"
     assert _replies(services) == []
+
+
+def test_saving_the_current_text_again_makes_no_new_version(
+    services: Services, case_ref: str
+) -> None:
+    first = review.edit_draft(services, case_ref, "Dear Amy,\n\nYes.\n", EXPERT)
+    again = review.edit_draft(services, case_ref, "Dear Amy,\n\nYes.\n", EXPERT)
+    assert (first.version, first.created) == (2, True)
+    assert (again.version, again.created) == (2, False)
+    assert again.describe() == "Nothing changed: draft v2 is the current text."
+    assert len(_events(services, "draft_edited")) == 1

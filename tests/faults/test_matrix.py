@@ -190,7 +190,7 @@ def test_worker_pool_killed_while_sending(make_stack: Callable[..., Stack]) -> N
 
     stack.assert_whole(mail, approved)
     unknown = stack.events("send_outcome_unknown")
-    assert unknown and all("worker lost" in d["reason"] for _, d in unknown), unknown
+    assert unknown and all("worker is gone" in d["reason"] for _, d in unknown), unknown
     assert {c for c, _ in stack.events("send_outcome_resolved")} == {c for c, _ in unknown}
 
 

@@ -139,3 +139,10 @@ def test_references_chain_keeps_the_first_and_the_latest() -> None:
     assert len(chain) == MAX_REFERENCES
     assert chain[0] == "<0@x>"
     assert chain[1:] == ids[-(MAX_REFERENCES - 1) :]
+
+
+def test_an_id_too_long_to_be_a_key_is_no_id() -> None:
+    """Real ids are short; 600 bytes of one would not fit a database index as a key."""
+    long_id = "<" + "語" * 200 + "@x.example>"
+    assert normalise_message_id(long_id) is None
+    assert message_ids_in(f"<a@x.example> {long_id}") == ("<a@x.example>",)

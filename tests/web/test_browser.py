@@ -176,5 +176,5 @@ def test_the_draft_box_holds_the_draft_exactly(
     assert browser.find_element(By.NAME, "text").get_attribute("value") == draft
 
     browser.find_element(By.XPATH, "//button[text()='Save draft']").click()
-    wait_for_text(browser, "p.flash", "Draft v3 saved.")
+    wait_for_text(browser, "p.flash", "Nothing changed: draft v2 is the current text.")
     assert browser.find_element(By.NAME, "text").get_attribute("value") == draft
