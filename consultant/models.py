@@ -230,6 +230,7 @@ class InboundMessage(Base):
     claimed_at: Mapped[datetime | None]
     unfinished_runs: Mapped[int] = mapped_column(Integer, default=0)
     restarts: Mapped[int] = mapped_column(Integer, default=0)
+    restarted_at: Mapped[datetime | None]
 
     case: Mapped[Case | None] = relationship(back_populates="messages")
 

@@ -19,12 +19,23 @@ from consultant.models import InboundMessage, OutboundMessage, OutboundState, ut
 from consultant.services import Services
 
 log = logging.getLogger(__name__)
+MAX_DOUBLINGS = 5  # at most 32 stale periods (about an hour by default) between restarts
 
 
 @dataclass(frozen=True)
 class SweepReport:
     messages: int
     sends: int
+
+
+def _backed_off(stale_seconds: float, restarts: int) -> timedelta:
+    """How long after its last restart a message waits for the next one: doubling each time.
+
+    A message still unprocessed after a restart may simply be queued behind a
+    backlog (a worker down for an hour); restarting it every minute would add
+    a task per message per minute to that backlog.
+    """
+    return timedelta(seconds=stale_seconds * 2 ** min(restarts, MAX_DOUBLINGS))
 
 
 def sweep(services: Services) -> SweepReport:
@@ -34,23 +45,27 @@ def sweep(services: Services) -> SweepReport:
     stale = now - timedelta(seconds=settings.stale_after_seconds)
     lease_ended = now - timedelta(seconds=settings.task_time_limit_seconds + 5)
     with services.db.session() as session:
-        message_ids = list(
-            session.scalars(
-                select(InboundMessage.id).where(
-                    InboundMessage.processed_at.is_(None),
-                    InboundMessage.received_at < stale,
-                    or_(
-                        InboundMessage.claim_token.is_(None),
-                        InboundMessage.claimed_at < lease_ended,
-                    ),
-                )
+        waiting = session.execute(
+            select(InboundMessage.id, InboundMessage.restarts, InboundMessage.restarted_at).where(
+                InboundMessage.processed_at.is_(None),
+                InboundMessage.received_at < stale,
+                or_(
+                    InboundMessage.claim_token.is_(None),
+                    InboundMessage.claimed_at < lease_ended,
+                ),
             )
-        )
+        ).all()
+        message_ids = [
+            row.id
+            for row in waiting
+            if row.restarted_at is None
+            or now - row.restarted_at > _backed_off(settings.stale_after_seconds, row.restarts)
+        ]
         if message_ids:
             session.execute(
                 update(InboundMessage)
                 .where(InboundMessage.id.in_(message_ids))
-                .values(restarts=InboundMessage.restarts + 1)
+                .values(restarts=InboundMessage.restarts + 1, restarted_at=now)
                 .execution_options(synchronize_session=False)
             )
         send_ids = list(

@@ -28,6 +28,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("restarts", sa.Integer(), nullable=False, server_default=sa.text("0"))
         )
+        batch.add_column(sa.Column("restarted_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("outbound_message") as batch:
         batch.add_column(sa.Column("claim_token", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("claimed_by", sa.String(length=255), nullable=True))
@@ -134,6 +135,7 @@ def downgrade() -> None:
             batch.drop_column(name)
     with op.batch_alter_table("inbound_message") as batch:
         for name in (
+            "restarted_at",
             "restarts",
             "unfinished_runs",
             "claimed_at",

@@ -151,6 +151,47 @@ def test_the_sweep_counts_its_restarts_and_the_timeline_says_why_the_case_waited
     assert float(str(restarted["waited_seconds"])) >= 600
 
 
+def test_the_sweep_restarts_a_message_stuck_behind_a_backlog_less_and_less_often(
+    make_settings: Callable[..., Settings], sqlite_url: str
+) -> None:
+    """Its task is queued behind thousands (the worker was down): one restart, then the next
+    only after twice the wait, and so on, never one more task per message every minute."""
+    from consultant.cases.sweep import sweep
+
+    services = build_services(make_settings(database_url=sqlite_url), dispatch=_Recording())
+    [inbound_id] = store_only(services, mail())
+    stale = services.settings.stale_after_seconds
+    with services.db.session() as session:
+        session.execute(update(InboundMessage).values(received_at=utcnow() - timedelta(hours=2)))
+
+    restarted = [sweep(services).messages for _ in range(3)]
+    _restarted_ago(services, 1.5 * stale)
+    restarted.append(sweep(services).messages)  # once the wait doubled: not yet
+    _restarted_ago(services, 2.5 * stale)
+    restarted.append(sweep(services).messages)
+
+    assert restarted == [1, 0, 0, 0, 1]
+    assert row(services, inbound_id).restarts == 2
+    services.db.dispose()
+
+
+class _Recording:
+    """A dispatcher that records and runs nothing: the worker is down."""
+
+    def bind(self, services: Services) -> None:
+        """Nothing to bind."""
+
+    def __call__(self, task: str, row_id: int) -> None:
+        """The task would wait in the broker's queue."""
+
+
+def _restarted_ago(services: Services, seconds: float) -> None:
+    with services.db.session() as session:
+        session.execute(
+            update(InboundMessage).values(restarted_at=utcnow() - timedelta(seconds=seconds))
+        )
+
+
 # --- the database unwell or refusing a value ------------------------------------------------
 
 
