@@ -8,6 +8,7 @@ deferred transaction that reads first and writes later can fail with
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +58,13 @@ def _prepare_sqlite(engine: Engine) -> None:
         # lookups run while processing holds it on another connection of this thread.
         readonly = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for ``name``: what PostgreSQL's advisory locks take."""
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 def make_engine(url: str) -> Engine:

@@ -103,6 +103,12 @@ def classify(error: BaseException) -> DbErrorKind | None:
     return DbErrorKind.TRANSIENT if kinds else None
 
 
+def raise_if_transient(error: BaseException) -> None:
+    """Raise ``TransientError`` (naming the cause, never its values) if ``error`` is transient."""
+    if classify(error) is DbErrorKind.TRANSIENT and not isinstance(error, TransientError):
+        raise TransientError(describe(error)) from error
+
+
 def describe(error: BaseException) -> str:
     """One line naming the error, without the SQL or its parameters (they may hold PHI)."""
     for link in _chain(error):
@@ -114,18 +120,19 @@ def describe(error: BaseException) -> str:
 RETRY_DELAYS = (0.2, 1.0, 3.0)
 
 
-def retry_transient(action: Callable[P, T]) -> Callable[P, T]:
-    """Run ``action`` again (a few times, briefly) when it fails for a transient cause.
+def retry_transient(
+    action: Callable[P, T], delays: tuple[float, ...] = RETRY_DELAYS
+) -> Callable[P, T]:
+    """Run ``action`` again (after each of ``delays``) when it fails for a transient cause.
 
-    For one-transaction actions a person is waiting on (a review action): a
-    connection dropped under it rolled the whole transaction back, so running
-    it again is safe. Still failing, it raises ``TransientError`` with a
-    sentence the person can act on.
+    For one-transaction actions that are safe to run again: a connection
+    dropped under one rolled the whole transaction back. Still failing, it
+    raises ``TransientError`` with a sentence a person can act on.
     """
 
     @functools.wraps(action)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> T:
-        for delay in (*RETRY_DELAYS, None):
+        for delay in (*delays, None):
             try:
                 return action(*args, **kwargs)
             except TransientError:

@@ -200,6 +200,8 @@ class InboundMessage(Base):
         Index("ix_inbound_message_id", "message_id"),
         Index("ix_inbound_unprocessed", "processed_at", "received_at"),
         Index("ix_inbound_case", "case_id"),
+        # How many messages a sender sent in the past hour: asked for every message.
+        Index("ix_inbound_sender_received", "from_address", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

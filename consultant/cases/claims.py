@@ -44,8 +44,8 @@ class Claim:
 def claim(db: Database, inbound_id: int, token: str, lease_seconds: float) -> Claim | ClaimRefused:
     """Hold message ``inbound_id`` for the run ``token``, or say why not.
 
-    A claim nobody released is taken over when its run is provably gone (see
-    ``runs.holder``) or its lease has passed; that counts as an unfinished run.
+    A claim nobody released is taken over when its run is provably gone or its
+    lease has passed (``runs.takeover``); that counts as an unfinished run.
     """
     with db.session() as session:
         row = session.execute(
@@ -60,12 +60,13 @@ def claim(db: Database, inbound_id: int, token: str, lease_seconds: float) -> Cl
             return ClaimRefused.DONE
         unfinished = 0
         if row.claim_token is not None:
-            gone = runs.holder(row.claim_token, row.claimed_by, token) is runs.Holder.GONE
-            if not gone and not runs.lease_over(row.claimed_at, lease_seconds):
+            verdict = runs.takeover(
+                row.claim_token, row.claimed_by, row.claimed_at, token, lease_seconds
+            )
+            if verdict is runs.Takeover.NO:
                 return ClaimRefused.BUSY
             # An earlier run of this task in this process ended (a retry): not a lost run.
-            same_process = row.claimed_by == runs.this_process() and row.claim_token == token
-            unfinished = 0 if same_process else 1
+            unfinished = 0 if verdict is runs.Takeover.RETRY else 1
         same_claim = (
             InboundMessage.claim_token.is_(None)
             if row.claim_token is None

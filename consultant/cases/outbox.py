@@ -22,7 +22,6 @@ by the run that holds the row.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,11 +29,14 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from config import Settings
 from consultant.analysis.phi import redact
 from consultant.cases import lifecycle, runs, thread_index
 from consultant.cases.events import record
-from consultant.db_errors import DbErrorKind, TransientError, classify, describe
+from consultant.db_errors import (
+    TransientError,
+    raise_if_transient,
+    retry_transient,
+)
 from consultant.mail.addresses import clean_address
 from consultant.mail.compose import Outgoing, compose
 from consultant.mail.threads import make_message_id, references_chain, reply_subject
@@ -54,8 +56,6 @@ from consultant.time_limits import is_time_limit
 log = logging.getLogger(__name__)
 RETRY_CEILING_SECONDS = 600.0
 RECORD_RETRY_DELAYS = (0.5, 1.0, 2.0)  # recording an accepted message while the db is down
-MAX_SUBJECT_CHARS = 150  # a subject we write fits a mail client's line
-MAX_REFERENCE_ID = 250  # longer ids (hostile) are left out of the References we write
 # After a claim's lease passed, how long its run may still record the server's answer
 # (the recording is retried with a backoff of up to 60 s) before the message goes again.
 RESEND_GRACE_SECONDS = 120.0
@@ -93,15 +93,6 @@ def retry_delay(base: float, attempts: int) -> float:
     return min(RETRY_CEILING_SECONDS, base * 2 ** max(0, attempts - 1))
 
 
-def _shortened(subject: str) -> str:
-    """The subject cut at a word to fit one line, with an ellipsis when cut."""
-    subject = " ".join(subject.split())
-    if len(subject) <= MAX_SUBJECT_CHARS:
-        return subject
-    cut = subject[:MAX_SUBJECT_CHARS].rsplit(" ", 1)[0] or subject[:MAX_SUBJECT_CHARS]
-    return cut.rstrip(" ,;:-") + "…"
-
-
 def _answered_message_id(case: Case) -> str | None:
     """The Message-ID of the latest message the requester sent on this case."""
     for message in reversed(case.messages):
@@ -128,14 +119,10 @@ def queue_outbound(
     message_id = make_message_id(settings.message_id_domain)
     in_reply_to = _answered_message_id(case)
     references = references_chain(
-        [
-            m
-            for m in (*case.thread_message_ids, *([in_reply_to] if in_reply_to else []))
-            if len(m) <= MAX_REFERENCE_ID
-        ]
+        [*case.thread_message_ids, *([in_reply_to] if in_reply_to else [])]
     )
     # A subject that names a patient is not repeated; the reference keeps the thread.
-    subject = reply_subject(_shortened(redact(case.subject)), case.reference, settings.case_prefix)
+    subject = reply_subject(redact(case.subject), case.reference, settings.case_prefix)
     recipients = (recipient,)
     raw = compose(
         Outgoing(
@@ -147,9 +134,7 @@ def queue_outbound(
             date=utcnow(),
             text=text,
             html=html,
-            in_reply_to=in_reply_to
-            if in_reply_to and len(in_reply_to) <= MAX_REFERENCE_ID
-            else None,
+            in_reply_to=in_reply_to,
             references=tuple(references),
             auto_reply=kind == OutboundKind.ACK,
         )
@@ -201,7 +186,7 @@ def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
     The run that left it may have handed the message over before it stopped:
     the outcome is unknown, the timeline says so, and the message goes again
     with the same Message-ID. At once when that run is provably gone (its
-    process no longer exists: ``runs.holder``); when only its lease has
+    process no longer exists: ``runs.takeover``); when only its lease has
     passed (it may be alive on another machine, retrying to record that the
     server accepted), after ``RESEND_GRACE_SECONDS`` more, so that a late
     recording wins over a second delivery.
@@ -216,10 +201,12 @@ def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
             if row.next_attempt_at is not None and row.next_attempt_at > now:
                 return None
         elif row.state == OutboundState.SENDING:
-            gone = runs.holder(row.claim_token or "", row.claimed_by, token) is runs.Holder.GONE
-            if not gone and not runs.lease_over(row.claimed_at, _lease(settings)):
+            verdict = runs.takeover(
+                row.claim_token, row.claimed_by, row.claimed_at, token, runs.lease_seconds(settings)
+            )
+            if verdict is runs.Takeover.NO:
                 return None
-            if not gone:
+            if verdict is runs.Takeover.LEASE_OVER:
                 _outcome_unknown(session, row, LEASE_OVER)
                 row.state, row.claim_token, row.claimed_by = OutboundState.QUEUED, None, None
                 row.next_attempt_at = now + timedelta(seconds=RESEND_GRACE_SECONDS)
@@ -236,11 +223,6 @@ def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
         if row.kind == OutboundKind.REPLY and case.status == CaseStatus.APPROVED:
             lifecycle.move(session, case, CaseStatus.SENDING, outbound_id=row.id)
         return _Claimed(row.raw, row.sender, list(row.recipients))
-
-
-def _lease(settings: Settings) -> float:
-    """How long a send's claim is trusted: past the hard time limit its run cannot be alive."""
-    return settings.task_time_limit_seconds + 5
 
 
 def _outcome_unknown(session: Session, row: OutboundMessage, reason: str) -> None:
@@ -285,7 +267,7 @@ def send_outbound(
     try:
         claimed = _claim(services, outbound_id, token)
     except Exception as error:
-        _raise_if_transient(error)
+        raise_if_transient(error)
         raise
     if claimed is None:
         return SendResult(SendOutcome.NOTHING_TO_DO)
@@ -310,14 +292,9 @@ def _not_sent(services: Services, outbound_id: int, token: str, error: Exception
             reason = "sending was stopped at the task's time limit; it may have been accepted"
             return _deferred(services, outbound_id, token, reason, unknown=True)
     except Exception as failure:
-        _raise_if_transient(failure)
+        raise_if_transient(failure)
         raise
     raise error
-
-
-def _raise_if_transient(error: Exception) -> None:
-    if classify(error) is DbErrorKind.TRANSIENT:
-        raise TransientError(describe(error)) from error
 
 
 def _record_sent(
@@ -328,25 +305,19 @@ def _record_sent(
     If it stays unreachable, ``AcceptedNotRecorded`` tells the caller to retry
     the recording later: sending again would deliver the message twice.
     """
+    tries = 0
+
+    def record_it() -> None:
+        nonlocal tries
+        tries += 1
+        _sent(services, outbound_id, token, reply, recorded_late or tries > 1)
+
     try:
-        for delay in (*RECORD_RETRY_DELAYS, None):
-            try:
-                _sent(services, outbound_id, token, reply, recorded_late)
-                return
-            except Exception as error:
-                if classify(error) is not DbErrorKind.TRANSIENT:
-                    raise
-                if delay is None:
-                    raise AcceptedNotRecorded(reply) from error
-                recorded_late = True
-                time.sleep(delay)
-    except AcceptedNotRecorded as error:
-        log.warning("outbound #%s: %s (%s)", outbound_id, error, describe(error.__cause__ or error))
-        raise
+        retry_transient(record_it, RECORD_RETRY_DELAYS)()
     except Exception as error:
-        if not is_time_limit(error):
+        if not isinstance(error, TransientError) and not is_time_limit(error):
             raise
-        log.warning("outbound #%s: accepted, not recorded before the time limit", outbound_id)
+        log.warning("outbound #%s: accepted (%s), not yet recorded", outbound_id, reply)
         raise AcceptedNotRecorded(reply) from error
 
 

@@ -19,7 +19,6 @@ error, its raw bytes kept for ``consultant cases retry``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import traceback
 import uuid
@@ -31,14 +30,20 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from consultant.analysis.phi import PhiFindings, find_phi, redact
-from consultant.cases import claims, lifecycle, thread_index
+from consultant.cases import claims, lifecycle, runs, thread_index
 from consultant.cases.answering import draft_answer
 from consultant.cases.bounces import apply_bounce
 from consultant.cases.claims import Claim, ClaimRefused
 from consultant.cases.events import record
 from consultant.cases.outbox import queue_outbound
 from consultant.cases.references import format_reference
-from consultant.db_errors import DbErrorKind, TransientError, classify, describe
+from consultant.db import advisory_key
+from consultant.db_errors import (
+    DbErrorKind,
+    classify,
+    describe,
+    raise_if_transient,
+)
 from consultant.mail.addresses import reply_address
 from consultant.mail.automated import machine_reason
 from consultant.mail.parse import MessageParseError, ParsedMessage, ParseLimits, parse_message
@@ -91,15 +96,6 @@ class _ClaimLost(Exception):
     """Another run took the message over while this one worked (this one outlived its lease)."""
 
 
-def lease_seconds(services: Services) -> float:
-    """How long a claim protects its run when nobody can tell whether the run is alive.
-
-    Under Celery the hard time limit ends any run before this; in-process
-    (the embedded default) the caps on each message keep processing far shorter.
-    """
-    return services.settings.task_time_limit_seconds + 5
-
-
 def process_message(services: Services, inbound_id: int, token: str | None = None) -> Outcome:
     """Process inbound message ``inbound_id``; running it twice changes nothing.
 
@@ -109,9 +105,9 @@ def process_message(services: Services, inbound_id: int, token: str | None = Non
     """
     token = token or uuid.uuid4().hex
     try:
-        held = claims.claim(services.db, inbound_id, token, lease_seconds(services))
+        held = claims.claim(services.db, inbound_id, token, runs.lease_seconds(services.settings))
     except Exception as error:
-        _raise_if_transient(error)
+        raise_if_transient(error)
         raise
     if isinstance(held, ClaimRefused):
         return Outcome.ALREADY_DONE if held is ClaimRefused.DONE else Outcome.BUSY
@@ -137,7 +133,7 @@ def process_message(services: Services, inbound_id: int, token: str | None = Non
     except Exception as error:
         if classify(error) is DbErrorKind.TRANSIENT:
             _release_quietly(services, held)
-            raise TransientError(describe(error)) from error
+            raise_if_transient(error)
         return _set_aside(services, held, _explain(services, error), parsed)
     for outbound_id in result.to_send:
         services.dispatch("send_reply", outbound_id)
@@ -156,11 +152,6 @@ def _explain(services: Services, error: Exception) -> str:
         "".join(traceback.format_tb(error.__traceback__)),
     )
     return f"internal error while processing: {describe(error)}"
-
-
-def _raise_if_transient(error: Exception) -> None:
-    if classify(error) is DbErrorKind.TRANSIENT:
-        raise TransientError(describe(error)) from error
 
 
 def _release_quietly(services: Services, held: Claim) -> None:
@@ -239,17 +230,20 @@ def _serialise_thread(session: Session, parsed: ParsedMessage, soft_limit: float
         return
     # Waiting behind a busy thread must not use up the time limit: past a quarter of
     # it the wait ends (a transient error) and the message is tried again later.
-    wait_ms = int(soft_limit * 1000 / 4)
-    session.execute(text(f"SET LOCAL lock_timeout = {wait_ms}"))
+    session.execute(
+        text("SELECT set_config('lock_timeout', :wait, true)"),
+        {"wait": f"{int(soft_limit * 1000 / 4)}ms"},
+    )
     ids = [m for m in (parsed.message_id, *parsed.thread_ids) if m][:MAX_THREAD_LOCKS]
-    for key in sorted({thread_lock_key(m) for m in ids}):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-
-
-def thread_lock_key(message_id: str) -> int:
-    """A stable signed 64-bit number for ``message_id`` (the advisory lock's key)."""
-    return int.from_bytes(
-        hashlib.blake2b(message_id.encode(), digest_size=8).digest(), "big", signed=True
+    if not ids:
+        return
+    # One statement; the keys in one order, so that two transactions never wait on each other.
+    session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(k) "
+            "FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS s"
+        ),
+        {"keys": sorted({advisory_key(m) for m in ids})},
     )
 
 
@@ -355,15 +349,7 @@ def _ignore(
     log.info("inbound #%s from %s ignored: %s", inbound.id, parsed.from_address, reason)
     if thread_case is not None:
         inbound.case = thread_case
-        record(
-            session,
-            thread_case,
-            "message_ignored",
-            inbound_id=inbound.id,
-            reason=reason,
-            sender=parsed.from_address,
-            subject=redact(parsed.subject),
-        )
+        _record_message(session, thread_case, "message_ignored", inbound, parsed, reason=reason)
 
 
 def _hold(
@@ -385,7 +371,7 @@ def _hold(
         return
     inbound.route, inbound.route_reason = Route.IGNORED, reason
     case = _requesters_case(services, session, inbound, parsed)
-    _record_received(session, case, inbound, parsed)
+    _record_message(session, case, "received", inbound, parsed, reply_to=case.requester_address)
     lifecycle.move(session, case, CaseStatus.IGNORED, reason=reason)
     log.info("inbound #%s from %s held on %s", inbound.id, parsed.from_address, case.reference)
 
@@ -415,17 +401,22 @@ def _requesters_case(
     return case
 
 
-def _record_received(
-    session: Session, case: Case, inbound: InboundMessage, parsed: ParsedMessage, **more: object
+def _record_message(
+    session: Session,
+    case: Case,
+    kind: str,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    **more: object,
 ) -> None:
+    """A timeline entry about a message: which, from whom, its subject with no patient in it."""
     record(
         session,
         case,
-        "received",
+        kind,
         inbound_id=inbound.id,
         message_id=parsed.message_id,
         sender=parsed.from_address or None,
-        reply_to=case.requester_address,
         subject=redact(parsed.subject),
         **more,
     )
@@ -450,16 +441,18 @@ def _new_case(
         cited=parsed.thread_ids,
     )
     inbound.route = Route.NEW_CASE
-    _record_received(
+    _record_message(
         session,
         case,
+        "received",
         inbound,
         parsed,
+        reply_to=case.requester_address,
         attachments=[a.filename for a in parsed.attachments],
         text_from_html=parsed.text_from_html,
         defects=list(parsed.defects),
     )
-    _record_history(session, case, held, parsed)
+    _record_restarts(session, case, held)
     lifecycle.move(session, case, CaseStatus.ANALYZING)
     phi = _flag_phi(session, case, parsed)
     _draft(services, session, case, inbound, parsed, phi)
@@ -507,17 +500,15 @@ def _follow_up(
     thread_index.link(
         session, case, own=[parsed.message_id] if parsed.message_id else [], cited=parsed.thread_ids
     )
-    record(
+    _record_message(
         session,
         case,
         "follow_up_received",
-        inbound_id=inbound.id,
-        message_id=parsed.message_id,
-        sender=parsed.from_address or None,
-        subject=redact(parsed.subject),
+        inbound,
+        parsed,
         attachments=[a.filename for a in parsed.attachments],
     )
-    _record_history(session, case, held, parsed)
+    _record_restarts(session, case, held)
     phi = _flag_phi(session, case, parsed)
     _draft(services, session, case, inbound, parsed, phi)
     if case.status in REOPEN_ON_FOLLOW_UP:
@@ -541,28 +532,26 @@ def _join_as_earlier(
     inbound.case, inbound.route = case, Route.EARLIER
     assert parsed.message_id is not None  # found by it
     thread_index.link(session, case, own=[parsed.message_id], cited=parsed.thread_ids)
-    record(
+    _record_message(
         session,
         case,
         "earlier_message_joined",
-        inbound_id=inbound.id,
-        message_id=parsed.message_id,
-        sender=parsed.from_address or None,
-        subject=redact(parsed.subject),
+        inbound,
+        parsed,
         other_cases_citing_it=[c.reference for c in citing[1:]],
     )
-    _record_history(session, case, held, parsed)
+    _record_restarts(session, case, held)
+    _record_limits(session, case, inbound, list(parsed.limits))
     _flag_phi(session, case, parsed)
     return _Result(Outcome.JOINED)
 
 
-def _record_history(session: Session, case: Case, held: Claim, parsed: ParsedMessage) -> None:
-    """Say on the timeline why the message waited, and which limits it reached."""
-    _record_restarts(session, case, held)
-    if parsed.limits:
-        record(
-            session, case, "limits_reached", inbound_id=held.inbound_id, limits=list(parsed.limits)
-        )
+def _record_limits(
+    session: Session, case: Case, inbound: InboundMessage, limits: list[str]
+) -> None:
+    """Which bounds the message reached (parsing it, analysing it), in one timeline entry."""
+    if limits:
+        record(session, case, "limits_reached", inbound_id=inbound.id, limits=limits)
 
 
 def _record_restarts(session: Session, case: Case, held: Claim) -> None:
@@ -615,9 +604,7 @@ def _draft(
     )
     session.add(draft)
     record(session, case, "draft_created", version=version, template=body.template)
-    limits = answer.record.get("limits") or []
-    if limits:
-        record(session, case, "limits_reached", inbound_id=inbound.id, limits=limits)
+    _record_limits(session, case, inbound, [*parsed.limits, *answer.record.get("limits", [])])
     return draft
 
 
@@ -686,7 +673,7 @@ def _set_aside(
                 _record_restarts(session, _fail(services, session, inbound, message), held)
             return Outcome.FAILED
         except Exception as failure:
-            _raise_if_transient(failure)
+            raise_if_transient(failure)
             if classify(failure) is not DbErrorKind.DATA or not keep_parsed:
                 raise
     return Outcome.FAILED

@@ -1,7 +1,7 @@
 """Which run holds a claim, and whether it can still be working: the takeover rule of claims.
 
 A claim names its run (a token: the Celery task id, the same when the broker
-delivers the task again) and the process it runs in (``host:pid``). A later
+delivers the task again) and the process it runs in (``host/namespace:pid``). A later
 run may take the claim over when the holder is provably gone, at once, or
 when the claim's lease has passed (the holder may be on another machine).
 The same token alone proves nothing: a broker that lost its connection
@@ -14,10 +14,13 @@ import os
 import socket
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
+from config import Settings
 from consultant.models import utcnow
 
 
+@cache
 def _machine() -> str:
     """This host, and its process namespace: two containers may share a host name.
 
@@ -36,37 +39,61 @@ def this_process() -> str:
     return f"{_machine()}:{os.getpid()}"
 
 
-class Holder(StrEnum):
-    GONE = "gone"  # provably not working on it any more
-    MAYBE = "maybe"  # may still be working on it
+class Takeover(StrEnum):
+    """Whether a run may take a claim nobody released, and why."""
+
+    NO = "no"  # its run may still be working on it
+    RETRY = "retry"  # an earlier run of this same task, in this process, ended
+    GONE = "gone"  # its run's process no longer exists
+    LEASE_OVER = "lease_over"  # its run may be alive elsewhere, but its lease has passed
 
 
-def holder(token: str, claimed_by: str | None, my_token: str) -> Holder:
-    """Whether the run that holds a claim can still be working on it.
+def lease_seconds(settings: Settings) -> float:
+    """How long a claim protects its run when nobody can tell whether the run is alive.
 
-    Gone: a process of this machine that no longer exists; or this very
-    process with the same token (a task runs once at a time in a process, so
-    an earlier run of it here has ended). Anything else may be alive: another
-    machine, a live process, this process running another task (the embedded
-    default runs tasks in threads).
+    Under Celery the hard time limit ends any run before this; in-process (the
+    embedded default) the caps on each message and the send deadline keep
+    work far shorter.
     """
+    return settings.task_time_limit_seconds + 5
+
+
+def takeover(
+    token: str | None,
+    claimed_by: str | None,
+    claimed_at: datetime | None,
+    my_token: str,
+    lease: float,
+) -> Takeover:
+    """May run ``my_token`` take over the claim of run ``token`` held by ``claimed_by``?
+
+    Gone: a process of this machine that no longer exists; an earlier run of
+    the same task in this very process (a task runs once at a time in a
+    process). Anything else may be alive: another machine, a live process,
+    this process running another task (the embedded default runs tasks in
+    threads); such a claim is taken over only once its lease has passed.
+    """
+    here = claimed_by == this_process()
+    if here and token == my_token:
+        return Takeover.RETRY
+    if not here and _process_gone(claimed_by):
+        return Takeover.GONE
+    if claimed_at is None or claimed_at + timedelta(seconds=lease) < utcnow():
+        return Takeover.LEASE_OVER
+    return Takeover.NO
+
+
+def _process_gone(claimed_by: str | None) -> bool:
+    """True for a process of this machine that no longer exists."""
     if not claimed_by or ":" not in claimed_by:
-        return Holder.MAYBE
-    host, _, pid_text = claimed_by.rpartition(":")
-    if host != _machine() or not pid_text.isdigit():
-        return Holder.MAYBE
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return Holder.GONE if token == my_token else Holder.MAYBE
+        return False
+    machine, _, pid_text = claimed_by.rpartition(":")
+    if machine != _machine() or not pid_text.isdigit():
+        return False
     try:
-        os.kill(pid, 0)
+        os.kill(int(pid_text), 0)
     except ProcessLookupError:
-        return Holder.GONE
+        return True
     except PermissionError:  # alive, someone else's
-        return Holder.MAYBE
-    return Holder.MAYBE
-
-
-def lease_over(claimed_at: datetime | None, lease_seconds: float) -> bool:
-    """True when the claim is older than its lease: its holder cannot be trusted to finish."""
-    return claimed_at is None or claimed_at + timedelta(seconds=lease_seconds) < utcnow()
+        return False
+    return False

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
 
+from consultant.cases.runs import lease_seconds
 from consultant.models import InboundMessage, OutboundMessage, OutboundState, utcnow
 from consultant.services import Services
 
@@ -43,7 +44,7 @@ def sweep(services: Services) -> SweepReport:
     settings = services.settings
     now = utcnow()
     stale = now - timedelta(seconds=settings.stale_after_seconds)
-    lease_ended = now - timedelta(seconds=settings.task_time_limit_seconds + 5)
+    lease_ended = now - timedelta(seconds=lease_seconds(settings))
     with services.db.session() as session:
         waiting = session.execute(
             select(InboundMessage.id, InboundMessage.restarts, InboundMessage.restarted_at).where(

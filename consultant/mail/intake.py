@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from consultant.db import Database
+from consultant.db import Database, advisory_key
 from consultant.db_errors import DbErrorKind, classify
 from consultant.dispatch import Dispatcher
 from consultant.mail.threads import normalise_message_id
@@ -175,7 +175,7 @@ def mailbox_lock(db: Database, mailbox: str) -> Iterator[None]:
     """
     url = db.engine.url
     if url.get_backend_name() == "postgresql":
-        key = int.from_bytes(hashlib.sha256(mailbox.encode()).digest()[:8], "big", signed=True)
+        key = advisory_key(mailbox)
         with db.engine.connect() as connection:
             autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
             autocommit.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
@@ -209,21 +209,42 @@ class Intake:
 
         A connection error aborts the whole batch and propagates: nothing is
         committed, so the source leaves the mail where it is and tries again.
+        A value the database refuses (rare: ids and text are cleaned first)
+        sends the batch through again, each row in a savepoint of its own, so
+        that the one refused is kept by its bytes and the rest go on.
         """
-        ids: list[int] = []
-        with self.db.session() as session:
-            for fetched in messages:
-                row_id = _store_one(session, mailbox, fetched)
-                if row_id is not None:
-                    ids.append(row_id)
-            if cursor is not None:
-                _save_cursor(session, mailbox, cursor)
+        for careful in (False, True):
+            try:
+                ids = self._store_batch(mailbox, messages, cursor, careful)
+                break
+            except DBAPIError as error:
+                if careful or classify(error) is not DbErrorKind.DATA:
+                    raise
         for row_id in ids:
             self.dispatch("process_message", row_id)
         return ids
 
+    def _store_batch(
+        self,
+        mailbox: str,
+        messages: Sequence[FetchedMessage],
+        cursor: Cursor | None,
+        careful: bool,
+    ) -> list[int]:
+        store = _store_one_carefully if careful else _store_one
+        with self.db.session() as session:
+            ids = [i for f in messages if (i := store(session, mailbox, f)) is not None]
+            if cursor is not None:
+                _save_cursor(session, mailbox, cursor)
+        return ids
+
 
 def _store_one(session: Session, mailbox: str, fetched: FetchedMessage) -> int | None:
+    """Insert one message; its new row id, or None if already stored."""
+    return _insert_new(session, mailbox, fetched, identify(fetched.raw))
+
+
+def _store_one_carefully(session: Session, mailbox: str, fetched: FetchedMessage) -> int | None:
     """Insert one message in a savepoint; its new row id, or None if already stored.
 
     A row refused for its data is rolled back to the savepoint alone and

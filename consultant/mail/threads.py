@@ -17,6 +17,7 @@ _MESSAGE_ID = re.compile(r"<([^<>]+)>")
 _NOT_IN_AN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|tr|rv)\s*(\[\d+\])?\s*:\s*)+", re.I)
 MAX_REFERENCES = 20
+MAX_SUBJECT_CHARS = 150  # of the sender's subject in ours: one line of a mail client
 # Real ids are far shorter (RFC 5322 keeps a line under 998 bytes); a longer one is
 # hostile and, as an index key, longer than PostgreSQL accepts (2,704 bytes a key).
 MAX_ID_BYTES = 500
@@ -72,11 +73,17 @@ def reference_in_subject(subject: str, prefix: str) -> str | None:
 
 
 def reply_subject(subject: str, reference: str, prefix: str) -> str:
-    """``Re: <subject> [CC-000123]`` without stacking ``Re:`` or repeating the reference."""
+    """``Re: <subject> [CC-000123]`` without stacking ``Re:`` or repeating the reference.
+
+    The subject is cut at a word to fit one line of a mail client (with an
+    ellipsis): a sender's subject can be as long as they like, ours is not.
+    """
     clean = reference_pattern(prefix).sub("", subject or "")
-    clean = _REPLY_PREFIX.sub("", clean)
-    clean = " ".join(clean.split()) or "your question"
-    return f"Re: {clean} [{reference}]"
+    clean = " ".join(_REPLY_PREFIX.sub("", clean).split())
+    if len(clean) > MAX_SUBJECT_CHARS:
+        cut = clean[:MAX_SUBJECT_CHARS]
+        clean = (cut.rsplit(" ", 1)[0] or cut).rstrip(" ,;:-") + "…"
+    return f"Re: {clean or 'your question'} [{reference}]"
 
 
 def references_chain(ids: list[str]) -> list[str]:

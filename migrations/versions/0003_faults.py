@@ -49,6 +49,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "message_id", name="uq_thread_ref_case_message"),
     )
     op.create_index("ix_thread_ref_message_id", "thread_ref", ["message_id"])
+    op.create_index(
+        "ix_inbound_sender_received", "inbound_message", ["from_address", "received_at"]
+    )
     _index_existing_threads()
     _store_existing_texts()
     # The defaults were for the rows already there; the application sets them from now on.
@@ -121,6 +124,7 @@ def _store_existing_texts() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_inbound_sender_received", table_name="inbound_message")
     op.drop_index("ix_thread_ref_message_id", table_name="thread_ref")
     op.drop_table("thread_ref")
     with op.batch_alter_table("outbound_message") as batch:

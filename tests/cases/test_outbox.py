@@ -46,19 +46,29 @@ class Deferred:
         self.calls.append((task, row_id))
 
 
+def sending_to(
+    make_settings: Callable[..., Settings],
+    database_url: str,
+    server: SmtpServer,
+    **overrides: object,
+) -> Settings:
+    """Settings that send to the test SMTP server (plain SMTP), acknowledgments off."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "smtp_host": server.host,
+        "smtp_port": server.port,
+        "smtp_tls": "none",
+        "send_acknowledgments": False,
+    }
+    return make_settings(**(values | overrides))
+
+
 @pytest.fixture
 def smtp_services(
     make_settings: Callable[..., Settings], database_url: str, smtp_server: SmtpServer
 ) -> Iterator[Services]:
     """Services sending to the test SMTP server; acknowledgments off to keep counts simple."""
-    settings = make_settings(
-        database_url=database_url,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_tls="none",
-        send_acknowledgments=False,
-        send_retry_seconds=0.05,
-    )
+    settings = sending_to(make_settings, database_url, smtp_server, send_retry_seconds=0.05)
     services = build_services(settings)
     yield services
     services.db.dispose()
@@ -69,13 +79,7 @@ def _approved_not_sent(
 ) -> tuple[Services, int]:
     """Services whose dispatcher only records, and an approved reply the test sends itself."""
     dispatcher = Deferred()
-    settings = make_settings(
-        database_url=database_url,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_tls="none",
-        send_acknowledgments=False,
-    )
+    settings = sending_to(make_settings, database_url, smtp_server)
     services = build_services(settings, dispatch=dispatcher)
     file_messages(services, QUESTION)
     process_message(services, dispatcher.calls[0][1])
@@ -227,14 +231,8 @@ def test_failed_reply_can_be_retried(smtp_services: Services, smtp_server: SmtpS
 def test_gives_up_after_the_configured_attempts(
     make_settings: Callable[..., Settings], database_url: str, smtp_server: SmtpServer
 ) -> None:
-    settings = make_settings(
-        database_url=database_url,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_tls="none",
-        send_acknowledgments=False,
-        send_retry_seconds=0.01,
-        send_max_attempts=3,
+    settings = sending_to(
+        make_settings, database_url, smtp_server, send_retry_seconds=0.01, send_max_attempts=3
     )
     services = build_services(settings)
     smtp_server.fail_next("421 4.7.0 Too many connections", times=3)
@@ -409,15 +407,7 @@ def pg_smtp_services(
     make_settings: Callable[..., Settings], postgres_url: str, smtp_server: SmtpServer
 ) -> Iterator[Services]:
     """As ``smtp_services``, on PostgreSQL only: the database going away is a server's failure."""
-    services = build_services(
-        make_settings(
-            database_url=postgres_url,
-            smtp_host=smtp_server.host,
-            smtp_port=smtp_server.port,
-            smtp_tls="none",
-            send_acknowledgments=False,
-        )
-    )
+    services = build_services(sending_to(make_settings, postgres_url, smtp_server))
     yield services
     services.db.dispose()
 
@@ -572,12 +562,7 @@ def silent_smtp() -> Iterator[SmtpServer]:
 def test_a_server_silent_after_accepting_does_not_make_the_message_look_unsent(
     make_settings: Callable[..., Settings], sqlite_url: str, silent_smtp: SmtpServer
 ) -> None:
-    settings = make_settings(
-        database_url=sqlite_url,
-        smtp_host=silent_smtp.host,
-        smtp_port=silent_smtp.port,
-        smtp_tls="none",
-    )
+    settings = sending_to(make_settings, sqlite_url, silent_smtp)
     started = time.monotonic()
 
     reply = SmtpTransport(settings).send(
@@ -595,12 +580,10 @@ def test_a_send_ends_within_the_time_limit_even_without_a_worker_to_enforce_it(
     """In-process (the embedded default) nothing stops a stalled server but the send's own
     deadline: the message was handed over, so the outcome is unknown and it goes again."""
     services = build_services(
-        make_settings(
-            database_url=sqlite_url,
-            smtp_host=smtp_server.host,
-            smtp_port=smtp_server.port,
-            smtp_tls="none",
-            send_acknowledgments=False,
+        sending_to(
+            make_settings,
+            sqlite_url,
+            smtp_server,
             task_soft_time_limit_seconds=1.5,
             task_time_limit_seconds=3,
         )

@@ -566,7 +566,7 @@ def test_waiting_behind_a_busy_thread_ends_before_the_time_limit(
 ) -> None:
     """Another worker holds the thread's lock for long: this run gives up in a quarter of
     its soft time limit and is tried again, instead of being stopped as too slow."""
-    from consultant.cases.processing import thread_lock_key
+    from consultant.db import advisory_key
 
     services = build_services(
         make_settings(
@@ -577,7 +577,7 @@ def test_waiting_behind_a_busy_thread_ends_before_the_time_limit(
     )
     [inbound_id] = store_only(services, mail())
     holder = psycopg.connect(postgres_url, autocommit=True)
-    holder.execute("SELECT pg_advisory_lock(%s)", (thread_lock_key("<q1@clinic.example>"),))
+    holder.execute("SELECT pg_advisory_lock(%s)", (advisory_key("<q1@clinic.example>"),))
     try:
         started = time.monotonic()
         with pytest.raises(TransientError):

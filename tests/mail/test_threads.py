@@ -146,3 +146,10 @@ def test_an_id_too_long_to_be_a_key_is_no_id() -> None:
     long_id = "<" + "語" * 200 + "@x.example>"
     assert normalise_message_id(long_id) is None
     assert message_ids_in(f"<a@x.example> {long_id}") == ("<a@x.example>",)
+
+
+def test_a_subject_longer_than_a_line_is_cut_at_a_word_in_ours() -> None:
+    subject = reply_subject("Question about 99213 " + "very " * 200, "CC-000001", "CC")
+    assert subject.endswith("… [CC-000001]")
+    assert len(subject) < 170
+    assert "  " not in subject
