@@ -87,6 +87,18 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = Field(default=25_000_000, ge=0)
     max_header_chars: int = Field(default=8_000, ge=998)
 
+    claim_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    sla_hours: float = Field(default=24.0, gt=0)
+    business_hours: str = Field(default="", pattern=r"^$|^\d{2}:\d{2}-\d{2}:\d{2}$")
+    business_days: str = "Mon,Tue,Wed,Thu,Fri"
+    business_timezone: str = "UTC"
+
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_max_hours: float = Field(default=12.0, gt=0)
+    login_free_failures: int = Field(default=3, ge=1)
+    login_delay_seconds: float = Field(default=2.0, gt=0)
+    login_max_delay_seconds: float = Field(default=900.0, gt=0)
+
     secret_key: SecretStr | None = None
     secure_cookies: bool = False
     trusted_proxy: str | None = None

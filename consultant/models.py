@@ -160,6 +160,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
 
 
 class Case(Base):
@@ -167,6 +168,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_updated", "status", "updated_at"),
         Index("ix_case_requester", "requester_address"),
+        Index("ix_case_status_waiting", "status", "waiting_since"),
+        Index("ix_case_claimed_by", "claimed_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,8 +184,22 @@ class Case(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the case last started waiting for an expert (new, or a follow-up came): the
+    # queue's "oldest waiting first" and the SLA count from here.
+    waiting_since: Mapped[datetime | None]
+    # A claim: the case is this reviewer's until ``claim_expires_at``; others must take
+    # it over explicitly (recorded on the timeline).
+    claimed_by: Mapped[str | None] = mapped_column(CleanString(320))
+    claimed_at: Mapped[datetime | None]
+    claim_expires_at: Mapped[datetime | None]
+    # What the queue filters on without opening the drafts: the codes and topics the
+    # analysis found (space-separated), and how many attachments came.
+    codes: Mapped[str] = mapped_column(CleanText, default="")
+    topics: Mapped[str] = mapped_column(CleanText, default="")
+    attachment_count: Mapped[int] = mapped_column(Integer, default=0)
 
     assignee: Mapped[User | None] = relationship()
+    notes: Mapped[list[CaseNote]] = relationship(back_populates="case", order_by="CaseNote.id")
     messages: Mapped[list[InboundMessage]] = relationship(
         back_populates="case", order_by="InboundMessage.id"
     )
@@ -223,6 +240,10 @@ class InboundMessage(Base):
     subject: Mapped[str | None] = mapped_column(CleanText)
     # The readable text as parsed once, so pages never parse the raw bytes again.
     text: Mapped[str | None] = mapped_column(CleanText)
+    # The HTML version after sanitising (nh3, no remote resources), when there was one.
+    safe_html: Mapped[str | None] = mapped_column(CleanText)
+    # The attachments as listed once: [{"index", "filename", "content_type", "size"}].
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     # Processing claims: which run holds the message and since when; how many runs
     # took it and never finished (killed, or stopped at the hard time limit); how
@@ -251,6 +272,8 @@ class Draft(Base):
     author: Mapped[str] = mapped_column(CleanString(320))
     inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The version the author edited to make this one (None: made by the system).
+    base_version: Mapped[int | None] = mapped_column(Integer)
 
     case: Mapped[Case] = relationship(back_populates="drafts")
 
@@ -340,4 +363,149 @@ class MailboxCursor(Base):
     mailbox: Mapped[str] = mapped_column(CleanString(255), unique=True)
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CaseNote(Base):
+    """An internal note on a case, for the experts: never part of a reply."""
+
+    __tablename__ = "case_note"
+    __table_args__ = (Index("ix_case_note_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    author: Mapped[str] = mapped_column(CleanString(320))
+    body: Mapped[str] = mapped_column(CleanText)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="notes")
+
+
+class CasePresence(Base):
+    """Who has a case page open: each open page reports in every few seconds."""
+
+    __tablename__ = "case_presence"
+    __table_args__ = (UniqueConstraint("case_id", "viewer", name="uq_case_presence_viewer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    viewer: Mapped[str] = mapped_column(CleanString(320))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    editing: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+SEARCH_FTS_TABLE = "case_search_fts"
+SEARCH_INDEX = "ix_case_search_document"
+
+
+class CaseSearch(Base):
+    """The text a case is found by (subject, requester, message text, codes).
+
+    Kept apart from ``case`` so the queue never loads it. PostgreSQL searches
+    it through the GIN index ``ix_case_search_document`` on its English
+    tsvector; SQLite through the FTS5 table ``case_search_fts`` that triggers
+    keep in step. Both are made by migration 0004: no model describes them.
+    """
+
+    __tablename__ = "case_search"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    document: Mapped[str] = mapped_column(CleanText, default="")
+
+
+class UserSession(Base):
+    """A signed-in browser: the cookie carries only a random token whose hash is kept here,
+    so signing out (or an admin disabling the user) ends it for every copy of the cookie."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(CleanString(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    address: Mapped[str | None] = mapped_column(CleanString(64))
+    user_agent: Mapped[str | None] = mapped_column(CleanString(255))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per account and per address (key ``account:...``/``address:...``)."""
+
+    __tablename__ = "login_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(CleanString(400), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+
+
+class AuthEvent(Base):
+    """The audit log of accounts: sign-ins, failures, lockouts, sign-outs, password changes."""
+
+    __tablename__ = "auth_event"
+    __table_args__ = (Index("ix_auth_event_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(CleanString(32))
+    email: Mapped[str | None] = mapped_column(CleanString(320))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    address: Mapped[str | None] = mapped_column(CleanString(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ApiToken(Base):
+    """A personal API token: shown once, kept as its SHA-256, revocable."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    name: Mapped[str] = mapped_column(CleanString(100), default="")
+    token_hash: Mapped[str] = mapped_column(CleanString(64), unique=True)
+    prefix: Mapped[str] = mapped_column(CleanString(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class Snippet(Base):
+    """A reusable reply passage with placeholders, inserted from the editor by name."""
+
+    __tablename__ = "snippet"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(CleanString(100), unique=True)
+    body: Mapped[str] = mapped_column(CleanText)
+    updated_by: Mapped[str] = mapped_column(CleanString(320), default="system")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SenderRule(Base):
+    """An allowed sender address or domain, kept by admins (beside CONSULTANT_ALLOWED_SENDERS)."""
+
+    __tablename__ = "sender_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pattern: Mapped[str] = mapped_column(CleanString(320), unique=True)
+    note: Mapped[str] = mapped_column(CleanText, default="")
+    added_by: Mapped[str] = mapped_column(CleanString(320))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppSetting(Base):
+    """A setting admins change on the web (SLA hours, unknown-sender policy), over its default."""
+
+    __tablename__ = "app_setting"
+
+    key: Mapped[str] = mapped_column(CleanString(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    updated_by: Mapped[str] = mapped_column(CleanString(320))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

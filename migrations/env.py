@@ -7,7 +7,7 @@ from alembic import context
 import consultant.codes.tables  # noqa: F401  (the code data tables are part of the schema)
 from consultant.codes.tables import PTP_TABLE_PREFIX
 from consultant.db import make_engine
-from consultant.models import Base
+from consultant.models import SEARCH_FTS_TABLE, SEARCH_INDEX, Base
 
 
 def _database_url() -> str:
@@ -20,8 +20,13 @@ def _database_url() -> str:
 
 
 def _include_name(name: str | None, type_: str, _parents: dict[str, str | None]) -> bool:
-    """Leave out the per-release PTP tables: the importer makes them, not a migration."""
-    return not (type_ == "table" and name and name.startswith(PTP_TABLE_PREFIX))
+    """Leave out the per-release PTP tables (the importer makes them, not a migration) and
+    SQLite's full-text tables (virtual tables no model describes)."""
+    if type_ == "index":
+        return name != SEARCH_INDEX
+    return not (
+        type_ == "table" and name and name.startswith((PTP_TABLE_PREFIX, SEARCH_FTS_TABLE))
+    )
 
 
 def run_migrations_offline() -> None:

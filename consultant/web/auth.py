@@ -20,6 +20,7 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "strong"
+REVIEWERS = (Role.REVIEWER, Role.ADMIN)
 
 
 @dataclass(frozen=True)

@@ -9,30 +9,24 @@ message has its case by the time ``poll_once`` returns.
 from __future__ import annotations
 
 import logging
-import os
-import re
 import signal
 import subprocess
 import sys
-import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import undefer
+from sqlalchemy import func, select
 
 from config import Settings
 from consultant.cases.sweep import sweep
 from consultant.db import upgrade
-from consultant.embedded import Source, make_source
+from consultant.embedded import make_source
 from consultant.mail.imap import ImapAuthError
 from consultant.mail.imap_poller import ImapPoller
-from consultant.mail.intake import Cursor, FetchedMessage, Intake
 from consultant.models import (
     Case,
     CaseStatus,
@@ -44,9 +38,23 @@ from consultant.models import (
     Route,
 )
 from consultant.services import Services, build_services
-from tests.conftest import CONSULT_ADDRESS
-from tests.support.corpus import question_files, special
+from tests.support.corpus import special
 from tests.support.dovecot import Dovecot
+from tests.support.intake import (
+    QUESTIONS,
+    RecordingIntake,
+    fast_poller,
+    folder_message_ids,
+    inbound_count,
+    inbound_rows,
+    message_id,
+    padded,
+    poller_environment,
+    row_counter,
+    running,
+    services_builder,
+    with_message_id,
+)
 from tests.support.required import free_port
 from tests.support.waiting import wait_until
 
@@ -55,33 +63,10 @@ DELETED = b"\\Deleted"
 WRONG_PASSWORD = "not-the-password-7Qx9"
 CONSULTANT_BIN = Path(sys.executable).with_name("consultant")
 
-QUESTIONS = [path.read_bytes() for path in question_files()]
 FOLLOW_UP = special("follow_up.eml")
 
 
 # -- helpers ------------------------------------------------------------------
-
-
-def message_id(raw: bytes) -> str:
-    value = BytesHeaderParser().parsebytes(raw)["Message-ID"]
-    assert value, "every corpus message used here has a Message-ID"
-    return str(value).strip()
-
-
-def inbound_rows(services: Services) -> list[InboundMessage]:
-    with services.db.session() as session:
-        return list(
-            session.scalars(
-                select(InboundMessage)
-                .options(undefer(InboundMessage.raw))
-                .order_by(InboundMessage.id)
-            )
-        )
-
-
-def inbound_count(services: Services) -> int:
-    with services.db.session() as session:
-        return session.scalar(select(func.count()).select_from(InboundMessage)) or 0
 
 
 def cases(services: Services) -> list[Case]:
@@ -89,29 +74,9 @@ def cases(services: Services) -> list[Case]:
         return list(session.scalars(select(Case).order_by(Case.id)))
 
 
-@contextmanager
-def row_counter(database_url: str) -> Iterator[Callable[[], int]]:
-    """Counts inbound rows without SQLite's write lock (the application's sessions take it
-    at BEGIN), so that watching a poller process never holds it back."""
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
-
-    def count() -> int:
-        with engine.connect() as connection:
-            return connection.scalar(select(func.count()).select_from(InboundMessage)) or 0
-
-    try:
-        yield count
-    finally:
-        engine.dispose()
-
-
 def cursor_of(services: Services) -> MailboxCursor | None:
     with services.db.session() as session:
         return session.scalar(select(MailboxCursor))
-
-
-def folder_message_ids(server: Dovecot, folder: str) -> list[str]:
-    return [message_id(raw) for raw in server.messages(folder)]
 
 
 def uidvalidity(server: Dovecot, folder: str) -> int:
@@ -131,82 +96,6 @@ def assert_one_case_each(services: Services, raws: list[bytes]) -> None:
     assert all(r.route == Route.NEW_CASE and r.case_id is not None for r in rows)
     assert len({r.case_id for r in rows}) == len(raws)
     assert [c.status for c in cases(services)] == [CaseStatus.AWAITING_REVIEW] * len(raws)
-
-
-@contextmanager
-def services_builder(
-    make_settings: Callable[..., Settings], database_url: str
-) -> Iterator[Callable[..., Services]]:
-    built: list[Services] = []
-
-    def make(server: Dovecot, **overrides: object) -> Services:
-        values: dict[str, object] = {
-            "database_url": database_url,
-            "imap_host": server.host,
-            "imap_port": server.port,
-            "imap_user": server.user,
-            "imap_password": server.password,
-            "imap_tls": "none",
-            "imap_idle_check_seconds": 0.2,
-        }
-        values.update(overrides)
-        services = build_services(make_settings(**values))
-        built.append(services)
-        return services
-
-    try:
-        yield make
-    finally:
-        for services in built:
-            services.db.dispose()
-
-
-@pytest.fixture
-def build(
-    make_settings: Callable[..., Settings], database_url: str
-) -> Iterator[Callable[..., Services]]:
-    """Services on the test's database (SQLite, then PostgreSQL) reading the given Dovecot."""
-    with services_builder(make_settings, database_url) as make:
-        yield make
-
-
-@pytest.fixture
-def build_sqlite(
-    make_settings: Callable[..., Settings], sqlite_url: str
-) -> Iterator[Callable[..., Services]]:
-    """The same on SQLite only, for tests in which the database is never reached."""
-    with services_builder(make_settings, sqlite_url) as make:
-        yield make
-
-
-def fast_poller(services: Services) -> ImapPoller:
-    """The poller with reconnect delays short enough for a test to see several attempts."""
-    intake = Intake(services.db, services.dispatch)
-    return ImapPoller(services.settings, intake, backoff_first=0.05, backoff_ceiling=0.2)
-
-
-@contextmanager
-def running(poller: Source) -> Iterator[threading.Thread]:
-    """``poller.run`` in a thread; on leaving, stop it and check it ended without an error."""
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            poller.run(stop)
-        except BaseException as error:  # reported below, in the test's own thread
-            errors.append(error)
-
-    thread = threading.Thread(target=target, name="imap-poller", daemon=True)
-    thread.start()
-    try:
-        yield thread
-        assert thread.is_alive(), f"run() returned before it was stopped: {errors}"
-    finally:
-        stop.set()
-        thread.join(timeout=15)
-    assert not thread.is_alive(), "run() did not return after the stop event was set"
-    assert errors == []
 
 
 # -- poll_once ----------------------------------------------------------------
@@ -382,11 +271,6 @@ def test_server_without_move_gets_copy_delete_and_uid_expunge(
     assert "MOVE" not in sent
 
 
-def with_message_id(raw: bytes, value: bytes) -> bytes:
-    """``raw`` with its Message-ID header replaced by ``value`` (any bytes)."""
-    return re.sub(rb"(?im)^message-id:[^\r\n]*", b"Message-ID: " + value, raw, count=1)
-
-
 def test_control_characters_in_a_message_id_neither_fail_the_poll_nor_reach_the_database(
     dovecot: Dovecot, build: Callable[..., Services]
 ) -> None:
@@ -406,25 +290,10 @@ def test_control_characters_in_a_message_id_neither_fail_the_poll_nor_reach_the_
     assert len(dovecot.messages("Processed")) == 2
 
 
-class RecordingIntake(Intake):
-    """The real intake, noting the sizes of the messages of each batch it is handed."""
-
-    def __init__(self, services: Services) -> None:
-        super().__init__(services.db, services.dispatch)
-        self.batches: list[list[int]] = []
-
-    def store(
-        self, mailbox: str, messages: Sequence[FetchedMessage], cursor: Cursor | None = None
-    ) -> list[int]:
-        self.batches.append([len(m.raw) for m in messages])
-        return super().store(mailbox, messages, cursor)
-
-
 def sized(n: int, size: int) -> bytes:
     """A question of about ``size`` bytes with a Message-ID of its own."""
     raw = with_message_id(QUESTIONS[n % len(QUESTIONS)], f"<sized-{n}@clinic.example>".encode())
-    line = b"Padding so that the message is as large as the test needs it to be.\r\n"
-    return raw + line * max(0, (size - len(raw)) // len(line))
+    return padded(raw, size)
 
 
 def test_fetch_batches_are_capped_by_bytes_and_a_larger_message_comes_alone(
@@ -601,26 +470,6 @@ def test_database_trouble_is_retried_and_the_mail_waits_on_the_server(
 
 
 # -- restart mid-batch: a real process, killed ------------------------------------
-
-
-def poller_environment(server: Dovecot, database_url: str, var_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTANT_")}
-    env.update(
-        {
-            "CONSULTANT_DATABASE_URL": database_url,
-            "CONSULTANT_VAR_DIR": str(var_dir),
-            "CONSULTANT_CONSULT_ADDRESS": CONSULT_ADDRESS,
-            "CONSULTANT_IMAP_HOST": server.host,
-            "CONSULTANT_IMAP_PORT": str(server.port),
-            "CONSULTANT_IMAP_USER": server.user,
-            "CONSULTANT_IMAP_PASSWORD": server.password,
-            "CONSULTANT_IMAP_TLS": "none",
-            "CONSULTANT_IMAP_BATCH_SIZE": "1",
-            "CONSULTANT_IMAP_IDLE_CHECK_SECONDS": "0.2",
-            "CONSULTANT_LOG_LEVEL": "INFO",
-        }
-    )
-    return env
 
 
 @contextmanager

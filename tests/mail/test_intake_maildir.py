@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from consultant.models import InboundMessage
 from consultant.services import Services
 from tests.conftest import CONSULT_ADDRESS
 from tests.support.corpus import QUESTIONS
+from tests.support.intake import RecordingIntake, inbound_rows, padded, with_message_id
 from tests.support.postgres import empty_tables
 from tests.support.required import free_port
 from tests.support.waiting import wait_until
@@ -61,17 +61,6 @@ def drop(inbox: MaildirInbox, name: str, raw: bytes, age: float = 60.0, sub: str
     return path
 
 
-def stored(services: Services) -> list[InboundMessage]:
-    with services.db.session() as session:
-        return list(
-            session.scalars(
-                select(InboundMessage)
-                .options(undefer(InboundMessage.raw))
-                .order_by(InboundMessage.id)
-            )
-        )
-
-
 def not_dispatched(task: str, row_id: int) -> None:
     pytest.fail(f"{task}({row_id}) started although nothing was committed")
 
@@ -87,7 +76,7 @@ def test_dropped_files_become_inbound_rows(services: Services) -> None:
 
     assert inbox.poll_once() == 2
 
-    rows = stored(services)
+    rows = inbound_rows(services)
     assert [row.raw for row in rows] == [question("01.eml"), question("02.eml")]
     assert [row.message_id for row in rows] == [
         "<s01.20261005@mail.example>",
@@ -129,7 +118,7 @@ def test_file_left_after_failed_store_is_taken_on_next_pass(services: Services) 
     down.dispose()
 
     assert inbox_of(services).poll_once() == 1
-    assert len(stored(services)) == 1
+    assert len(inbound_rows(services)) == 1
 
 
 def test_file_still_being_written_is_left_for_later(services: Services) -> None:
@@ -138,7 +127,7 @@ def test_file_still_being_written_is_left_for_later(services: Services) -> None:
 
     assert inbox.poll_once() == 0
     assert names(inbox.inbox / "new") == {"a.eml"}
-    assert stored(services) == []
+    assert inbound_rows(services) == []
 
     os.utime(path, (time.time() - 60, time.time() - 60))
     assert inbox.poll_once() == 1
@@ -152,7 +141,7 @@ def test_same_message_dropped_twice_is_stored_once(services: Services) -> None:
 
     assert inbox.poll_once() == 0
 
-    assert len(stored(services)) == 1
+    assert len(inbound_rows(services)) == 1
     assert names(inbox.inbox / "new") == set()
 
 
@@ -162,7 +151,7 @@ def test_same_message_twice_in_one_batch_is_stored_once(services: Services) -> N
     drop(inbox, "b.eml", question("01.eml"))
 
     assert inbox.poll_once() == 1
-    assert len(stored(services)) == 1
+    assert len(inbound_rows(services)) == 1
 
 
 def test_redelivered_copy_with_other_received_headers_is_stored_once(services: Services) -> None:
@@ -175,7 +164,7 @@ def test_redelivered_copy_with_other_received_headers_is_stored_once(services: S
 
     assert inbox.poll_once() == 0
 
-    rows = stored(services)
+    rows = inbound_rows(services)
     assert len(rows) == 1
     assert rows[0].raw.startswith(first)
 
@@ -194,7 +183,7 @@ def test_message_without_message_id_is_deduplicated_by_sha256(services: Services
 
     assert inbox.poll_once() == 0
 
-    [row] = stored(services)
+    [row] = inbound_rows(services)
     assert row.message_id is None
     assert row.dedup_key == f"sha256:{row.sha256}"
 
@@ -232,7 +221,7 @@ def test_windows_path_in_body_survives_byte_for_byte(services: Services) -> None
 
     inbox.poll_once()
 
-    [row] = stored(services)
+    [row] = inbound_rows(services)
     assert row.raw == raw
     assert row.size == len(raw)
 
@@ -244,22 +233,11 @@ def test_intake_stores_the_mailbox_cursor_with_the_batch(services: Services) -> 
     )
 
     assert read_cursor(services.db, "INBOX") == Cursor(42, 7)
-    [row] = stored(services)
+    [row] = inbound_rows(services)
     assert (row.mailbox, row.uid, row.uidvalidity) == ("INBOX", 7, 42)
 
 
 # -- hostile bytes, unreadable files, huge files ------------------------------------
-
-
-def with_message_id(raw: bytes, message_id: bytes) -> bytes:
-    """``raw`` with its Message-ID header replaced by ``message_id`` (any bytes)."""
-    return re.sub(rb"(?im)^message-id:[^\r\n]*", b"Message-ID: " + message_id, raw, count=1)
-
-
-def padded(raw: bytes, size: int) -> bytes:
-    """``raw`` grown to about ``size`` bytes by a body of plain ASCII lines."""
-    line = b"Padding so that the message is as large as the test needs it to be.\r\n"
-    return raw + line * max(0, (size - len(raw)) // len(line))
 
 
 def test_nul_in_a_message_id_is_dropped_and_the_other_files_go_on(services: Services) -> None:
@@ -270,7 +248,7 @@ def test_nul_in_a_message_id_is_dropped_and_the_other_files_go_on(services: Serv
 
     assert inbox.poll_once() == 2
 
-    rows = stored(services)
+    rows = inbound_rows(services)
     assert [row.message_id for row in rows] == [
         "<s01.20261005@mail.example>",
         "<s02.20261005@mail.example>",
@@ -290,7 +268,7 @@ def test_file_with_nul_bytes_anywhere_is_stored_byte_for_byte(services: Services
 
     assert inbox.poll_once() == 1
 
-    [row] = stored(services)
+    [row] = inbound_rows(services)
     assert (row.raw, row.message_id) == (raw, "<nul@clinic.example>")
     assert names(inbox.processed / "cur") == {"a.eml"}
 
@@ -332,7 +310,7 @@ def test_file_gone_between_listing_and_reading_does_not_stop_the_others(
 
     assert inbox.poll_once() == 2
 
-    assert [row.raw for row in stored(services)] == [question("01.eml"), question("03.eml")]
+    assert [row.raw for row in inbound_rows(services)] == [question("01.eml"), question("03.eml")]
     assert names(inbox.inbox / "new") == set()
     assert names(inbox.processed / "cur") == {"a.eml", "c.eml"}
 
@@ -370,26 +348,12 @@ def test_unreadable_file_is_left_reported_once_and_the_others_are_stored(
 
     output = log_file.read_text()
     assert output.count("cannot read b.eml (Permission denied)") == 1, output
-    assert [row.raw for row in stored(services)] == [question("01.eml"), question("03.eml")]
+    assert [row.raw for row in inbound_rows(services)] == [question("01.eml"), question("03.eml")]
     assert names(inbox.inbox / "new") == {"b.eml"}
     assert names(inbox.processed / "cur") == {"a.eml", "c.eml"}
 
 
 # -- batches capped by bytes ------------------------------------------------------------
-
-
-class RecordingIntake(Intake):
-    """The real intake, noting the sizes of the messages of each batch it is handed."""
-
-    def __init__(self, services: Services) -> None:
-        super().__init__(services.db, services.dispatch)
-        self.batches: list[list[int]] = []
-
-    def store(
-        self, mailbox: str, messages: Sequence[FetchedMessage], cursor: Cursor | None = None
-    ) -> list[int]:
-        self.batches.append([len(m.raw) for m in messages])
-        return super().store(mailbox, messages, cursor)
 
 
 def test_files_are_taken_in_batches_capped_by_bytes(services: Services) -> None:

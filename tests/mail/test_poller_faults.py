@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -23,11 +22,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from config import Settings
 from consultant.mail.imap_poller import ImapPoller
 from consultant.mail.intake import Intake
 from consultant.services import Services
-from tests.mail.test_imap_poller import (
+from tests.support.dovecot import Dovecot, running_dovecot
+from tests.support.intake import (
     QUESTIONS,
     fast_poller,
     folder_message_ids,
@@ -37,10 +36,8 @@ from tests.mail.test_imap_poller import (
     poller_environment,
     row_counter,
     running,
-    services_builder,
+    with_message_id,
 )
-from tests.support.dovecot import Dovecot, running_dovecot
-from tests.support.postgres import empty_tables
 from tests.support.redis import private_redis
 from tests.support.waiting import wait_until
 
@@ -50,8 +47,7 @@ POLL = [sys.executable, "-m", "consultant", "poll"]
 
 def numbered(n: int) -> bytes:
     """A corpus question with a Message-ID of its own, so that many distinct ones can be sent."""
-    raw = QUESTIONS[n % len(QUESTIONS)]
-    return re.sub(rb"(?im)^message-id:[^\r\n]*", f"Message-ID: <m{n}@clinic.example>".encode(), raw)
+    return with_message_id(QUESTIONS[n % len(QUESTIONS)], f"<m{n}@clinic.example>".encode())
 
 
 def assert_each_stored_and_processed_once(
@@ -62,34 +58,6 @@ def assert_each_stored_and_processed_once(
     assert sorted(r.message_id or "" for r in inbound_rows(services)) == expected
     assert server.messages("INBOX") == []
     assert sorted(folder_message_ids(server, "Processed")) == expected
-
-
-@pytest.fixture
-def build(
-    make_settings: Callable[..., Settings], database_url: str
-) -> Iterator[Callable[..., Services]]:
-    """Services on the test's database (SQLite, then PostgreSQL) reading the given Dovecot."""
-    with services_builder(make_settings, database_url) as make:
-        yield make
-
-
-@pytest.fixture
-def build_sqlite(
-    make_settings: Callable[..., Settings], sqlite_url: str
-) -> Iterator[Callable[..., Services]]:
-    """The same on SQLite only: what is tested here does not depend on the database."""
-    with services_builder(make_settings, sqlite_url) as make:
-        yield make
-
-
-@pytest.fixture
-def build_postgres(
-    make_settings: Callable[..., Settings], postgres_database: str
-) -> Iterator[Callable[..., Services]]:
-    """The same on PostgreSQL only: the tests that need its locks."""
-    empty_tables(postgres_database)
-    with services_builder(make_settings, postgres_database) as make:
-        yield make
 
 
 # -- the IMAP server dies during IDLE and comes back ------------------------------------
