@@ -24,9 +24,7 @@ def _include_name(name: str | None, type_: str, _parents: dict[str, str | None])
     SQLite's full-text tables (virtual tables no model describes)."""
     if type_ == "index":
         return name != SEARCH_INDEX
-    return not (
-        type_ == "table" and name and name.startswith((PTP_TABLE_PREFIX, SEARCH_FTS_TABLE))
-    )
+    return not (type_ == "table" and name and name.startswith((PTP_TABLE_PREFIX, SEARCH_FTS_TABLE)))
 
 
 def run_migrations_offline() -> None:

@@ -47,9 +47,7 @@ def upgrade() -> None:
         )
     op.create_index("ix_case_status_waiting", "case", ["status", "waiting_since"])
     op.create_index("ix_case_claimed_by", "case", ["claimed_by"])
-    op.execute(
-        "UPDATE \"case\" SET waiting_since = updated_at WHERE status = 'awaiting_review'"
-    )
+    op.execute("UPDATE \"case\" SET waiting_since = updated_at WHERE status = 'awaiting_review'")
     with op.batch_alter_table("inbound_message") as batch:
         batch.add_column(sa.Column("safe_html", sa.Text(), nullable=True))
         batch.add_column(sa.Column("attachments", sa.JSON(), nullable=True))
