@@ -130,3 +130,33 @@ def live_server() -> Iterator[Callable[[Services], LiveServer]]:
         for live in started:
             live.stop()
         waitress_log.setLevel(level)
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+PHONE_WIDTH = 390
+DESKTOP = (1280, 1024)
+
+
+def page_screenshots(driver: WebDriver, name: str) -> list[Path]:
+    """Save the page as a person sees it, at desktop and at phone width (390 px), into
+    ``var/screenshots/`` (named in the README); asserts the phone view has no sideways
+    scroll. The window is left at desktop size."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    saved = []
+    try:
+        for label, (width, height) in (("desktop", DESKTOP), ("phone", (PHONE_WIDTH, 844))):
+            driver.set_window_size(width, height)
+            path = SCREENSHOTS / f"{name}-{label}.png"
+            full_height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(width, min(max(int(full_height) + 140, height), 6000))
+            driver.save_screenshot(str(path))
+            saved.append(path)
+            if label == "phone":
+                overflow = driver.execute_script(
+                    "return document.documentElement.scrollWidth - "
+                    "document.documentElement.clientWidth"
+                )
+                assert overflow <= 0, f"{name}: {overflow} px of sideways scroll at 390 px"
+    finally:
+        driver.set_window_size(*DESKTOP)
+    return saved
