@@ -20,9 +20,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from config import Settings
-from consultant.cases import review
 from consultant.models import Case, CaseEvent, InboundMessage
 from consultant.services import Services, build_services
+from tests.support.cases import approve_current, save_draft
 from tests.support.celery_worker import celery_beat, celery_worker
 from tests.support.corpus import question_files, special
 from tests.support.dovecot import Dovecot
@@ -160,8 +160,8 @@ def test_questions_become_cases_and_approved_replies_go_out(
         assert len(dovecot.messages("Processed")) == TOTAL_MESSAGES
 
         for reference in (first_ref, second_ref):
-            review.edit_draft(services, reference, "Dear colleague,\n\nThe answer.\n", EXPERT)
-            review.approve(services, reference, EXPERT)
+            save_draft(services, reference, "Dear colleague,\n\nThe answer.\n", EXPERT)
+            approve_current(services, reference, EXPERT)
         received = smtp_server.wait_for(14)
         replies = {
             str(m["Subject"]): m

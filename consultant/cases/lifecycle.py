@@ -46,10 +46,17 @@ def move(
     current = case.status
     if not can_move(current, to):
         raise InvalidTransition(f"{case.reference} is {current}; it cannot become {to}")
+    now = utcnow()
+    values: dict[str, object] = {"status": to, "updated_at": now}
+    if to == S.AWAITING_REVIEW:
+        values["waiting_since"] = now  # the queue's age and the SLA count from here
+    elif current == S.AWAITING_REVIEW:
+        # Approved, rejected or failed: the case left the queue, and its claim with it.
+        values |= {"claimed_by": None, "claimed_at": None, "claim_expires_at": None}
     result = session.execute(
         update(Case)
         .where(Case.id == case.id, Case.status == current)
-        .values(status=to, updated_at=utcnow())
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -57,5 +64,6 @@ def move(
         raise InvalidTransition(
             f"{case.reference} changed to {case.status} meanwhile; it cannot become {to}"
         )
-    set_committed_value(case, "status", str(to))
+    for name, value in values.items():
+        set_committed_value(case, name, str(to) if name == "status" else value)
     record(session, case, "status", actor, **{"from": current, "to": str(to), **details})

@@ -50,7 +50,10 @@ def _replies(services: Services) -> list[email.message.EmailMessage]:
 
 
 def test_edit_saves_a_new_version_by_its_author(services: Services, case_ref: str) -> None:
-    assert review.edit_draft(services, case_ref, "Dear Amy,\n\nYes.\n", EXPERT).version == 2
+    assert (
+        review.edit_draft(services, case_ref, "Dear Amy,\n\nYes.\n", EXPERT, base_version=1).version
+        == 2
+    )
     with services.db.session() as session:
         drafts = list(session.scalars(select(Draft).order_by(Draft.version)))
     assert [(d.version, d.author) for d in drafts] == [(1, "system"), (2, EXPERT)]
@@ -58,7 +61,7 @@ def test_edit_saves_a_new_version_by_its_author(services: Services, case_ref: st
 
 
 def test_edit_escapes_html_in_the_html_version(services: Services, case_ref: str) -> None:
-    review.edit_draft(services, case_ref, "Use <b>59</b> & XS", EXPERT)
+    review.edit_draft(services, case_ref, "Use <b>59</b> & XS", EXPERT, base_version=1)
     with services.db.session() as session:
         draft = session.scalars(select(Draft).where(Draft.version == 2)).one()
     assert "Use &lt;b&gt;59&lt;/b&gt; &amp; XS" in draft.body_html
@@ -66,13 +69,13 @@ def test_edit_escapes_html_in_the_html_version(services: Services, case_ref: str
 
 def test_empty_draft_is_refused(services: Services, case_ref: str) -> None:
     with pytest.raises(review.ReviewError, match="empty"):
-        review.edit_draft(services, case_ref, "  \n", EXPERT)
+        review.edit_draft(services, case_ref, "  \n", EXPERT, base_version=1)
 
 
 def test_approval_refuses_open_expert_notes(services: Services, case_ref: str) -> None:
     refusal = r"2 open \[expert: \.\.\.\] note\(s\), first \[expert: say whether the documentation"
     with pytest.raises(review.ReviewError, match=refusal):
-        review.approve(services, case_ref, EXPERT)
+        review.approve(services, case_ref, EXPERT, version=1)
     assert _case(services, case_ref).status == "awaiting_review"
     assert _replies(services) == []
 
@@ -82,7 +85,7 @@ def test_approve_sends_one_reply_and_a_second_approve_is_refused(
 ) -> None:
     answer_and_approve(services, case_ref)
     with pytest.raises(review.ReviewError, match="CC-000001 is sent, not awaiting review"):
-        review.approve(services, case_ref, EXPERT)
+        review.approve(services, case_ref, EXPERT, version=2)
     assert len(_replies(services)) == 1
 
 
@@ -107,7 +110,7 @@ def test_reject_needs_a_reason_and_records_it(services: Services, case_ref: str)
 def test_rejected_case_cannot_be_edited(services: Services, case_ref: str) -> None:
     review.reject(services, case_ref, "spam", EXPERT)
     with pytest.raises(review.ReviewError, match="is rejected"):
-        review.edit_draft(services, case_ref, "text", EXPERT)
+        review.edit_draft(services, case_ref, "text", EXPERT, base_version=1)
 
 
 def test_assign_to_a_reviewer_and_back(services: Services, case_ref: str) -> None:
@@ -131,7 +134,7 @@ def test_assign_to_unknown_user_is_refused(services: Services, case_ref: str) ->
 
 def test_unknown_reference(services: Services) -> None:
     with pytest.raises(review.CaseNotFound):
-        review.approve(services, "CC-999999", EXPERT)
+        review.approve(services, "CC-999999", EXPERT, version=1)
 
 
 def test_follow_up_after_the_reply_reopens_the_case(services: Services, case_ref: str) -> None:
@@ -162,8 +165,8 @@ def test_follow_up_while_the_reply_is_queued_returns_the_case_to_review(
 
     hold = Hold()
     held = Services(**{**vars(services), "dispatch": hold})
-    review.edit_draft(held, case_ref, "Dear Amy,\n\nNo.\n", EXPERT)
-    outbound_id = review.approve(held, case_ref, EXPERT)
+    review.edit_draft(held, case_ref, "Dear Amy,\n\nNo.\n", EXPERT, base_version=1)
+    outbound_id = review.approve(held, case_ref, EXPERT, version=2).outbound_id
     file_messages(services, special("follow_up.eml"))
     assert _case(services, case_ref).status == "approved"
     services.dispatch("send_reply", outbound_id)
@@ -183,10 +186,10 @@ def test_an_approval_survives_the_database_going_away_for_a_moment(
     """The connection drops under an expert's click: the approval is tried again, and goes once."""
     services = postgres_services
     file_messages(services, (QUESTIONS / "01.eml").read_bytes())
-    review.edit_draft(services, "CC-000001", "Dear Amy,\n\nYes.\n", EXPERT)
+    review.edit_draft(services, "CC-000001", "Dear Amy,\n\nYes.\n", EXPERT, base_version=1)
     timer = outage(postgres_url, 0.8)
 
-    review.approve(services, "CC-000001", EXPERT)
+    review.approve(services, "CC-000001", EXPERT, version=2)
 
     timer.join()
     assert _case(services, "CC-000001").status == "sent"
@@ -198,11 +201,11 @@ def test_a_longer_outage_refuses_the_approval_with_a_sentence_and_changes_nothin
 ) -> None:
     services = postgres_services
     file_messages(services, (QUESTIONS / "01.eml").read_bytes())
-    review.edit_draft(services, "CC-000001", "Dear Amy,\n\nYes.\n", EXPERT)
+    review.edit_draft(services, "CC-000001", "Dear Amy,\n\nYes.\n", EXPERT, base_version=1)
     timer = outage(postgres_url, 6.0)
 
     with pytest.raises(TransientError, match="nothing was changed, try again"):
-        review.approve(services, "CC-000001", EXPERT)
+        review.approve(services, "CC-000001", EXPERT, version=2)
 
     timer.join()
     assert _case(services, "CC-000001").status == "awaiting_review"
@@ -212,8 +215,8 @@ def test_a_longer_outage_refuses_the_approval_with_a_sentence_and_changes_nothin
 def test_saving_the_current_text_again_makes_no_new_version(
     services: Services, case_ref: str
 ) -> None:
-    first = review.edit_draft(services, case_ref, "Dear Amy,\n\nYes.\n", EXPERT)
-    again = review.edit_draft(services, case_ref, "Dear Amy,\n\nYes.\n", EXPERT)
+    first = review.edit_draft(services, case_ref, "Dear Amy,\n\nYes.\n", EXPERT, base_version=1)
+    again = review.edit_draft(services, case_ref, "Dear Amy,\n\nYes.\n", EXPERT, base_version=1)
     assert (first.version, first.created) == (2, True)
     assert (again.version, again.created) == (2, False)
     assert again.describe() == "Nothing changed: draft v2 is the current text."

@@ -24,6 +24,7 @@ from consultant.models import (
 )
 from consultant.services import Services
 from tests.conftest import CONSULT_ADDRESS
+from tests.support.cases import approve_current, save_draft
 from tests.support.corpus import question_files
 from tests.support.dovecot import Dovecot
 
@@ -90,9 +91,9 @@ def events(services: Services, kind: str) -> list[CaseEvent]:
 def approve_edited(services: Services, reference: str) -> None:
     # Approval refuses a draft that still has "[expert: ...]" notes: the reviewer edits first.
     with pytest.raises(review.ReviewError, match=r"\[expert: \.\.\.\]"):
-        review.approve(services, reference, "reviewer@caseconsultant.example")
-    review.edit_draft(services, reference, EDITED_REPLY, "reviewer@caseconsultant.example")
-    review.approve(services, reference, "reviewer@caseconsultant.example")
+        approve_current(services, reference, "reviewer@caseconsultant.example")
+    save_draft(services, reference, EDITED_REPLY, "reviewer@caseconsultant.example")
+    approve_current(services, reference, "reviewer@caseconsultant.example")
 
 
 def test_sent_copy_is_the_exact_bytes_flagged_seen_in_a_folder_made_on_demand(

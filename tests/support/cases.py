@@ -35,9 +35,23 @@ def outbox_messages(services: Services) -> list[EmailMessage]:
     ]
 
 
+def save_draft(services: Services, reference: str, text: str, actor: str) -> review.SavedDraft:
+    """Save ``text`` as an expert who is looking at the current version."""
+    current = review.current_version(services, reference)
+    assert current is not None, f"{reference} has no draft"
+    return review.edit_draft(services, reference, text, actor, base_version=current)
+
+
+def approve_current(services: Services, reference: str, actor: str) -> int:
+    """Approve the current version as an expert who is looking at it; the outbox row id."""
+    current = review.current_version(services, reference)
+    assert current is not None, f"{reference} has no draft"
+    return review.approve(services, reference, actor, version=current).outbound_id
+
+
 def answer_and_approve(
     services: Services, reference: str, actor: str = "expert@example.com"
 ) -> int:
     """Replace the draft with an expert's text and approve it; the outbox row id."""
-    review.edit_draft(services, reference, ANSWER.format(name="colleague"), actor)
-    return review.approve(services, reference, actor)
+    save_draft(services, reference, ANSWER.format(name="colleague"), actor)
+    return approve_current(services, reference, actor)

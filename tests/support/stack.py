@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from config import Settings
 from consultant.models import Case, CaseEvent, InboundMessage, OutboundMessage
 from consultant.services import Services, build_services
+from tests.support.cases import approve_current, save_draft
 from tests.support.celery_worker import worker_command
 from tests.support.corpus import BENCH_MBOX, SHARED
 from tests.support.dovecot import Dovecot
@@ -253,7 +254,6 @@ class Stack:
 
     def approve_all(self) -> list[str]:
         """An expert answers and approves every case awaiting review."""
-        from consultant.cases import review
 
         with self.services.db.session() as session:
             references = list(
@@ -263,10 +263,10 @@ class Stack:
             )
         for reference in references:
             assert reference is not None
-            review.edit_draft(
+            save_draft(
                 self.services, reference, "Dear colleague,\n\nThe answer.\n", "expert@example.com"
             )
-            review.approve(self.services, reference, "expert@example.com")
+            approve_current(self.services, reference, "expert@example.com")
         return [r for r in references if r]
 
     def approved(self) -> list[str]:

@@ -18,9 +18,9 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from config import Settings
-from consultant.cases import review
 from consultant.services import Services
 from tests.support.browser import LiveServer, console_log
+from tests.support.cases import save_draft
 from tests.support.corpus import question_files
 from tests.web.helpers import (
     HOSTILE,
@@ -170,7 +170,7 @@ def test_the_draft_box_holds_the_draft_exactly(
     """Saving the page unchanged must not change the draft, even its first blank line."""
     store_mail(services, question_files()[0].read_bytes())
     draft = "\nDear Amy Park,\n\n  indented <b>not bold</b> & more\n\nRegards"
-    review.edit_draft(services, "CC-000001", draft, "system")
+    save_draft(services, "CC-000001", draft, "system")
     sign_in(browser, server, "/cases/CC-000001")
     wait_for_text(browser, "h1", "CC-000001")
     assert browser.find_element(By.NAME, "text").get_attribute("value") == draft
