@@ -170,6 +170,7 @@ class Case(Base):
         Index("ix_case_requester", "requester_address"),
         Index("ix_case_status_waiting", "status", "waiting_since"),
         Index("ix_case_claimed_by", "claimed_by"),
+        Index("ix_case_status_assignee", "status", "assignee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -219,6 +220,8 @@ class InboundMessage(Base):
         Index("ix_inbound_case", "case_id"),
         # How many messages a sender sent in the past hour: asked for every message.
         Index("ix_inbound_sender_received", "from_address", "received_at"),
+        # The queue's "ignored" view: ignored mail, newest first.
+        Index("ix_inbound_route_received", "route", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -401,10 +404,11 @@ SEARCH_INDEX = "ix_case_search_document"
 class CaseSearch(Base):
     """The text a case is found by (subject, requester, message text, codes).
 
-    Kept apart from ``case`` so the queue never loads it. PostgreSQL searches
-    it through the GIN index ``ix_case_search_document`` on its English
-    tsvector; SQLite through the FTS5 table ``case_search_fts`` that triggers
-    keep in step. Both are made by migration 0004: no model describes them.
+    Kept apart from ``case`` so the queue never loads it. Both databases
+    search it through ``case_search_fts``, kept in step by triggers: on SQLite
+    an FTS5 table (migration 0004), on PostgreSQL a table of stored English
+    tsvectors with a GIN index (migration 0005; ranking needs the stored
+    vector). No model describes them; ``consultant.cases.search`` reads them.
     """
 
     __tablename__ = "case_search"
