@@ -5,8 +5,10 @@ delivery of the task leaves it alone and a dead run is noticed), parse it
 outside any transaction, then in one transaction: set machine mail aside
 (ignored, with its reason; a bounce marks the message it names), hold mail
 from a sender over the hourly limit, find the case a reply belongs to (or
-the case of a reply that was processed first), otherwise open a new case;
-analyse, draft, wait for review, and queue the acknowledgment. The
+the case of a reply that was processed first), otherwise hold a question
+from a sender nobody allowed (``senders``: held, perhaps with a notice, as
+the admins chose) or open a new case; analyse, draft, wait for review, and
+queue the acknowledgment. The
 transaction happens entirely or not at all, and the acknowledgment is handed
 to the dispatcher only after the commit.
 
@@ -30,7 +32,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from consultant.analysis.phi import PhiFindings, find_phi, redact
-from consultant.cases import claims, lifecycle, runs, thread_index
+from consultant.cases import claims, lifecycle, runs, senders, thread_index
 from consultant.cases.answering import draft_answer
 from consultant.cases.bounces import apply_bounce
 from consultant.cases.claims import Claim, ClaimRefused
@@ -212,6 +214,14 @@ def _process(services: Services, session: Session, held: Claim, parsed: ParsedMe
         if citing:
             _close_retried(session, retried_case, f"message belongs to {citing[0].reference}")
             return _join_as_earlier(session, held, inbound, parsed, citing)
+    # Like the hourly limit: a message an expert retries is read as the question it is.
+    policy = (
+        senders.policy_for_sender(session, services.settings, parsed.from_address)
+        if retried_case is None
+        else None
+    )
+    if policy is not None:
+        return _hold_unknown_sender(services, session, inbound, parsed, policy)
     return _new_case(services, session, held, inbound, parsed)
 
 
@@ -376,6 +386,41 @@ def _hold(
     log.info("inbound #%s from %s held on %s", inbound.id, parsed.from_address, case.reference)
 
 
+def _hold_unknown_sender(
+    services: Services,
+    session: Session,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    policy: senders.UnknownSenders,
+) -> _Result:
+    """A new question from a sender nobody allowed: held, and with ``notice`` the sender told.
+
+    Machine mail never gets here (it was set aside above), and the notice is
+    refused for the same reasons as an acknowledgment, and to a sender told
+    within the past day.
+    """
+    _hold(services, session, inbound, parsed, senders.UNKNOWN_SENDER_REASON, None)
+    case = inbound.case
+    assert case is not None  # _hold put it on a case of its own
+    if policy is not senders.UnknownSenders.NOTICE:
+        return _Result(Outcome.IGNORED)
+    why_not = _why_no_acknowledgment(services, case, parsed)
+    if why_not is None and senders.notified_recently(session, case.requester_address or ""):
+        why_not = "the sender was told they are not registered within the past day"
+    if why_not:
+        record(session, case, "notice_not_sent", reason=why_not)
+        return _Result(Outcome.IGNORED)
+    body = services.renderer.render(
+        "unknown_sender",
+        requester_name=case.requester_name,
+        subject=redact(case.subject),
+        reference=case.reference,
+        display_name=services.settings.display_name,
+    )
+    notice = queue_outbound(services, session, case, OutboundKind.ACK, body.text, body.html)
+    return _Result(Outcome.IGNORED, [notice.id])
+
+
 def _open_case(services: Services, session: Session, inbound: InboundMessage) -> Case:
     """The inbound message's own case (when it is being retried) or a new one."""
     if inbound.case is not None:
@@ -394,7 +439,9 @@ def _requesters_case(
     """The message's case, with who asked and what about, and whom we may answer."""
     case = _open_case(services, session, inbound)
     case.requester_address = reply_address(
-        parsed.from_address, parsed.reply_to, services.settings.allowed_sender_list
+        parsed.from_address,
+        parsed.reply_to,
+        senders.allowed_patterns(session, services.settings),
     )
     case.requester_name = parsed.from_name or None
     case.subject = parsed.subject

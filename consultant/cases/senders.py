@@ -1,0 +1,162 @@
+"""Who may open a case by email, and what happens to mail from anyone else.
+
+The allowed senders are addresses (``dana@clinic.example``) and domains
+(``clinic.example``, matched exactly, not its subdomains): those an admin
+keeps in table ``sender_rule`` together with CONSULTANT_ALLOWED_SENDERS from
+the environment. The same merged list says whose Reply-To we honour.
+
+What happens to a new question from anyone else is the admin setting
+``unknown_senders``:
+
+- ``accept``: it is a question like any other (the default; mail was always
+  answered before the setting existed);
+- ``hold``: it is kept on a case of its own in ``ignored`` with the reason
+  ``unknown sender``, unanswered, where an expert can still read it as a
+  question;
+- ``notice``: held the same way, and the sender is told once a day at most
+  that their address is not registered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config import Settings
+from consultant.cases.app_settings import UNKNOWN_SENDERS, read_setting, write_setting
+from consultant.mail.addresses import clean_address, domain_of
+from consultant.models import Case, CaseStatus, OutboundKind, OutboundMessage, SenderRule, utcnow
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_SENDER_REASON = "unknown sender"
+# A sender who writes again and again is told once a day, not once a message.
+NOTICE_INTERVAL = timedelta(hours=24)
+MAX_NOTE = 500
+
+
+class UnknownSenders(StrEnum):
+    """What happens to a new question from a sender who is not allowed."""
+
+    ACCEPT = "accept"
+    HOLD = "hold"
+    NOTICE = "notice"
+
+
+POLICY_LABELS = {
+    UnknownSenders.ACCEPT: "Accept: answer them like everyone else",
+    UnknownSenders.HOLD: "Hold for review: keep them unanswered in the ignored list",
+    UnknownSenders.NOTICE: "Hold and tell the sender their address is not registered",
+}
+
+
+class SenderRuleError(ValueError):
+    """Raised when a sender rule cannot be added; the message says why."""
+
+
+def unknown_senders(session: Session) -> UnknownSenders:
+    """The policy an admin chose; ``accept`` when none was chosen (or the value is unknown)."""
+    value = read_setting(session, UNKNOWN_SENDERS)
+    try:
+        return UnknownSenders(value)
+    except ValueError:
+        return UnknownSenders.ACCEPT
+
+
+def set_unknown_senders(session: Session, policy: UnknownSenders, actor: str) -> None:
+    write_setting(session, UNKNOWN_SENDERS, str(policy), actor)
+    log.info("unknown senders: %s (set by %s)", policy, actor)
+
+
+def normalise_pattern(pattern: str) -> str:
+    """An address or a domain as stored and compared: lower case, no leading ``@``.
+
+    Raises SenderRuleError for anything that is neither.
+    """
+    value = pattern.strip().lower().removeprefix("@")
+    if "@" in value:
+        address = clean_address(value)
+        if address is None:
+            raise SenderRuleError(f"{pattern.strip()!r} is not a valid email address")
+        return address
+    domain = clean_address(f"postmaster@{value}")
+    if not value or domain is None:
+        raise SenderRuleError(
+            f"{pattern.strip()!r} is neither an email address nor a domain like clinic.example"
+        )
+    return domain_of(domain)
+
+
+def list_rules(session: Session) -> list[SenderRule]:
+    return list(session.scalars(select(SenderRule).order_by(SenderRule.pattern)))
+
+
+def add_rule(session: Session, pattern: str, note: str, actor: str) -> SenderRule:
+    """Allow an address or a domain; refuses a malformed or duplicate one."""
+    value = normalise_pattern(pattern)
+    rule = SenderRule(pattern=value, note=note.strip()[:MAX_NOTE], added_by=actor)
+    try:
+        with session.begin_nested():
+            session.add(rule)
+    except IntegrityError:
+        raise SenderRuleError(f"{value} is already allowed") from None
+    log.info("sender rule %s added by %s", value, actor)
+    return rule
+
+
+def remove_rule(session: Session, rule_id: int, actor: str) -> str | None:
+    """Remove a rule; the pattern it allowed, or None when there was no such rule."""
+    rule = session.get(SenderRule, rule_id)
+    if rule is None:
+        return None
+    session.execute(delete(SenderRule).where(SenderRule.id == rule_id))
+    log.info("sender rule %s removed by %s", rule.pattern, actor)
+    return rule.pattern
+
+
+def allowed_patterns(session: Session, settings: Settings) -> frozenset[str]:
+    """The admins' rules and CONSULTANT_ALLOWED_SENDERS, as one set of addresses and domains."""
+    rules = session.scalars(select(SenderRule.pattern))
+    return settings.allowed_sender_list | {pattern.lower() for pattern in rules}
+
+
+def is_allowed(address: str | None, patterns: Collection[str]) -> bool:
+    """True when ``address`` is listed, or its domain is."""
+    cleaned = clean_address(address)
+    return cleaned is not None and (cleaned in patterns or domain_of(cleaned) in patterns)
+
+
+def policy_for_sender(
+    session: Session, settings: Settings, address: str | None
+) -> UnknownSenders | None:
+    """How to treat a new question from ``address``: None to accept it, else hold or notice.
+
+    The rules are read only when the policy is not ``accept``.
+    """
+    policy = unknown_senders(session)
+    if policy is UnknownSenders.ACCEPT or is_allowed(address, allowed_patterns(session, settings)):
+        return None
+    return policy
+
+
+def notified_recently(session: Session, address: str) -> bool:
+    """True when this address was sent a not-registered notice within ``NOTICE_INTERVAL``."""
+    since = utcnow() - NOTICE_INTERVAL
+    found = session.scalar(
+        select(OutboundMessage.id)
+        .join(Case, Case.id == OutboundMessage.case_id)
+        .where(
+            Case.requester_address == address,
+            Case.status == CaseStatus.IGNORED,
+            OutboundMessage.kind == OutboundKind.ACK,
+            OutboundMessage.created_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
