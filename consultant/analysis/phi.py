@@ -172,3 +172,30 @@ def redact(text: str, findings: PhiFindings | None = None) -> str:
         position = match.end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+_NAME_SEPARATORS = str.maketrans({"_": " ", "+": " "})
+
+
+def redact_file_name(name: str) -> str:
+    """A file name with PHI replaced, found as if its ``_`` and ``+`` were spaces.
+
+    Scanners and EHR exports name files ``John_Smith_DOB_1962-03-14_MRN12345678.pdf``;
+    the separators are swapped one for one, so the spans found fit the original.
+    """
+    return redact(name, find_phi(name.translate(_NAME_SEPARATORS)))
+
+
+def segments(text: str) -> list[tuple[str, str | None]]:
+    """``text`` cut into pieces, each with the PHI kind it is (None for ordinary text), so a
+    page can mark patient details, or hide them until an expert asks to see them."""
+    pieces: list[tuple[str, str | None]] = []
+    position = 0
+    for match in find_phi(text).matches:
+        if match.start > position:
+            pieces.append((text[position : match.start], None))
+        pieces.append((text[match.start : match.end], match.kind))
+        position = match.end
+    if position < len(text):
+        pieces.append((text[position:], None))
+    return pieces

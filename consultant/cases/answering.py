@@ -12,7 +12,7 @@ from datetime import date
 from consultant.analysis.analyze import analyze
 from consultant.analysis.model import Analysis, Known
 from consultant.analysis.modifiers import MODIFIER_SYSTEM
-from consultant.analysis.phi import redact
+from consultant.analysis.phi import redact, redact_file_name
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
 from consultant.drafting.draft import Draft, make_draft
@@ -99,6 +99,6 @@ def draft_answer(
         subject=redact(parsed.subject),
         reference=reference,
         question=redact(parsed.new_text),
-        attachments=[a.filename for a in parsed.attachments],
+        attachments=[redact_file_name(a.filename) for a in parsed.attachments],
         display_name=services.settings.display_name,
     )

@@ -120,12 +120,27 @@ class Page:
         return text.removeprefix("\n")
 
     def form(self, action: str) -> dict[str, str]:
-        """The fields of the form posting to ``action`` with their values, hidden ones included."""
+        """The fields of the form posting to ``action`` with their values, hidden ones included:
+        a form whose action it is, or the form of a button whose ``formaction`` it is (as the
+        editor's "Approve and send" posts the editor's text elsewhere)."""
         forms = [f for f in self.tree.forms if (f.get("action") or "") == action]
+        forms += [
+            button.getparent()
+            for button in self.tree.xpath("//form//button[@formaction]")
+            if button.get("formaction") == action
+        ]
+        forms = [f if f.tag == "form" else next(f.iterancestors("form")) for f in forms]
         assert len(forms) == 1, f"{len(forms)} forms post to {action!r}"
-        return {
-            field.name: field.value or "" for field in forms[0].inputs if field.name is not None
-        }
+        fields = {}
+        for field in forms[0].inputs:
+            if field.name is None or field.tag == "button":
+                continue
+            if field.tag == "textarea":
+                # A browser drops one newline right after <textarea>; lxml keeps it.
+                fields[field.name] = (field.value or "").removeprefix("\n")
+            else:
+                fields[field.name] = field.value or ""
+        return fields
 
     @property
     def csrf_token(self) -> str:

@@ -1,0 +1,107 @@
+"""Similar past cases: replies already sent on cases that share this one's codes.
+
+Ranked by shared codes first, then shared topics, then how alike the subjects
+are. An expert can start from one of these answers (a new draft version with
+its text); the facts on the case stay this case's own.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from sqlalchemy import func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from consultant.analysis.phi import redact
+from consultant.models import Case, CaseStatus, OutboundKind, OutboundMessage, OutboundState
+
+CANDIDATES = 200  # sent cases read per lookup at most; the best few are shown
+SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Similar:
+    reference: str
+    subject: str  # PHI redacted
+    shared_codes: tuple[str, ...]
+    shared_topics: tuple[str, ...]
+    reply_id: int
+    reply_text: str
+
+
+def _padded(column: object) -> object:
+    return literal(" ") + func.coalesce(column, "") + literal(" ")
+
+
+def similar_cases(session: Session, case: Case, limit: int = SHOWN) -> list[Similar]:
+    """The sent cases most like ``case``, each with its last reply; none without codes."""
+    codes = set(case.codes.split())
+    if not codes:
+        return []
+    topics = set(case.topics.split())
+    padded = _padded(Case.codes)
+    candidates = session.execute(
+        select(Case.id, Case.reference, Case.subject, Case.codes, Case.topics)
+        .where(
+            Case.status == CaseStatus.SENT,
+            Case.id != case.id,
+            or_(*(padded.like(f"% {code} %") for code in sorted(codes))),
+        )
+        .order_by(Case.updated_at.desc())
+        .limit(CANDIDATES)
+    ).all()
+    subject = redact(case.subject).lower()
+
+    def rank(row: object) -> tuple[int, int, float]:
+        shared = codes & set(row.codes.split())
+        alike = difflib.SequenceMatcher(None, subject, redact(row.subject).lower()).ratio()
+        return (len(shared), len(topics & set(row.topics.split())), alike)
+
+    best = sorted(candidates, key=rank, reverse=True)[:limit]
+    replies = _last_replies(session, [row.id for row in best])
+    found = []
+    for row in best:
+        reply = replies.get(row.id)
+        if reply is None:
+            continue
+        found.append(
+            Similar(
+                reference=row.reference,
+                subject=redact(row.subject),
+                shared_codes=tuple(sorted(codes & set(row.codes.split()))),
+                shared_topics=tuple(sorted(topics & set(row.topics.split()))),
+                reply_id=reply.id,
+                reply_text=reply.body_text,
+            )
+        )
+    return found
+
+
+def _last_replies(session: Session, case_ids: list[int]) -> dict[int, OutboundMessage]:
+    if not case_ids:
+        return {}
+    rows = session.scalars(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.case_id.in_(case_ids),
+            OutboundMessage.kind == OutboundKind.REPLY,
+            OutboundMessage.state.in_([OutboundState.SENT, OutboundState.BOUNCED]),
+        )
+        .order_by(OutboundMessage.id)
+    )
+    return {row.case_id: row for row in rows}  # the last one per case wins
+
+
+def sent_reply_text(session: Session, reply_id: int) -> tuple[str, str] | None:
+    """A sent reply's text and its case's reference, for starting a draft from it."""
+    row = session.execute(
+        select(OutboundMessage.body_text, Case.reference)
+        .join(Case, Case.id == OutboundMessage.case_id)
+        .where(
+            OutboundMessage.id == reply_id,
+            OutboundMessage.kind == OutboundKind.REPLY,
+            OutboundMessage.state.in_([OutboundState.SENT, OutboundState.BOUNCED]),
+        )
+    ).first()
+    return None if row is None else (row[0], str(row[1]))
