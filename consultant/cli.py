@@ -421,4 +421,65 @@ def users_create(ctx: _Context, email: str, role: str, password_stdin: bool) -> 
     click.echo(f"user {email.strip().lower()} created with role {role}")
 
 
+# -- API tokens --------------------------------------------------------------
+
+
+@main.group("tokens")
+def tokens_group() -> None:
+    """Personal tokens for the JSON API (/api/v1): shown once, stored hashed, revocable."""
+
+
+@tokens_group.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for (e.g. the script's name).")
+@pass_context
+def tokens_create(ctx: _Context, email: str, name: str) -> None:
+    """Make a token for EMAIL's account and print it: this is the only time it is shown."""
+    from consultant.api_tokens import TokenError, create
+
+    try:
+        made = create(ctx.database, email, name)
+    except TokenError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(made.secret)
+    click.echo(
+        f"token {made.id} for {made.email} created; it is shown only this once. "
+        "Send it as 'Authorization: Bearer <token>'.",
+        err=True,
+    )
+
+
+@tokens_group.command("list")
+@click.argument("email", required=False)
+@pass_context
+def tokens_list(ctx: _Context, email: str | None) -> None:
+    """Tokens (of EMAIL only, when given): id, prefix, owner, name, created, last used,
+    revoked. Never the tokens themselves."""
+    from consultant.api_tokens import list_tokens
+
+    def when(moment: Any) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
+
+    for token in list_tokens(ctx.database, email):
+        revoked = f"revoked {when(token.revoked_at)}" if token.revoked else "active"
+        click.echo(
+            f"{token.id:<5} {token.prefix}...  {token.email:<32} {token.name or '-':<20} "
+            f"created {when(token.created_at)}  last used {when(token.last_used_at)}  {revoked}"
+        )
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int)
+@pass_context
+def tokens_revoke(ctx: _Context, token_id: int) -> None:
+    """Revoke token TOKEN_ID (see `tokens list`): it stops working at once."""
+    from consultant.api_tokens import TokenError, revoke
+
+    try:
+        token = revoke(ctx.database, token_id)
+    except TokenError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"token {token.id} ({token.prefix}..., {token.email}) is revoked")
+
+
 main.add_command(codes_group)
