@@ -1,0 +1,336 @@
+"""The case page through Flask's test client, two experts at once, on SQLite and PostgreSQL.
+
+Each story from issue 8 that went wrong is replayed the way the experts met it
+(forms read from the served pages and sent back as a browser sends them) and
+ends in a refusal that shows what changed, with nothing sent that was not seen.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from consultant.cases import review
+from consultant.models import CaseEvent, Draft
+from consultant.services import Services
+from consultant.web import create_app
+from tests.support.cases import answer_and_approve
+from tests.web.helpers import (
+    REVIEWER,
+    Page,
+    add_reviewer,
+    get,
+    reply_text,
+    sent_replies,
+    sign_in,
+    store_mail,
+    store_question,
+    store_special,
+    submit,
+)
+
+CASE = "/cases/CC-000001"
+OTHER = "other@clinic.example"
+ANN_TEXT = "Dear Amy,\n\nYes: 29877 is bundled into 29880.\n\nKind regards,\nAnn\n"
+BOB_TEXT = "Dear Amy,\n\nNo separate payment for 29877.\n\nKind regards,\nBob\n"
+PDF = b"%PDF-1.4\n% op note of a patient\n"
+PHI_NAME = "John_Smith_DOB_1962-03-14_MRN12345678.pdf"
+
+
+@pytest.fixture
+def app(services: Services) -> Flask:
+    return create_app(services)
+
+
+def _client(app: Flask, services: Services, email: str) -> FlaskClient:
+    client = app.test_client()
+    add_reviewer(services, email)
+    sign_in(client, email)
+    return client
+
+
+@pytest.fixture
+def ann(app: Flask, services: Services) -> FlaskClient:
+    return _client(app, services, REVIEWER)
+
+
+@pytest.fixture
+def bob(app: Flask, services: Services) -> FlaskClient:
+    return _client(app, services, OTHER)
+
+
+@pytest.fixture
+def question(services: Services) -> None:
+    store_question(services, "01.eml")
+
+
+def _drafts(services: Services) -> list[tuple[int, str]]:
+    with services.db.session() as session:
+        return [(d.version, d.author) for d in session.scalars(select(Draft).order_by(Draft.id))]
+
+
+def _events(services: Services, kind: str) -> list[CaseEvent]:
+    with services.db.session() as session:
+        return list(session.scalars(select(CaseEvent).where(CaseEvent.kind == kind)))
+
+
+@pytest.mark.usefixtures("question")
+def test_approve_with_unsaved_edits_sends_exactly_the_text_on_the_screen(
+    ann: FlaskClient, services: Services
+) -> None:
+    page = get(ann, CASE)
+    done = submit(ann, page, f"{CASE}/approve", text=ANN_TEXT.replace("\n", "\r\n"))
+    assert done.flashes == [
+        "CC-000001 approved: draft v2 is on its way (your edits were saved as v2 first)."
+    ]
+    (reply,) = sent_replies(services.settings)
+    assert reply_text(reply).replace("\r\n", "\n") == ANN_TEXT
+    assert _drafts(services) == [(1, "system"), (2, REVIEWER)]
+
+
+@pytest.mark.usefixtures("question")
+def test_a_stale_approve_is_refused_with_the_changes_and_sends_nothing(
+    ann: FlaskClient, bob: FlaskClient, services: Services
+) -> None:
+    """A opened v1, B saved v2, A clicked Approve on the stale page: nothing goes out."""
+    stale = get(ann, CASE)
+    submit(bob, get(bob, CASE), f"{CASE}/draft", text=BOB_TEXT)
+    refused = submit(ann, stale, f"{CASE}/approve", text=ANN_TEXT)
+
+    assert refused.response.status_code == 409
+    (flash,) = refused.flashes
+    assert "v2 was saved by other@clinic.example" in flash and "nothing was sent" in flash
+    conflict = refused.text("//section[@class='conflict']")
+    assert "Draft v2 was saved by other@clinic.example" in conflict
+    changed = refused.texts("//section[@class='conflict']//tr[@class='changed']/td[4]")
+    assert "No separate payment for 29877." in changed
+    # The editor now works on v2 and holds both texts between markers to choose from.
+    assert refused.form(f"{CASE}/draft")["base_version"] == "2"
+    assert "<<<<<<< yours" in refused.draft and "No separate payment" in refused.draft
+    assert sent_replies(services.settings) == []
+    assert _drafts(services) == [(1, "system"), (2, OTHER)]
+
+
+@pytest.mark.usefixtures("question")
+def test_the_later_of_two_saves_does_not_replace_the_other_and_offers_a_merge(
+    ann: FlaskClient, bob: FlaskClient, services: Services
+) -> None:
+    ann_page, bob_page = get(ann, CASE), get(bob, CASE)
+    original = ann_page.draft
+    # Bob changes the closing; Ann changes the first line: lines apart, so they merge.
+    bob_text = original.replace("Kind regards", "Best regards")
+    ann_text = original.replace("Dear", "Hello", 1)
+    assert submit(bob, bob_page, f"{CASE}/draft", text=bob_text).flashes == ["Draft v2 saved."]
+    refused = submit(ann, ann_page, f"{CASE}/draft", text=ann_text)
+
+    assert refused.response.status_code == 409
+    assert "nothing was saved" in refused.flashes[0]
+    assert "editor below holds both sets of changes merged" in refused.visible_text
+    assert refused.draft == ann_text.replace("Kind regards", "Best regards")
+    assert _drafts(services) == [(1, "system"), (2, OTHER)]
+    saved = submit(ann, refused, f"{CASE}/draft")
+    assert saved.flashes == ["Draft v3 saved."]
+    assert saved.draft.startswith("Hello") and "Best regards" in saved.draft
+
+
+@pytest.mark.usefixtures("question")
+def test_saving_the_unchanged_draft_makes_no_version(ann: FlaskClient, services: Services) -> None:
+    page = get(ann, CASE)
+    again = submit(ann, page, f"{CASE}/draft")
+    assert again.flashes == ["Nothing changed: draft v1 is the current text."]
+    assert _drafts(services) == [(1, "system")]
+
+
+@pytest.mark.usefixtures("question")
+def test_a_claim_shows_to_others_and_only_an_explicit_take_over_gets_past_it(
+    ann: FlaskClient, bob: FlaskClient, services: Services
+) -> None:
+    claimed = submit(ann, get(ann, CASE), f"{CASE}/claim")
+    assert claimed.flashes == ["CC-000001 is yours for 30 minutes."]
+    assert "Claimed by you since" in claimed.text("//section[@class='claim']")
+
+    seen = get(bob, CASE)
+    notice = seen.text("//p[contains(@class, 'claimed')]")
+    assert notice.startswith("Claimed by reviewer@clinic.example since ")
+    assert notice.endswith(" UTC.")
+    refused = submit(bob, seen, f"{CASE}/draft", text=BOB_TEXT)
+    assert "claimed by reviewer@clinic.example" in refused.flashes[0]
+    assert refused.response.status_code == 422 and refused.draft == BOB_TEXT  # kept, unsaved
+    assert _drafts(services) == [(1, "system")]
+
+    taken = submit(bob, seen, f"{CASE}/claim")
+    assert taken.flashes == ["You took CC-000001 over; it is yours for 30 minutes."]
+    (event,) = _events(services, "claim_taken_over")
+    assert (event.actor, event.details["previous"]) == (OTHER, REVIEWER)
+    assert "Took the case over from reviewer@clinic.example" in taken.visible_text
+    lost = submit(ann, claimed, f"{CASE}/draft", text=ANN_TEXT)
+    assert "claimed by other@clinic.example" in lost.flashes[0]
+
+
+@pytest.mark.usefixtures("question")
+def test_the_page_shows_who_else_has_the_case_open(
+    ann: FlaskClient, bob: FlaskClient, services: Services
+) -> None:
+    get(bob, CASE)
+    assert get(ann, CASE).text("//p[@id='presence']") == "Also open by: other@clinic.example"
+    token = get(bob, CASE).csrf_token
+    polled = bob.post(
+        f"{CASE}/presence", data={"editing": "1"}, headers={"X-CSRFToken": token}
+    ).get_json()
+    assert [o["who"] for o in polled["others"]] == [REVIEWER]
+    assert "other@clinic.example (editing)" in get(ann, CASE).text("//p[@id='presence']")
+
+
+@pytest.mark.usefixtures("question")
+def test_versions_are_listed_with_authors_and_compared_side_by_side(
+    ann: FlaskClient, services: Services
+) -> None:
+    page = submit(ann, get(ann, CASE), f"{CASE}/draft", text=ANN_TEXT)
+    rows = page.tree.xpath("//section[@class='versions']//tbody/tr")
+    cells = [[" ".join(td.text_content().split()) for td in row.findall("td")] for row in rows]
+    assert [(c[0], c[1], c[3]) for c in cells] == [
+        ("v2", REVIEWER, "edited from v1"),
+        ("v1", "system", "written by the system"),
+    ]
+    diff = get(ann, f"{CASE}/diff?a=1&b=2")
+    assert "v1 (system)" in diff.text("//table[@class='diff']/thead")
+    assert "v2 (reviewer@clinic.example)" in diff.text("//table[@class='diff']/thead")
+    assert diff.texts("//table[@class='diff']//mark[@class='change']")
+    assert ann.get(f"{CASE}/diff?a=1&b=9").status_code == 404
+
+
+@pytest.mark.usefixtures("question")
+def test_internal_notes_stay_on_the_case_and_never_go_out(
+    ann: FlaskClient, services: Services
+) -> None:
+    page = submit(ann, get(ann, CASE), f"{CASE}/note", note="Called the practice <b>today</b>")
+    assert page.flashes == ["Note added (internal: never sent)."]
+    assert "Called the practice <b>today</b>" in page.text("//section[@id='notes']//article/p")
+    answer_and_approve(services, "CC-000001")
+    (reply,) = sent_replies(services.settings)
+    assert "Called the practice" not in reply_text(reply)
+
+
+def _attachment_mail() -> bytes:
+    message = EmailMessage()
+    message["From"] = "Dana Coder <dana@clinic.example>"
+    message["To"] = "consult@caseconsultant.example"
+    message["Subject"] = "John Smith DOB 03/14/1962: 47562 or 47563?"
+    message["Date"] = format_datetime(datetime(2026, 10, 5, 12, 0, tzinfo=UTC))
+    message["Message-ID"] = "<att.1@clinic.example>"
+    message.set_content("Lap chole with cholangiogram: 47563 or 47562? Op note attached.\n")
+    message.add_alternative(
+        "<p>Lap chole: <b>47563</b>?<script>alert(1)</script>"
+        '<img src="https://tracker.example/pixel.png"></p>',
+        subtype="html",
+    )
+    message.add_attachment(PDF, maintype="application", subtype="pdf", filename=PHI_NAME)
+    return bytes(message)
+
+
+def test_an_attachment_downloads_with_its_bytes_and_a_name_without_the_patient(
+    ann: FlaskClient, services: Services
+) -> None:
+    store_mail(services, _attachment_mail())
+    page = get(ann, CASE)
+    (link,) = page.tree.xpath("//ul[@class='attachments']//a")
+    assert (
+        link.text_content() == "[patient details removed]_[patient details removed]_"
+        "[patient details removed].pdf"
+    )
+    assert "application/pdf" in page.text("//ul[@class='attachments']//span")
+    response = ann.get(link.get("href"))
+    assert response.status_code == 200
+    assert response.data == PDF
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment; filename=")
+    assert "John" not in disposition and "1962" not in disposition
+    assert _events(services, "attachment_downloaded")
+    # Neither the draft nor the timeline echo the patient's file name.
+    draft = page.draft
+    assert "John" not in draft and "12345678" not in draft
+    assert "John" not in page.text("//section[@class='timeline-section']")
+    assert ann.get(f"{CASE}/attachments/1/7").status_code == 404
+
+
+def test_patient_details_are_marked_and_shown_only_after_a_recorded_click(
+    ann: FlaskClient, services: Services
+) -> None:
+    store_mail(services, _attachment_mail())
+    page = get(ann, CASE)
+    assert "John Smith" not in page.visible_text
+    assert page.text("//h1").startswith("CC-000001: [patient details removed]")
+    assert "date of birth" in page.text("//div[contains(@class, 'phi')]/p")
+    assert ann.get(f"{CASE}/messages/1/html").status_code == 403
+
+    shown = submit(ann, page, f"{CASE}/reveal")
+    assert shown.flashes == ["Patient details are shown for 10 minutes; this was recorded."]
+    assert "John Smith" in shown.text("//h1")
+    assert (reveal := _events(services, "phi_revealed")) and reveal[0].actor == REVIEWER
+    frame = ann.get(f"{CASE}/messages/1/html")
+    html = frame.get_data(as_text=True)
+    assert "<b>47563</b>" in html
+    assert "<script" not in html and "alert(1)" not in html and "tracker.example" not in html
+    assert "sandbox" in frame.headers["Content-Security-Policy"]
+    hidden = submit(ann, shown, f"{CASE}/hide")
+    assert "John Smith" not in hidden.visible_text
+
+
+def test_the_timeline_reads_as_sentences_without_internal_ids(
+    ann: FlaskClient, services: Services
+) -> None:
+    store_special(services, "html_only_with_attachment.eml")
+    lines = get(ann, CASE).texts("//ol[@class='timeline']/li")
+    assert any("Message from ops@pinecrest.example" in line for line in lines)
+    assert any("Status analyzing → awaiting review" in line for line in lines)
+    joined = " ".join(lines)
+    for internal in ("inbound_id", "message_id", "outbound_id", "None", "{", "_"):
+        assert internal not in joined, internal
+
+
+@pytest.mark.usefixtures("question")
+def test_a_reviewer_without_the_page_cannot_act_and_forms_need_the_token(
+    app: Flask, ann: FlaskClient, services: Services
+) -> None:
+    anonymous = app.test_client()
+    token = get(anonymous, "/login").csrf_token  # a valid token is not a signed-in user
+    for path in ("claim", "release", "note", "reveal", "presence", "preview", "start-from"):
+        response = anonymous.post(f"{CASE}/{path}", data={"csrf_token": token})
+        assert response.status_code in (302, 303) and "/login" in response.location, path
+    assert anonymous.get(f"{CASE}/attachments/1/0").status_code == 302
+    assert ann.post(f"{CASE}/claim", data={}).status_code == 400  # no CSRF token
+    assert ann.post(f"{CASE}/note", data={"note": "x"}).status_code == 400
+    assert _events(services, "note_added") == [] and _events(services, "claimed") == []
+
+
+@pytest.mark.usefixtures("question")
+def test_next_goes_to_the_oldest_waiting_case_nobody_else_holds(
+    ann: FlaskClient, bob: FlaskClient, services: Services
+) -> None:
+    store_question(services, "02.eml")
+    store_question(services, "03.eml")
+    review.claim(services, "CC-000002", OTHER)
+    response = ann.get("/next?after=CC-000001")
+    assert response.location.endswith("/cases/CC-000003")
+    assert ann.get("/next").location.endswith("/cases/CC-000001")
+
+
+def test_page_lists_an_attachment_of_unknown_size_and_html_only_mail(
+    ann: FlaskClient, services: Services
+) -> None:
+    store_special(services, "html_only_with_attachment.eml")
+    page = get(ann, CASE)
+    (link,) = page.tree.xpath("//ul[@class='attachments']//a")
+    assert link.text_content() == "op note 2026-10-01.pdf"
+    body = ann.get(link.get("href"))
+    assert body.data == base64.b64decode("JVBERi0xLjQKJSBvcCBub3RlIHBsYWNlaG9sZGVyCg==")
+    assert body.headers["Content-Disposition"] == 'attachment; filename="op_note_2026-10-01.pdf"'
+    assert isinstance(page, Page)
