@@ -37,8 +37,10 @@ from consultant.cases.answering import draft_answer
 from consultant.cases.bounces import apply_bounce
 from consultant.cases.claims import Claim, ClaimRefused
 from consultant.cases.events import record
+from consultant.cases.ignored import READ_AS_QUESTION
 from consultant.cases.outbox import queue_outbound
 from consultant.cases.references import format_reference
+from consultant.cases.search_index import index_message
 from consultant.db import advisory_key
 from consultant.db_errors import (
     DbErrorKind,
@@ -178,7 +180,12 @@ def _process(services: Services, session: Session, held: Claim, parsed: ParsedMe
 
     # Asked before the thread's case: a parent that commits in between is then found.
     parent_pending = _parent_pending(session, inbound, parsed)
-    reason = _machine_reason(services, session, parsed)
+    # An expert read this message as a question (the ignored view): it is not set aside again.
+    reason = (
+        None
+        if inbound.route_reason == READ_AS_QUESTION
+        else _machine_reason(services, session, parsed)
+    )
     if reason == "bounce":
         bounced_case = apply_bounce(
             session, held.raw, services.settings.message_id_domain, inbound.id
@@ -502,7 +509,8 @@ def _new_case(
     _record_restarts(session, case, held)
     lifecycle.move(session, case, CaseStatus.ANALYZING)
     phi = _flag_phi(session, case, parsed)
-    _draft(services, session, case, inbound, parsed, phi)
+    draft = _draft(services, session, case, inbound, parsed, phi)
+    index_message(session, case, parsed, draft.facts, opens_case=True)
     lifecycle.move(session, case, CaseStatus.AWAITING_REVIEW)
     to_send = []
     settings = services.settings
@@ -557,7 +565,8 @@ def _follow_up(
     )
     _record_restarts(session, case, held)
     phi = _flag_phi(session, case, parsed)
-    _draft(services, session, case, inbound, parsed, phi)
+    draft = _draft(services, session, case, inbound, parsed, phi)
+    index_message(session, case, parsed, draft.facts, opens_case=False)
     if case.status in REOPEN_ON_FOLLOW_UP:
         lifecycle.move(session, case, CaseStatus.AWAITING_REVIEW, reason="follow-up received")
     return _Result(Outcome.FOLLOW_UP)
@@ -590,6 +599,7 @@ def _join_as_earlier(
     _record_restarts(session, case, held)
     _record_limits(session, case, inbound, list(parsed.limits))
     _flag_phi(session, case, parsed)
+    index_message(session, case, parsed, {}, opens_case=False)
     return _Result(Outcome.JOINED)
 
 
