@@ -145,25 +145,20 @@ def _next_start(release: Any, releases: list[Any]) -> date | None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show_command(obj: Any, code: str, on: datetime | None, as_json: bool) -> None:
-    """A code as of a date: description, status, the release it comes from."""
-    from consultant.codes.entries import CodeReader
+    """Everything the loaded data says about a code as of a date (its code page): status,
+    history, parents and children, notes, PTP edits, MUE, add-on and fee schedule."""
+    from consultant.codes.code_page import code_page
+    from consultant.codes.code_page_text import lines
+    from consultant.codes.lookup import CodeLookup
 
-    result = CodeReader(obj.settings.database_url).find(code, _day(on))
-    if result is None:
+    page = code_page(CodeLookup(obj.database), code, _day(on))
+    if page is None:
         raise click.ClickException(f"{code!r} has the shape of no code system")
     if as_json:
-        _print_json(result.as_dict())
+        _print_json(page.as_dict())
         return
-    release = result.release
-    click.echo(f"{result.system} {result.code}: {result.status.replace('_', ' ')}")
-    if result.description:
-        click.echo(f"  {result.description}")
-    if result.message:
-        click.echo(f"  {result.message}")
-    for child in result.children:
-        click.echo(f"    {child['code']:<9} {child['description']}")
-    if release:
-        click.echo(f"  source: {release['kind']} {release['version']} ({release['source']})")
+    for line in lines(page):
+        click.echo(line)
 
 
 @codes_group.command("pair")

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, insert, select, update
 
+from consultant.codes.search_index import index_release
 from consultant.codes.sources import CodeImportError, SourceFile, combined_sha256
 from consultant.codes.tables import CodeRelease
 from consultant.db import Database
@@ -115,6 +116,7 @@ def import_release(
             )
         ).inserted_primary_key[0]
         loaded = importer.load(conn, release_id, sources, progress)
+        index_release(conn, release_id)
         conn.execute(
             update(CodeRelease)
             .where(CodeRelease.id == release_id)

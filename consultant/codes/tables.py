@@ -188,6 +188,9 @@ class PfsIndicator(Base):
 
 
 PTP_TABLE_PREFIX = "ptp_edit_r"
+# Full-text search over code descriptions (migration 0006; no model describes it): an
+# FTS5 table in SQLite, a table of English tsvectors with a GIN index in PostgreSQL.
+CODE_SEARCH_FTS_TABLE = "code_search_fts"
 
 
 def ptp_table_name(release_id: int) -> str:

@@ -112,6 +112,8 @@ class NcciPtpImporter:
         rows = counted(self._rows(sources, rationales), progress)
         bulk_insert(conn, table.name, COLUMNS, rows)
         Index(f"ix_{table.name}_pair", table.c.column1, table.c.column2).create(conn)
+        # A code page lists the edits where a code is column 2, too.
+        Index(f"ix_{table.name}_column2", table.c.column2).create(conn)
         count = conn.exec_driver_sql(f'SELECT count(*) FROM "{table.name}"').scalar_one()
         return Loaded(
             rows=count,
