@@ -99,6 +99,9 @@ def db_upgrade(ctx: _Context) -> None:
 
     upgrade(ctx.settings.database_url)
     click.echo(f"database is up to date: {_display_url(ctx.settings.database_url)}")
+    added = _seed_snippets(ctx.database)
+    if added:
+        click.echo(f"added snippets: {', '.join(added)}")
 
 
 def _display_url(url: str) -> str:
@@ -116,8 +119,12 @@ def _display_url(url: str) -> str:
 @pass_context
 def run(ctx: _Context, host: str, port: int) -> None:
     """The main job in one process: inbox, processing, sweep and the review web app."""
+    from consultant.db import upgrade
     from consultant.embedded import run_all
 
+    # run_all migrates too; the shipped snippets need the tables first.
+    upgrade(ctx.settings.database_url)
+    _seed_snippets(ctx.database)
     run_all(ctx.settings, host, port)
 
 
@@ -480,6 +487,42 @@ def tokens_revoke(ctx: _Context, token_id: int) -> None:
     except TokenError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"token {token.id} ({token.prefix}..., {token.email}) is revoked")
+
+
+# -- snippets --------------------------------------------------------------
+
+
+@main.group("snippets")
+def snippets_group() -> None:
+    """Reply snippets that reviewers insert by name (kept by admins on the web)."""
+
+
+def _seed_snippets(database: Database, restore: bool = False) -> list[str]:
+    """Add the snippets CaseConsultant ships with: once, or with ``restore`` those deleted."""
+    from consultant.cases.snippets import seed_defaults
+
+    with database.session() as session:
+        return seed_defaults(session, restore)
+
+
+@snippets_group.command("seed")
+@click.option("--restore", is_flag=True, help="Add back shipped snippets that were deleted.")
+@pass_context
+def snippets_seed(ctx: _Context, restore: bool) -> None:
+    """Add the snippets CaseConsultant ships with (`db upgrade` and `run` do it once)."""
+    added = _seed_snippets(ctx.database, restore)
+    click.echo(f"added snippets: {', '.join(added)}" if added else "no snippets to add")
+
+
+@snippets_group.command("list")
+@pass_context
+def snippets_list(ctx: _Context) -> None:
+    """Each snippet's name and first line."""
+    from consultant.cases.snippets import list_snippets
+
+    with ctx.database.read_session() as session:
+        for snippet in list_snippets(session):
+            click.echo(f"{snippet.name:<24} {snippet.body.splitlines()[0]}")
 
 
 main.add_command(codes_group)
