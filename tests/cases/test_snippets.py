@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from consultant.cases import snippets
 from consultant.cases.snippets import DEFAULTS, SnippetError
+from consultant.cli import main
 from consultant.models import Case, Snippet
 from consultant.services import Services
 
@@ -158,3 +161,22 @@ def test_every_default_passes_its_own_checks_and_names_the_case(services: Servic
             text = snippets.render_snippet(session, name, case)
             assert "{" not in text and "}" not in text and "[expert:" not in text
             assert "CC-000042" in text or "29880, 29877" in text
+
+
+def test_db_upgrade_and_snippets_seed_add_the_shipped_snippets_once(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CONSULTANT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONSULTANT_DATABASE_URL", database_url)
+
+    def cli(*args: str) -> str:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert f"added snippets: {', '.join(DEFAULTS)}" in cli("db", "upgrade")
+    assert "added snippets" not in cli("db", "upgrade")
+    assert cli("snippets", "seed") == "no snippets to add\n"
+    listed = cli("snippets", "list").splitlines()
+    assert [line.split()[0] for line in listed] == sorted(DEFAULTS)
+    assert cli("snippets", "seed", "--restore") == "no snippets to add\n"
