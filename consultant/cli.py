@@ -415,10 +415,7 @@ def users_group() -> None:
 @pass_context
 def users_create(ctx: _Context, email: str, role: str, password_stdin: bool) -> None:
     """Create a login for the review web app."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_stdin)
     from consultant.users import UserError, create_user
 
     try:
@@ -426,6 +423,74 @@ def users_create(ctx: _Context, email: str, role: str, password_stdin: bool) -> 
     except UserError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"user {email.strip().lower()} created with role {role}")
+
+
+def _new_password(from_stdin: bool) -> str:
+    """One line of standard input, or typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _set_active(ctx: _Context, email: str, active: bool, actor: str | None) -> int:
+    from consultant.users import UserError, set_active
+
+    try:
+        return set_active(ctx.database, email, active, _actor(actor))
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@users_group.command("disable")
+@click.argument("email")
+@click.option("--as", "actor", help="Who disables (default cli:<login>).")
+@pass_context
+def users_disable(ctx: _Context, email: str, actor: str | None) -> None:
+    """Stop a user from signing in; their open sessions end at once."""
+    ended = _set_active(ctx, email, False, actor)
+    click.echo(f"user {email.strip().lower()} disabled; {ended} session(s) ended")
+
+
+@users_group.command("enable")
+@click.argument("email")
+@click.option("--as", "actor", help="Who enables (default cli:<login>).")
+@pass_context
+def users_enable(ctx: _Context, email: str, actor: str | None) -> None:
+    """Let a disabled user sign in again."""
+    _set_active(ctx, email, True, actor)
+    click.echo(f"user {email.strip().lower()} enabled")
+
+
+@users_group.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--as", "actor", help="Who sets it (default cli:<login>).")
+@pass_context
+def users_password(ctx: _Context, email: str, password_stdin: bool, actor: str | None) -> None:
+    """Set a user's password; their open sessions end and any sign-in wait is lifted."""
+    password = _new_password(password_stdin)
+    from consultant.users import UserError, reset_password
+
+    try:
+        ended = reset_password(ctx.database, email, password, _actor(actor))
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"password of {email.strip().lower()} set; {ended} session(s) ended")
+
+
+@users_group.command("log")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option("--email", help="Only entries for this email.")
+@pass_context
+def users_log(ctx: _Context, limit: int, email: str | None) -> None:
+    """The audit log of sign-ins, failures, refusals, sign-outs and password changes,
+    newest first."""
+    from consultant.auth_log import describe, recent
+    from consultant.users import normalise_email
+
+    wanted = normalise_email(email) if email is not None else None
+    for event in recent(ctx.database, limit, email=wanted):
+        click.echo(describe(event))
 
 
 # -- API tokens --------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from consultant.services import Services
-from consultant.web import auth, case_page, queue
+from consultant.web import account, auth, case_page, queue
 from consultant.web.security import add_security_headers, secret_key
 
 
@@ -30,6 +30,7 @@ def create_app(services: Services) -> Flask:
     CSRFProtect(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(queue.bp)
     app.register_blueprint(case_page.bp)
     app.register_error_handler(HTTPException, _error_page)

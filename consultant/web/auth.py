@@ -2,53 +2,41 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from consultant.models import Role, User
-from consultant.users import authenticate
+from consultant.models import Role, utcnow
+from consultant.signin import WrongCredentials, sign_in, sign_out
+from consultant.signin_throttle import SignInRefused, ThrottlePolicy
+from consultant.web import sessions
 from consultant.web.context import services
 
 bp = Blueprint("auth", __name__)
-login_manager = LoginManager()
-login_manager.login_view = "auth.login"
-login_manager.session_protection = "strong"
 REVIEWERS = (Role.REVIEWER, Role.ADMIN)
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    """The signed-in reviewer as flask-login sees them."""
-
-    id: int
-    email: str
-    role: str
-    is_active: bool = True
-    is_authenticated: bool = True
-    is_anonymous: bool = False
-
-    def get_id(self) -> str:
-        return str(self.id)
+WRONG = "Wrong email or password."
 
 
 def init_app(app: Flask) -> None:
-    login_manager.init_app(app)
-
-
-@login_manager.user_loader
-def _load_user(user_id: str) -> SignedIn | None:
-    with services().db.session() as session:
-        user = session.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or not user.active:
-            return None
-        return SignedIn(user.id, user.email, user.role)
+    sessions.init_app(app)
 
 
 def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -87,20 +75,68 @@ def _safe_next(target: str | None) -> str:
     return url_for("queue.index")
 
 
+def throttle_policy() -> ThrottlePolicy:
+    return ThrottlePolicy.from_settings(services().settings)
+
+
+def seconds_until(moment: datetime) -> int:
+    """Whole seconds to wait (rounded up, at least one): what ``Retry-After`` carries."""
+    return max(1, math.ceil((moment - utcnow()).total_seconds()))
+
+
+def try_again_message(retry_at: datetime) -> str:
+    """When the next try may come, as a clock time in the office's zone and a duration."""
+    zone = ZoneInfo(services().settings.business_timezone)
+    local = retry_at.astimezone(zone)
+    same_day = local.date() == utcnow().astimezone(zone).date()
+    when = local.strftime("%H:%M:%S %Z" if same_day else "%Y-%m-%d %H:%M:%S %Z")
+    seconds = seconds_until(retry_at)
+    if seconds < 120:
+        wait = f"{seconds} second{'s' if seconds != 1 else ''}"
+    else:
+        wait = f"{math.ceil(seconds / 60)} minutes"
+    return f"Too many failed sign-ins. Try again at {when} (in {wait})."
+
+
+def refused_page(template: str, retry_at: datetime, **context: Any) -> Response:
+    """The form again with status 429 and ``Retry-After``: the try was not checked."""
+    flash(try_again_message(retry_at), "error")
+    response = make_response(render_template(template, **context), 429)
+    response.headers["Retry-After"] = str(seconds_until(retry_at))
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
-    if request.method == "POST":
-        user = authenticate(
-            services().db, request.form.get("email", ""), request.form.get("password", "")
+    if request.method == "GET":
+        return render_template("login.html", email="")
+    email = request.form.get("email", "")
+    try:
+        signed_in = sign_in(
+            services().db,
+            throttle_policy(),
+            email,
+            request.form.get("password", ""),
+            address=request.remote_addr,
+            user_agent=request.user_agent.string,
+            replaces=sessions.current_token(),
         )
-        if user is not None:
-            login_user(SignedIn(user.id, user.email, user.role))
-            return redirect(_safe_next(request.args.get("next")))
-        flash("Wrong email or password.", "error")
-    return render_template("login.html")
+    except SignInRefused as refused:
+        return refused_page("login.html", refused.retry_at, email=email)
+    except WrongCredentials as wrong:
+        flash(WRONG, "error")
+        if wrong.retry_at is not None:
+            flash(try_again_message(wrong.retry_at), "error")
+        return render_template("login.html", email=email)
+    sessions.begin(signed_in)
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    logout_user()
+    token = sessions.current_token()
+    if token is not None:
+        sign_out(services().db, token, address=request.remote_addr)
+    sessions.end()
+    flash("You are signed out.", "ok")
     return redirect(url_for("auth.login"))

@@ -37,7 +37,7 @@ from consultant.cases.events import record
 from consultant.cases.queries import load_case
 from consultant.cases.similar import sent_reply_text
 from consultant.db_errors import TransientError
-from consultant.mail.message_parts import attachment_file, html_version
+from consultant.mail.message_parts import attachment_file, html_version, safe_html
 from consultant.mail.parse_limits import ParseLimits
 from consultant.models import Case, CaseStatus, Draft, InboundMessage, utcnow
 from consultant.web.auth import REVIEWERS, roles_required
@@ -343,9 +343,10 @@ def report_presence(reference: str) -> Response:
 @bp.route("/cases/<reference>/preview", methods=["POST"])
 @roles_required(*REVIEWERS)
 def preview(reference: str) -> Response:
-    """The HTML the reply will carry for the editor's text (our own rendering, escaped)."""
+    """The HTML the reply will carry for the editor's text (our own rendering, escaped), with
+    its inline styles removed as the page's CSP would refuse them."""
     _reference(reference)
-    return jsonify(html=services().renderer.html_for_text(_form_text()))
+    return jsonify(html=safe_html(services().renderer.html_for_text(_form_text())))
 
 
 def _message(db_session: Any, reference: str, message_id: int) -> InboundMessage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask import Response
+from flask import Response, current_app
 
 from config import Settings
 
@@ -13,6 +13,9 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+# Behind TLS (secure cookies on), browsers are told to use HTTPS only, for a year,
+# subdomains included: no first request in plain HTTP for someone on the network to change.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def secret_key(settings: Settings) -> str:
@@ -40,4 +43,6 @@ def add_security_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
     return response

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +46,9 @@ CHROMIUM_FLAGS = (
 )
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[WebDriver]:
-    """One headless Chromium for the session, with its own empty profile."""
+@contextmanager
+def _chromium() -> Iterator[WebDriver]:
+    """A headless Chromium with its own empty profile, quit and removed afterwards."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         require_service(MISSING)
     profile = Path(tempfile.mkdtemp(prefix="cc-chromium-"))
@@ -70,15 +71,41 @@ def chromium() -> Iterator[WebDriver]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[WebDriver]:
+    """One headless Chromium for the session."""
+    with _chromium() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def second_chromium() -> Iterator[WebDriver]:
+    """Another Chromium, with its own cookies: a second expert at another desk."""
+    with _chromium() as driver:
+        yield driver
+
+
+def _blank(driver: WebDriver) -> None:
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+
+
 @pytest.fixture
 def browser(chromium: WebDriver) -> Iterator[WebDriver]:
     """The session's Chromium on a blank page, without cookies or console messages."""
-    chromium.get("about:blank")
-    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    _blank(chromium)
     console_log(chromium)  # reading the log empties it
     yield chromium
-    chromium.get("about:blank")
-    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    _blank(chromium)
+
+
+@pytest.fixture
+def second_browser(second_chromium: WebDriver) -> Iterator[WebDriver]:
+    """The second expert's Chromium, blank like ``browser``."""
+    _blank(second_chromium)
+    console_log(second_chromium)
+    yield second_chromium
+    _blank(second_chromium)
 
 
 def console_log(driver: WebDriver) -> list[dict[str, object]] | None:
@@ -156,7 +183,15 @@ def page_screenshots(driver: WebDriver, name: str) -> list[Path]:
                     "return document.documentElement.scrollWidth - "
                     "document.documentElement.clientWidth"
                 )
-                assert overflow <= 0, f"{name}: {overflow} px of sideways scroll at 390 px"
+                wide = driver.execute_script(
+                    "return [...document.querySelectorAll('body *')]"
+                    ".filter(e => e.getBoundingClientRect().right > "
+                    "document.documentElement.clientWidth + 1)"
+                    ".slice(0, 5).map(e => e.tagName + '.' + e.className)"
+                )
+                assert overflow <= 0, (
+                    f"{name}: {overflow} px of sideways scroll at 390 px; too wide: {wide}"
+                )
     finally:
         driver.set_window_size(*DESKTOP)
     return saved
