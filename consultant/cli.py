@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -236,25 +237,125 @@ def _case_summary(case: Any) -> dict[str, Any]:
     }
 
 
-@cases_group.command("list")
-@click.option("--status", "statuses", multiple=True, help="Only cases in this status.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_context
-def cases_list(ctx: _Context, statuses: tuple[str, ...], as_json: bool) -> None:
-    """Cases, most recently changed first."""
-    from consultant.cases.queries import list_cases
+QUEUE_FLAGS = {
+    "mine": "Only cases assigned to or claimed by you (say who with --as).",
+    "unassigned": "Only cases assigned to nobody.",
+    "claimed": "Only cases someone has claimed.",
+    "overdue": "Only cases past their SLA.",
+    "phi": "Only cases flagged for patient details.",
+    "attachments": "Only cases with attachments.",
+}
 
-    with ctx.database.session() as session:
-        rows = [_case_summary(c) for c in list_cases(session, statuses or None)]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        flag = " PHI" if row["phi_flagged"] else ""
-        click.echo(
-            f"{row['reference']:<12} {row['status']:<16} {row['requester'] or '-':<32} "
-            f"{row['subject']}{flag}"
+
+def _queue_options(default_status: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The queue's view, filters, order and paging as options (``cases list``/``search``)."""
+    options = [
+        click.option(
+            "--status",
+            default=default_status,
+            show_default=True,
+            help="A status (awaiting_review, sent, ...), 'open' (awaiting review or failed) "
+            "or 'all'.",
+        ),
+        *(click.option(f"--{flag}", is_flag=True, help=text) for flag, text in QUEUE_FLAGS.items()),
+        click.option("--topic", default="", help="Only cases about this topic (ncci, mue, ...)."),
+        click.option("--code", default="", help="Only cases naming this code."),
+        click.option(
+            "--sort",
+            default="",
+            help="age, due, requester, status, assignee or relevance (default: oldest waiting "
+            "first in open work, newest first in finished work, best match when searching).",
+        ),
+        click.option("--desc/--asc", "descending", default=None, help="The sort's direction."),
+        click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1)),
+        click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0)),
+        click.option("--all", "everything", is_flag=True, help="Every case that matches."),
+        click.option("--as", "actor", help="Who asks, for --mine (an email)."),
+        click.option("--json", "as_json", is_flag=True, help="The page's cases as JSON."),
+    ]
+
+    def apply(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return apply
+
+
+def _print_queue(ctx: _Context, q: str, options: dict[str, Any]) -> None:
+    """One page of the queue (or all of it), subjects without patient details."""
+    from consultant.cases.queue import QueueError, QueueFilter, QueueOrder, queue_page
+    from consultant.cases.sla import describe_span
+
+    if options["mine"] and not options["actor"]:
+        raise click.ClickException("--mine needs --as EMAIL: whose cases?")
+    try:
+        filters = QueueFilter(
+            status=options["status"],
+            topic=options["topic"],
+            code=options["code"],
+            q=q,
+            **{flag: options[flag] for flag in QUEUE_FLAGS},
         )
+        order = QueueOrder(options["sort"], options["descending"])
+        with ctx.database.read_session() as session:
+            page = queue_page(
+                session,
+                ctx.settings,
+                filters,
+                order,
+                offset=options["offset"],
+                limit=None if options["everything"] else options["limit"],
+                viewer=options["actor"],
+            )
+    except QueueError as error:
+        raise click.ClickException(str(error)) from None
+    if options["as_json"]:
+        click.echo(json.dumps([row.as_json() for row in page.rows], indent=2))
+        return
+    for row in page.rows:
+        flag = " [PHI]" if row.phi_flagged else ""
+        sla = ("OVERDUE " + row.sla.removeprefix("overdue ")) if row.overdue else row.sla
+        click.echo(
+            f"{row.reference:<12} {row.status:<16} {describe_span(row.age):>8}  {sla or '-':<20} "
+            f"{row.requester_address or '-':<32} {row.subject}{flag}"
+        )
+    more = ""
+    if page.last < page.total:
+        more = f" (--offset {page.last} for the next page, --all for every one)"
+    view = "" if filters.status == "all" else filters.status.replace("_", " ") + " "
+    noun = f"{view}case{'s' if page.total != 1 else ''}"
+    click.echo(f"showing {page.describe()} {noun}{more}")
+
+
+@cases_group.command("list")
+@_queue_options("open")
+@click.option("--q", "q", default="", help="Words, codes or a requester to search for.")
+@pass_context
+def cases_list(ctx: _Context, q: str, **options: Any) -> None:
+    """The queue: oldest waiting first, a page at a time (--limit, --offset, --all)."""
+    _print_queue(ctx, q, options)
+
+
+@cases_group.command("search")
+@click.argument("words", nargs=-1, required=True)
+@_queue_options("all")
+@pass_context
+def cases_search(ctx: _Context, words: tuple[str, ...], **options: Any) -> None:
+    """Cases whose subject, requester, messages or codes match WORDS, best match first.
+
+    Read like a web search: all words, "a phrase", -word to leave out, a OR b.
+    """
+    _print_queue(ctx, " ".join(words), options)
+
+
+@cases_group.command("reindex")
+@pass_context
+def cases_reindex(ctx: _Context) -> None:
+    """Rebuild every case's search text, codes, topics and attachment count from its rows."""
+    from consultant.cases.search_index import reindex_all
+
+    click.echo(f"reindexed {reindex_all(ctx.database):,} case(s)")
 
 
 @cases_group.command("show")

@@ -1,25 +1,11 @@
-"""Read-only views of cases for the review queue and the CLI."""
+"""A case with everything its page shows (the queue's lists are in ``consultant.cases.queue``)."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from consultant.models import Case, CaseStatus
-
-OPEN_STATUSES = (CaseStatus.AWAITING_REVIEW, CaseStatus.FAILED)
-
-
-def list_cases(
-    session: Session, statuses: Sequence[str] | None = None, limit: int = 200
-) -> list[Case]:
-    """Cases, newest activity first; only those in ``statuses`` when given."""
-    query = select(Case).options(selectinload(Case.assignee)).order_by(Case.updated_at.desc())
-    if statuses:
-        query = query.where(Case.status.in_(list(statuses)))
-    return list(session.scalars(query.limit(limit)))
+from consultant.models import Case
 
 
 def load_case(session: Session, reference: str) -> Case | None:

@@ -73,26 +73,36 @@ DESCRIBE: dict[str, Callable[[Details], str]] = {
     "received": _received,
     "follow_up_received": lambda d: "Follow-up " + _received(d)[0].lower() + _received(d)[1:],
     "earlier_message_joined": lambda d: f"Earlier message{_from(d)}{_subject(d)} joined the case",
-    "message_ignored": lambda d: f"Message{_from(d)}{_subject(d)} set aside: "
-    f"{_label(d.get('reason', ''))}",
+    "message_ignored": lambda d: (
+        f"Message{_from(d)}{_subject(d)} set aside: {_label(d.get('reason', ''))}"
+    ),
     "status": _status,
     "draft_created": lambda d: f"Draft v{d.get('version')} written by the system",
-    "draft_edited": lambda d: f"Draft v{d.get('version')} saved"
-    + (f" (edited from v{d['based_on']})" if d.get("based_on") else ""),
-    "phi_flagged": lambda d: "Patient details found ("
-    + ", ".join(_label(k) for k in d.get("kinds", []))
-    + "); the draft does not repeat them",
-    "phi_revealed": lambda d: "Patient details shown on the case page",
-    "attachment_downloaded": lambda d: "Attachment downloaded: "
-    + redact_file_name(str(d.get("filename", ""))),
+    "draft_edited": lambda d: (
+        f"Draft v{d.get('version')} saved"
+        + (f" (edited from v{d['based_on']})" if d.get("based_on") else "")
+    ),
+    "phi_flagged": lambda d: (
+        "Patient details found ("
+        + ", ".join(_label(k) for k in d.get("kinds", []))
+        + "); the draft does not repeat them"
+    ),
+    "phi_revealed": lambda d: (
+        "Patient details shown "
+        + ("by the command line" if d.get("where") == "cli" else "on the case page")
+    ),
+    "attachment_downloaded": lambda d: (
+        "Attachment downloaded: " + redact_file_name(str(d.get("filename", "")))
+    ),
     "ack_not_sent": lambda d: f"No acknowledgment sent: {d.get('reason', '')}",
     "assigned": lambda d: f"Assigned to {d['assignee']}" if d.get("assignee") else "Unassigned",
     "claimed": lambda d: f"Claimed for {d.get('minutes', '')} minutes",
     "claim_taken_over": lambda d: f"Took the case over from {d.get('previous', '')}",
     "claim_released": lambda d: "Claim released",
     "note_added": lambda d: "Internal note added",
-    "limits_reached": lambda d: "Parts of the message were not read: "
-    + "; ".join(str(x) for x in d.get("limits", [])),
+    "limits_reached": lambda d: (
+        "Parts of the message were not read: " + "; ".join(str(x) for x in d.get("limits", []))
+    ),
     "processing_failed": lambda d: f"Processing failed: {d.get('error', '')}",
     "processing_restarted": lambda d: "Processing started again after an interrupted run",
     "ack_queued": _mail("ack", "queued"),
@@ -104,10 +114,12 @@ DESCRIBE: dict[str, Callable[[Details], str]] = {
     "ack_bounced": _mail("ack", "bounced"),
     "reply_bounced": _mail("reply", "bounced"),
     "delivery_delayed": lambda d: "The receiving server reports a delay",
-    "send_deferred": lambda d: "Sending deferred; it will be tried again"
-    + (f": {d['error']}" if d.get("error") else ""),
-    "send_outcome_unknown": lambda d: "The mail server did not confirm a send; "
-    "it will be sent again with the same Message-ID",
+    "send_deferred": lambda d: (
+        "Sending deferred; it will be tried again" + (f": {d['error']}" if d.get("error") else "")
+    ),
+    "send_outcome_unknown": lambda d: (
+        "The mail server did not confirm a send; it will be sent again with the same Message-ID"
+    ),
     "send_outcome_resolved": lambda d: "The unconfirmed send was resolved",
     "sent_copy_filed": lambda d: "Copy filed in the Sent folder",
     "sent_copy_failed": lambda d: f"Copy not filed in the Sent folder: {d.get('error', '')}",
