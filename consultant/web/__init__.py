@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from consultant.services import Services
-from consultant.web import account, auth, case_page, queue
+from consultant.web import account, admin, auth, case_page, dashboard, queue
 from consultant.web.security import add_security_headers, secret_key
 
 
@@ -33,6 +33,8 @@ def create_app(services: Services) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(queue.bp)
     app.register_blueprint(case_page.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(admin.bp)
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(add_security_headers)
     return app

@@ -22,7 +22,7 @@ from consultant.web.context import services
 bp = Blueprint("dashboard", __name__)
 
 WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 84, 34, 12, 32
 VOLUME = (("received", "Received"), ("sent", "Sent"), ("overdue", "Overdue"))
 TIMES = (("median_hours", "Median"), ("p90_hours", "90th percentile"))
 LABEL_EVERY = 5  # days between the dates written under a chart
@@ -64,12 +64,14 @@ class Chart:
     lines: list[Line]
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 times a power of ten that is at least ``value`` (1 for 0)."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+def nice_top(value: float, whole: bool, least: float) -> float:
+    """The top of an axis with four equal round steps (1 to 10 times a power of ten), at
+    least ``value`` and ``least``; with ``whole`` the steps are whole numbers (counts)."""
+    needed = max(value, least) / 4
+    power = 10 ** math.floor(math.log10(needed))
+    steps = (1, 2, 3, 4, 5, 6, 8, 10) if whole else (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+    step = next(s * power for s in steps if s * power >= needed)
+    return 4 * (max(step, 1) if whole else step)
 
 
 def _frame(top: float) -> tuple[float, float, list[Tick], Callable[[float], float]]:
@@ -95,7 +97,7 @@ def _day_slots(days: Sequence[DayStats]) -> tuple[float, list[tuple[float, str]]
 
 def volume_chart(days: Sequence[DayStats]) -> Chart:
     """Grouped bars per day: received, sent, overdue."""
-    top = nice_ceiling(max((getattr(d, key) for d in days for key, _ in VOLUME), default=0))
+    top = nice_top(max(getattr(d, key) for d in days for key, _ in VOLUME), True, 4)
     baseline, right, ticks, y = _frame(top)
     slot, labels = _day_slots(days)
     width = slot * 0.8 / len(VOLUME)
@@ -120,7 +122,7 @@ def volume_chart(days: Sequence[DayStats]) -> Chart:
 def time_chart(days: Sequence[DayStats]) -> Chart:
     """Lines per day: median and 90th percentile hours from question to reply."""
     values = [getattr(d, key) for d in days for key, _ in TIMES]
-    top = nice_ceiling(max((v for v in values if v is not None), default=0))
+    top = nice_top(max((v for v in values if v is not None), default=0), False, 1)
     baseline, right, ticks, y = _frame(top)
     slot, labels = _day_slots(days)
     lines = []
@@ -140,7 +142,10 @@ def time_chart(days: Sequence[DayStats]) -> Chart:
 
 
 def hours(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} h"
+    """A time to reply as people say it: ``-`` (no reply), ``40 min``, ``5.5 h``."""
+    if value is None:
+        return "-"
+    return f"{value * 60:.0f} min" if value < 1 else f"{value:.1f} h"
 
 
 def _figures() -> Dashboard:
