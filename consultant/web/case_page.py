@@ -36,6 +36,7 @@ from consultant.cases.diffs import side_by_side
 from consultant.cases.events import record
 from consultant.cases.queries import load_case
 from consultant.cases.similar import sent_reply_text
+from consultant.cases.snippets import SnippetError, list_snippets, render_snippet
 from consultant.db_errors import TransientError
 from consultant.mail.message_parts import attachment_file, html_version, safe_html
 from consultant.mail.parse_limits import ParseLimits
@@ -81,7 +82,10 @@ def _page(reference: str, status: int = 200, **extra: Any) -> tuple[str, int] | 
         if case is None:
             abort(404)
         view = build(db_session, case, current_user.email, _revealed(case.reference))
-        return render_template("case.html", view=view, case=case, **extra), status
+        snippets = [s.name for s in list_snippets(db_session)]
+        return render_template(
+            "case.html", view=view, case=case, snippets=snippets, **extra
+        ), status
 
 
 @bp.route("/cases/<reference>")
@@ -432,3 +436,32 @@ def next_case() -> Response:
         flash("No other case is waiting for review.", "ok")
         return redirect(url_for("queue.index"))
     return redirect(url_for("case.show", reference=reference))
+
+
+@bp.route("/cases/<reference>/insert-snippet", methods=["POST"])
+@roles_required(*REVIEWERS)
+def insert_snippet(reference: str) -> Any:
+    """A snippet filled in for this case, added to the editor's text (not saved yet).
+
+    The page's script asks for JSON and puts the text at the cursor; without
+    script the page comes back with the snippet added at the end.
+    """
+    ref = _reference(reference)
+    name = request.form.get("snippet", "")
+    with services().db.read_session() as db_session:
+        case = db_session.scalar(select(Case).where(Case.reference == ref))
+        if case is None:
+            abort(404)
+        try:
+            text = render_snippet(db_session, name, case)
+        except SnippetError as error:
+            if request.accept_mimetypes.best == "application/json":
+                return jsonify(error=str(error)), 404
+            flash(str(error), "error")
+            return _page(ref, 404, unsaved=_form_text(), unsaved_base=_form_version("base_version"))
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(text=text)
+    flash(f"Snippet {name!r} added at the end of the draft; it is not saved yet.", "ok")
+    current = _form_text().rstrip("\n")
+    joined = f"{current}\n\n{text}" if current else text
+    return _page(ref, unsaved=joined, unsaved_base=_form_version("base_version"))

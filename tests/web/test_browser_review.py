@@ -272,3 +272,23 @@ def test_the_diff_page_and_a_sent_case(
     wait_for_text(browser, ".meta .status", "sent")
     page_screenshots(browser, "case-sent")
     assert_clean_console(browser)
+
+
+def test_a_snippet_goes_in_where_the_cursor_is(
+    browser: WebDriver, server: LiveServer, services: Services
+) -> None:
+    from consultant.cases.snippets import create_snippet
+
+    with services.db.session() as session:
+        create_snippet(session, "greeting", "Hello {{ requester_name }},", "admin")
+    open_case(browser, server, REVIEWER)
+    type_draft(browser, "\n\nThe answer.")
+    box = browser.find_element(By.NAME, "text")
+    box.send_keys(Keys.CONTROL, Keys.HOME)
+    browser.find_element(By.ID, "snippet-button").click()
+    WebDriverWait(browser, WAIT).until(
+        lambda d: box.get_attribute("value").startswith("Hello Amy Park,")
+    )
+    assert box.get_attribute("value") == "Hello Amy Park,\n\nThe answer."
+    assert sent_replies(services.settings) == []
+    assert_clean_console(browser)

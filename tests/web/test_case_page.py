@@ -334,3 +334,34 @@ def test_page_lists_an_attachment_of_unknown_size_and_html_only_mail(
     assert body.data == base64.b64decode("JVBERi0xLjQKJSBvcCBub3RlIHBsYWNlaG9sZGVyCg==")
     assert body.headers["Content-Disposition"] == 'attachment; filename="op_note_2026-10-01.pdf"'
     assert isinstance(page, Page)
+
+
+@pytest.mark.usefixtures("question")
+def test_a_snippet_is_filled_in_for_the_case_and_added_unsaved(
+    ann: FlaskClient, services: Services
+) -> None:
+    from consultant.cases.snippets import create_snippet
+
+    with services.db.session() as session:
+        create_snippet(
+            session, "thanks", "Thank you, {{ requester_name }} ({{ reference }}).", "admin"
+        )
+    page = get(ann, CASE)
+    assert page.texts("//select[@id='snippet-name']/option") == ["thanks"]
+    added = submit(ann, page, f"{CASE}/insert-snippet", text="Dear Amy,", snippet="thanks")
+    assert added.flashes == ["Snippet 'thanks' added at the end of the draft; it is not saved yet."]
+    assert added.draft == "Dear Amy,\n\nThank you, Amy Park (CC-000001)."
+    assert added.form(f"{CASE}/draft")["base_version"] == "1"
+    assert _drafts(services) == [(1, "system")]
+    as_json = ann.post(
+        f"{CASE}/insert-snippet",
+        data={"csrf_token": page.csrf_token, "snippet": "thanks", "text": "", "base_version": "1"},
+        headers={"Accept": "application/json"},
+    )
+    assert as_json.get_json() == {"text": "Thank you, Amy Park (CC-000001)."}
+    missing = ann.post(
+        f"{CASE}/insert-snippet",
+        data={"csrf_token": page.csrf_token, "snippet": "nope", "text": "", "base_version": "1"},
+        headers={"Accept": "application/json"},
+    )
+    assert missing.status_code == 404 and "no snippet called 'nope'" in missing.get_json()["error"]

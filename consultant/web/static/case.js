@@ -76,6 +76,28 @@
     });
   }
 
+  // Snippets: filled in for this case by the server, put where the cursor is.
+  var snippetButton = document.getElementById("snippet-button");
+  if (snippetButton && box) {
+    snippetButton.addEventListener("click", function (event) {
+      event.preventDefault();
+      var name = document.getElementById("snippet-name").value;
+      fetch(snippetButton.getAttribute("formaction"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf ? csrf.value : "", "Accept": "application/json" },
+        body: new URLSearchParams({ snippet: name, text: box.value,
+          base_version: editor.querySelector("input[name=base_version]").value })
+      }).then(function (response) { return response.json(); }).then(function (data) {
+        if (!data.text) { return; }
+        var start = box.selectionStart, end = box.selectionEnd;
+        box.setRangeText(data.text, start, end, "end");
+        box.focus();
+        box.dispatchEvent(new Event("input"));
+      }).catch(function () { /* without the snippet the draft is unchanged */ });
+    });
+  }
+
   // Presence: who else has this case open; reporting while editing renews my claim.
   var presence = document.getElementById("presence");
   function poll() {
