@@ -21,7 +21,8 @@ from consultant.cases import review
 from consultant.models import CaseEvent, Draft
 from consultant.services import Services
 from consultant.web import create_app
-from tests.support.cases import answer_and_approve
+from tests.support.cases import ANSWER, answer_and_approve
+from tests.support.corpus import QUESTIONS
 from tests.web.helpers import (
     REVIEWER,
     Page,
@@ -42,6 +43,7 @@ ANN_TEXT = "Dear Amy,\n\nYes: 29877 is bundled into 29880.\n\nKind regards,\nAnn
 BOB_TEXT = "Dear Amy,\n\nNo separate payment for 29877.\n\nKind regards,\nBob\n"
 PDF = b"%PDF-1.4\n% op note of a patient\n"
 PHI_NAME = "John_Smith_DOB_1962-03-14_MRN12345678.pdf"
+ANSWER_SENT = ANSWER.format(name="colleague")
 
 
 @pytest.fixture
@@ -365,3 +367,26 @@ def test_a_snippet_is_filled_in_for_the_case_and_added_unsaved(
         headers={"Accept": "application/json"},
     )
     assert missing.status_code == 404 and "no snippet called 'nope'" in missing.get_json()["error"]
+
+
+def test_a_similar_sent_answer_can_start_the_draft_and_the_facts_stay_this_cases(
+    ann: FlaskClient, services: Services
+) -> None:
+    store_question(services, "01.eml")  # 29880 and 29877
+    answer_and_approve(services, "CC-000001")
+    store_mail(
+        services,
+        (QUESTIONS / "01.eml")
+        .read_bytes()
+        .replace(b"<s01.20261005@mail.example>", b"<again.1@mail.example>")
+        .replace(b"Subject: NCCI", b"Subject: Again NCCI"),
+    )
+    page = get(ann, "/cases/CC-000002")
+    (similar,) = page.tree.xpath("//section[@class='similar']/article")
+    assert "CC-000001" in similar.xpath("string(h3)")
+    assert "29880" in similar.xpath("string(p)") and "29877" in similar.xpath("string(p)")
+    facts_before = page.text("//section[@class='facts']")
+    started = submit(ann, page, "/cases/CC-000002/start-from")
+    assert started.flashes == ["Draft v2 starts from the answer sent on CC-000001; edit it to fit."]
+    assert started.draft == ANSWER_SENT
+    assert started.text("//section[@class='facts']") == facts_before
