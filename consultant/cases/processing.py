@@ -31,7 +31,7 @@ from enum import StrEnum
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from consultant.analysis.phi import PhiFindings, find_phi, redact
+from consultant.analysis.phi import PhiFindings, find_phi, redact, redact_file_name
 from consultant.cases import claims, lifecycle, runs, senders, thread_index
 from consultant.cases.answering import draft_answer
 from consultant.cases.bounces import apply_bounce
@@ -176,6 +176,10 @@ def _process(services: Services, session: Session, held: Claim, parsed: ParsedMe
     inbound.from_address = parsed.from_address or None
     inbound.subject = parsed.subject
     inbound.text = parsed.text
+    inbound.attachments = [
+        {"index": i, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+        for i, a in enumerate(parsed.attachments)
+    ]
     retried_case = inbound.case  # set only when a failed case is processed again
 
     # Asked before the thread's case: a parent that commits in between is then found.
@@ -502,7 +506,7 @@ def _new_case(
         inbound,
         parsed,
         reply_to=case.requester_address,
-        attachments=[a.filename for a in parsed.attachments],
+        attachments=[redact_file_name(a.filename) for a in parsed.attachments],
         text_from_html=parsed.text_from_html,
         defects=list(parsed.defects),
     )
@@ -561,7 +565,7 @@ def _follow_up(
         "follow_up_received",
         inbound,
         parsed,
-        attachments=[a.filename for a in parsed.attachments],
+        attachments=[redact_file_name(a.filename) for a in parsed.attachments],
     )
     _record_restarts(session, case, held)
     phi = _flag_phi(session, case, parsed)

@@ -18,6 +18,7 @@ def load_case(session: Session, reference: str) -> Case | None:
             selectinload(Case.drafts),
             selectinload(Case.outbound),
             selectinload(Case.events),
+            selectinload(Case.notes),
             selectinload(Case.assignee),
         )
     )
