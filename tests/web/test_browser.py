@@ -86,7 +86,7 @@ def assert_clean_console_and_markup(browser: WebDriver) -> None:
         ]
         assert problems == []
     inline = browser.execute_script(
-        "return [document.querySelectorAll('script, style, [style]').length,"
+        "return [document.querySelectorAll('script:not([src]), style, [style]').length,"
         " [...document.querySelectorAll('*')].filter("
         "   e => [...e.attributes].some(a => a.name.startsWith('on'))).length]"
     )
@@ -134,7 +134,8 @@ def test_a_reviewer_signs_in_edits_and_approves_a_case(
     assert browser.find_element(By.NAME, "text").get_attribute("value") == ANSWER
 
     browser.find_element(By.CSS_SELECTOR, "button.approve").click()
-    wait_for_text(browser, "p.flash", "CC-000001 approved; the reply is on its way.")
+    WebDriverWait(browser, WAIT).until(ec.alert_is_present()).accept()  # "Send this text to ...?"
+    wait_for_text(browser, "p.flash", "CC-000001 approved: draft v2 is on its way.")
     assert browser.find_element(By.CSS_SELECTOR, ".meta .status").text == "sent"
     assert_clean_console_and_markup(browser)
 
@@ -158,7 +159,7 @@ def test_a_hostile_subject_renders_as_text(
     browser.find_element(By.LINK_TEXT, "CC-000001").click()
     wait_for_text(browser, "h1", "CC-000001: ")
     assert browser.find_element(By.TAG_NAME, "h1").text == f"CC-000001: 99213 {HOSTILE}"
-    assert HOSTILE in browser.find_element(By.CSS_SELECTOR, "article.message pre").text
+    assert HOSTILE in browser.find_element(By.CSS_SELECTOR, "article.theirs pre").text
     assert f"> {HOSTILE}" in browser.find_element(By.NAME, "text").get_attribute("value")
     assert_no_alert(browser)
     assert_clean_console_and_markup(browser)
