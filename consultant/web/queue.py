@@ -66,6 +66,14 @@ TAB_ORDER = (
 )
 # What the address may carry; anything else is dropped when links are made.
 KEEP = ("status", "q", "topic", "code", "sort", "order", *FLAGS)
+SORT_TITLES = {
+    "age": "waiting time (oldest first)",
+    "due": "SLA due time (soonest first)",
+    "requester": "requester (A to Z)",
+    "status": "status",
+    "assignee": "assignee (A to Z)",
+    "relevance": "best match (when searching)",
+}
 BULK_ACTIONS = {"assign": "Assign to me", "claim": "Claim", "reject": "Reject"}
 MAX_BULK = 100
 REFERENCE = re.compile(r"^[A-Z][A-Z0-9]{0,9}-\d{6,}$")
@@ -221,6 +229,7 @@ def index() -> str:
         pages=_pages(listing.page, last_page),
         last_page=last_page,
         actions=BULK_ACTIONS,
+        sorts=list(SORT_TITLES.items()),
         naturally_descending=NATURALLY_DESCENDING,
         span=describe_span,
         code_link=code_link,
