@@ -1,0 +1,118 @@
+"""Code search and code pages in a real browser (Debian's headless Chromium), on SQLite.
+
+Search answers as you type (static/code_search.js) under the site's CSP, and
+the pages are photographed at desktop and phone width for a person to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from config import Settings
+from consultant.codes.importers import importer_for
+from consultant.codes.importing import import_release
+from consultant.services import Services
+from tests.codes.test_code_page import TABULAR
+from tests.support.browser import LiveServer, console_log, page_screenshots
+from tests.support.corpus import AOC_FILE, MUE_FILE, PFS_FILE, PTP_FILE
+from tests.web.helpers import PASSWORD, REVIEWER, add_reviewer
+
+WAIT = 30
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], sqlite_url: str) -> Settings:
+    return make_settings(database_url=sqlite_url)
+
+
+@pytest.fixture
+def server(services: Services, live_server: Callable[[Services], LiveServer]) -> LiveServer:
+    for kind, path in (
+        ("icd10cm", TABULAR),
+        ("ncci-ptp", PTP_FILE),
+        ("mue", MUE_FILE),
+        ("aoc", AOC_FILE),
+        ("pfs", PFS_FILE),
+    ):
+        import_release(services.db, importer_for(kind), [path])
+    add_reviewer(services)
+    return live_server(services)
+
+
+def sign_in(browser: WebDriver, server: LiveServer, path: str) -> None:
+    browser.get(server.url + path)
+    WebDriverWait(browser, WAIT).until(ec.presence_of_element_located((By.NAME, "email")))
+    browser.find_element(By.NAME, "email").send_keys(REVIEWER)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD + Keys.ENTER)
+    WebDriverWait(browser, WAIT).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, "header .who"), REVIEWER)
+    )
+
+
+def assert_clean_console(browser: WebDriver) -> None:
+    """Nothing the CSP refused, no script errors, no inline script or style to refuse."""
+    entries = console_log(browser) or []
+    assert [e for e in entries if e.get("level") == "SEVERE"] == []
+    inline = browser.execute_script(
+        "return document.querySelectorAll('script:not([src]), style, [style]').length"
+    )
+    assert inline == 0
+
+
+def test_search_answers_as_you_type_and_leads_to_code_pages(
+    browser: WebDriver, server: LiveServer
+) -> None:
+    sign_in(browser, server, "/codes/?on=2026-11-02")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Codes"
+    box = browser.find_element(By.NAME, "q")
+    box.send_keys("fracture radius")
+    # No submit: the script fetches the results and keeps the address in step.
+    WebDriverWait(browser, WAIT).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "table.code-results tbody tr"))
+    )
+    WebDriverWait(browser, WAIT).until(ec.url_contains("q=fracture+radius"))
+    first = browser.find_element(By.CSS_SELECTOR, "table.code-results tbody tr td a")
+    assert first.text == "S52.12"
+    assert browser.find_element(By.NAME, "q").get_attribute("value") == "fracture radius"
+    assert_clean_console(browser)
+    page_screenshots(browser, "code-search")
+
+    box = browser.find_element(By.NAME, "q")
+    box.clear()
+    box.send_keys("e11.9" + Keys.ENTER)  # the plain form still works
+    WebDriverWait(browser, WAIT).until(ec.url_contains("q=e11.9"))
+    browser.find_element(By.LINK_TEXT, "E11.9").click()
+    WebDriverWait(browser, WAIT).until(
+        ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "ICD-10-CM E11.9")
+    )
+    notes = browser.find_element(By.CSS_SELECTOR, "section.icd-notes").text
+    assert "type 1 diabetes mellitus (E10.-)" in notes
+    assert_clean_console(browser)
+    page_screenshots(browser, "code-page-diagnosis")
+
+
+def test_a_procedure_code_page_at_desktop_and_phone_width(
+    browser: WebDriver, server: LiveServer
+) -> None:
+    sign_in(browser, server, "/codes/29880?on=2026-11-02")
+    WebDriverWait(browser, WAIT).until(
+        ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "CPT 29880")
+    )
+    status = browser.find_element(By.CSS_SELECTOR, ".status-line").text
+    assert status.startswith("No CPT release is loaded")
+    edits = browser.find_elements(By.CSS_SELECTOR, "table.ptp-edits tbody tr")
+    assert [row.find_element(By.TAG_NAME, "td").text for row in edits] == ["29877", "29881"]
+    assert_clean_console(browser)
+    page_screenshots(browser, "code-page-procedure")
+    browser.get(server.url + "/codes/64494?on=2026-11-02")
+    WebDriverWait(browser, WAIT).until(
+        ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "CPT 64494")
+    )
+    page_screenshots(browser, "code-page-add-on")
