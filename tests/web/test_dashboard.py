@@ -14,6 +14,7 @@ from sqlalchemy import update
 from consultant.models import InboundMessage, Role
 from consultant.services import Services
 from consultant.web import create_app
+from consultant.web.dashboard import hours
 from tests.support.cases import answer_and_approve
 from tests.web.helpers import add_reviewer, get, path_of, sign_in, store_question
 
@@ -69,7 +70,7 @@ def test_the_day_table_has_thirty_days_and_todays_figures(
     assert rows[0].xpath("th/time/@datetime") == [today()]
     received, sent, overdue, median, p90 = [td.text_content() for td in rows[0].xpath("td")]
     assert (received, sent, overdue) == ("2", "1", "0")
-    assert median.endswith(" h") and p90.endswith(" h")
+    assert median == p90 == "0 min"  # answered within seconds
     assert rows[1].xpath("td/text()")[:3] == ["0", "0", "0"]
     totals = page.texts("//dl[@class='totals']/div/dd")
     assert totals[:3] == ["2", "1", "0"]
@@ -127,3 +128,11 @@ def test_the_csv_has_a_row_per_day_and_downloads(client: FlaskClient, answered: 
     assert (day, received, sent, overdue) == (today(), "2", "1", "0")
     assert float(median) == float(p90) >= 0
     assert rows[1][1:] == ["0", "0", "0", "", ""]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, "-"), (0.0, "0 min"), (0.5, "30 min"), (1.0, "1.0 h"), (5.5, "5.5 h")],
+)
+def test_times_read_as_minutes_under_an_hour(value: float | None, shown: str) -> None:
+    assert hours(value) == shown
