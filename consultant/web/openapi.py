@@ -1,0 +1,669 @@
+"""The OpenAPI 3.1 document of the JSON API (consultant/web/api.py), served at
+/api/v1/openapi.json. A test holds it to the app's routes, path by path and method by
+method, and schemathesis holds the answers to the schemas below."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from consultant.analysis.model import TOPICS
+from consultant.cases import search as case_search
+from consultant.cases.queue import SORTS, VIEWS
+from consultant.codes import search as code_search
+from consultant.codes.systems import System
+
+PREFIX = "/api/v1"
+EXAMPLE_REFERENCE = "CC-000001"
+EXAMPLE_TEXT = "Dear colleague,\n\nYes: 29877 is bundled into 29880 here.\n\nKind regards\n"
+REFERENCE_PATTERN = "^[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{6,}$"
+CODE_PATTERN = "^[A-Za-z0-9.]{1,10}$"
+MAX_VERSION = 2**31 - 1
+MAX_PAGE = 10_000
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 100
+# As much of a search as the case and the code searches read; longer is refused.
+MAX_QUERY_CHARS = min(case_search.MAX_QUERY_CHARS, code_search.MAX_QUERY)
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str, **extra: Any) -> Schema:
+    return {"type": [kind, "null"], **extra}
+
+
+STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+WHEN = {"type": "string", "format": "date-time"}
+MAYBE_WHEN = _nullable("string", format="date-time")
+STRINGS = {"type": "array", "items": STRING}
+
+
+def _object(required: list[str], **properties: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": _object(["error"], error={"type": "string", "description": "What went wrong."}),
+    "ClaimedError": {
+        "allOf": [
+            _ref("Error"),
+            _object(
+                ["claimed_by", "since"],
+                claimed_by={"type": "string", "description": "Who holds the case."},
+                since=WHEN,
+                hint=STRING,
+            ),
+        ]
+    },
+    "DraftConflict": _object(
+        ["action", "base_version", "current", "changes_since_base", "your_changes"],
+        action={"type": "string", "enum": ["save", "approve"]},
+        base_version={"type": "integer", "description": "The version the request named."},
+        current=_object(
+            ["version", "author", "at", "text"],
+            version=INTEGER,
+            author=STRING,
+            at=WHEN,
+            text=STRING,
+        ),
+        changes_since_base={
+            "type": "string",
+            "description": "Unified diff: the version the request named -> the current one.",
+        },
+        your_changes=_nullable(
+            "string",
+            description="Unified diff: the current version -> the text sent (null: none sent).",
+        ),
+    ),
+    "ConflictError": {
+        "allOf": [_ref("Error"), _object(["conflict"], conflict=_ref("DraftConflict"))]
+    },
+    "Claim": {
+        "oneOf": [
+            _object(["holder", "since", "until"], holder=STRING, since=WHEN, until=WHEN),
+            {"type": "null"},
+        ],
+        "description": "The claim in force, or null when nobody holds the case.",
+    },
+    "QueueRow": _object(
+        [
+            "reference",
+            "status",
+            "subject",
+            "requester",
+            "assignee",
+            "claimed_by",
+            "waiting_since",
+            "due_at",
+            "overdue",
+            "codes",
+        ],
+        reference=STRING,
+        status=STRING,
+        subject={"type": "string", "description": "With patient details removed."},
+        requester=_nullable("string"),
+        requester_name=_nullable("string"),
+        phi_flagged=BOOLEAN,
+        assignee=_nullable("string"),
+        claimed_by=_nullable("string", description="Only while the claim is in force."),
+        claimed_at=MAYBE_WHEN,
+        waiting_since=WHEN,
+        updated_at=WHEN,
+        attachments=INTEGER,
+        codes=STRINGS,
+        topics=STRINGS,
+        due_at=MAYBE_WHEN,
+        overdue=BOOLEAN,
+    ),
+    "CaseList": _object(
+        ["total", "page", "per_page", "pages", "status", "sort", "order", "counts", "cases"],
+        total={"type": "integer", "description": "Cases matching, over all pages."},
+        page=INTEGER,
+        per_page=INTEGER,
+        pages=INTEGER,
+        status=STRING,
+        sort=STRING,
+        order={"type": "string", "enum": ["asc", "desc"]},
+        counts={
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "description": "How many cases each view holds under the same filters.",
+        },
+        cases={"type": "array", "items": _ref("QueueRow")},
+    ),
+    "Message": _object(
+        ["id", "from", "received_at", "text", "attachments"],
+        id=INTEGER,
+        **{"from": _nullable("string")},
+        received_at=WHEN,
+        subject=_nullable("string"),
+        route=_nullable("string"),
+        route_reason=_nullable("string"),
+        text=_nullable("string", description="Patient details removed unless show_phi."),
+        attachments={
+            "type": "array",
+            "items": _object(
+                ["filename"],
+                filename=STRING,
+                content_type=_nullable("string"),
+                size=_nullable("integer"),
+            ),
+        },
+    ),
+    "Facts": {
+        "oneOf": [
+            _object(
+                ["codes", "facts"],
+                on=_nullable("string"),
+                setting=_nullable("string"),
+                codes=STRINGS,
+                modifiers=STRINGS,
+                topics=STRINGS,
+                dates_of_service=STRINGS,
+                facts={
+                    "type": "array",
+                    "items": _object(
+                        ["kind", "codes"],
+                        kind=STRING,
+                        codes=STRINGS,
+                        citation=_nullable("string"),
+                        source=_nullable("object"),
+                    ),
+                },
+                limits=STRINGS,
+            ),
+            {"type": "null"},
+        ]
+    },
+    "Case": _object(
+        [
+            "reference",
+            "status",
+            "subject",
+            "requester",
+            "waiting_since",
+            "due_at",
+            "overdue",
+            "claim",
+            "assignee",
+            "version",
+            "text",
+            "facts",
+            "messages",
+            "timeline",
+        ],
+        reference=STRING,
+        status=STRING,
+        subject=STRING,
+        requester=_nullable("string"),
+        requester_name=_nullable("string"),
+        phi_flagged=BOOLEAN,
+        created_at=WHEN,
+        updated_at=WHEN,
+        waiting_since=WHEN,
+        due_at=MAYBE_WHEN,
+        overdue=BOOLEAN,
+        assignee=_nullable("string"),
+        claim=_ref("Claim"),
+        codes=STRINGS,
+        topics=STRINGS,
+        error=_nullable("string"),
+        version=_nullable(
+            "integer", description="The current draft's version: what a save or approval names."
+        ),
+        text=_nullable("string", description="The current draft's text."),
+        draft={
+            "oneOf": [
+                _object(
+                    ["author", "created_at"],
+                    author=STRING,
+                    created_at=WHEN,
+                    based_on=_nullable("integer"),
+                    expert_notes={
+                        "type": "array",
+                        "items": STRING,
+                        "description": "Open [expert: ...] notes: approval waits for none.",
+                    },
+                ),
+                {"type": "null"},
+            ]
+        },
+        facts=_ref("Facts"),
+        messages={"type": "array", "items": _ref("Message")},
+        replies={
+            "type": "array",
+            "items": _object(
+                ["kind", "state"],
+                kind=STRING,
+                state=STRING,
+                created_by=STRING,
+                created_at=WHEN,
+                sent_at=MAYBE_WHEN,
+                text=STRING,
+            ),
+        },
+        notes={
+            "type": "array",
+            "items": _object(["author", "at", "text"], author=STRING, at=WHEN, text=STRING),
+        },
+        timeline={
+            "type": "array",
+            "items": _object(["at", "who", "what"], at=WHEN, who=STRING, what=STRING),
+        },
+    ),
+    "DraftSave": _object(
+        ["text", "base_version"],
+        text={"type": "string", "description": "The whole new text of the draft."},
+        base_version={
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_VERSION,
+            "description": "The version the text was made from (the case's `version`).",
+        },
+    ),
+    "SavedDraft": _object(
+        ["reference", "version", "created", "message"],
+        reference=STRING,
+        version=INTEGER,
+        created={
+            "type": "boolean",
+            "description": "False when the text was already the current version's.",
+        },
+        message=STRING,
+    ),
+    "Approval": _object(
+        ["version"],
+        version={
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_VERSION,
+            "description": "The version being approved: it must be the current one.",
+        },
+        text={
+            "type": ["string", "null"],
+            "description": "The text on the caller's screen; saved as a new version first "
+            "when it differs from `version`.",
+        },
+    ),
+    "Approved": _object(
+        ["reference", "status", "version", "saved", "outbound_id"],
+        reference=STRING,
+        status={"type": "string", "enum": ["approved"]},
+        version={"type": "integer", "description": "The version being sent."},
+        saved={"type": "boolean", "description": "True when `text` was saved as it first."},
+        outbound_id=INTEGER,
+    ),
+    "Rejection": _object(["reason"], reason={"type": "string"}),
+    "Rejected": _object(
+        ["reference", "status"], reference=STRING, status={"type": "string", "enum": ["rejected"]}
+    ),
+    "ClaimRequest": _object(
+        [],
+        take_over={
+            "type": "boolean",
+            "default": False,
+            "description": "Take the case from another expert's claim (recorded).",
+        },
+    ),
+    "Claimed": _object(
+        ["reference", "new", "claim"],
+        reference=STRING,
+        new={"type": "boolean", "description": "False when it renewed the caller's own claim."},
+        claim=_ref("Claim"),
+    ),
+    "Released": _object(
+        ["reference", "released", "claim"],
+        reference=STRING,
+        released={"type": "boolean", "description": "False when the caller held no claim."},
+        claim=_ref("Claim"),
+    ),
+    "CodeSearch": _object(
+        ["query", "on", "mode", "total", "offset", "hits", "page", "per_page"],
+        query=STRING,
+        on={"type": "string", "format": "date"},
+        mode={"type": "string", "enum": ["code", "words", "empty"]},
+        total=INTEGER,
+        offset=INTEGER,
+        hits={
+            "type": "array",
+            "items": _object(
+                ["system", "code", "description", "billable", "release"],
+                system=STRING,
+                code=STRING,
+                description=STRING,
+                billable=BOOLEAN,
+                release={"type": "object"},
+            ),
+        },
+        releases={"type": "array", "items": {"type": "object"}},
+        words=STRINGS,
+        page=INTEGER,
+        per_page=INTEGER,
+    ),
+    "CodePage": _object(
+        ["code", "system", "on", "found", "status"],
+        code=STRING,
+        system=STRING,
+        on={"type": "string", "format": "date"},
+        found=BOOLEAN,
+        valid=BOOLEAN,
+        billable=BOOLEAN,
+        status=STRING,
+        summary={"type": "string", "description": "The status in one careful sentence."},
+        description=_nullable("string"),
+        release=_nullable("object"),
+        history={"type": "array", "items": {"type": "object"}},
+        lineage=_nullable("object"),
+        notes={"type": "array", "items": {"type": "object"}},
+        ptp={"type": "array", "items": {"type": "object"}},
+        mue={"type": "array", "items": {"type": "object"}},
+        addon=_nullable("object"),
+        pfs={"type": "array", "items": {"type": "object"}},
+        missing={"type": "array", "items": {"type": "object"}},
+    ),
+}
+
+ERRORS = {
+    400: "The request is malformed: a parameter or the JSON body is missing or wrong.",
+    401: "No token, or a token that is unknown, revoked, or whose user is disabled.",
+    403: "The token's user may not use the API.",
+    404: "No such case or code.",
+    409: "Refused: the version named is not the current one, or another expert holds "
+    "the case (nothing was saved or sent).",
+    413: "The body is larger than 2 MB.",
+    422: "Refused by the review rules (the message says why; nothing was changed).",
+    503: "The database could not be reached; try again after Retry-After seconds.",
+}
+
+
+def _error(status: int) -> dict[str, Any]:
+    content: Schema = _ref("Error")
+    if status == 409:
+        content = {"oneOf": [_ref("ConflictError"), _ref("ClaimedError")]}
+    response: dict[str, Any] = {
+        "description": ERRORS[status],
+        "content": {"application/json": {"schema": content}},
+    }
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": {"schema": STRING}}
+    if status == 503:
+        response["headers"] = {"Retry-After": {"schema": STRING, "required": True}}
+    return response
+
+
+def _ok(status: int, schema: str, description: str) -> dict[str, Any]:
+    return {
+        status: {
+            "description": description,
+            "content": {"application/json": {"schema": _ref(schema)}},
+        }
+    }
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    ok: dict[int, Any],
+    errors: tuple[int, ...],
+    *,
+    parameters: list[dict[str, Any]] | None = None,
+    body: str | None = None,
+    body_required: bool = True,
+    example: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    responses = {str(code): value for code, value in ok.items()}
+    responses |= {str(code): _error(code) for code in (401, 403, 503, *errors)}
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "responses": dict(sorted(responses.items())),
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        media: dict[str, Any] = {"schema": _ref(body)}
+        if example is not None:
+            media["example"] = example
+        operation["requestBody"] = {
+            "required": body_required,
+            "content": {"application/json": media},
+        }
+    return operation
+
+
+def _query(name: str, schema: Schema, description: str, required: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+    }
+
+
+REFERENCE = {
+    "name": "reference",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": REFERENCE_PATTERN, "example": EXAMPLE_REFERENCE},
+    "description": "The case reference, e.g. CC-000123 (any letter case).",
+}
+PAGE = _query(
+    "page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, "1-based."
+)
+PER_PAGE = _query(
+    "per_page",
+    {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+    "Rows a page.",
+)
+ON = _query("on", {"type": "string", "format": "date"}, "As of this date (YYYY-MM-DD); today.")
+QUEUE_FLAGS = {
+    "mine": "Only cases assigned to or claimed by the token's user.",
+    "unassigned": "Only cases nobody is assigned to.",
+    "claimed": "Only cases under a claim in force.",
+    "overdue": "Only cases past their SLA.",
+    "phi": "Only cases with patient details found.",
+    "attachments": "Only cases whose mail had attachments.",
+}
+CASE_WRITE_ERRORS = (400, 404, 409, 413, 422)
+
+
+def _paths() -> dict[str, Any]:
+    reference = [REFERENCE]
+    list_parameters = [
+        _query(
+            "status",
+            {"type": "string", "enum": list(VIEWS), "default": "open"},
+            "A view as on the queue page: open, all, or a status such as awaiting_review.",
+        ),
+        _query(
+            "q",
+            {"type": "string", "maxLength": MAX_QUERY_CHARS},
+            "Full-text search, as web search boxes.",
+        ),
+        _query("sort", {"type": "string", "enum": list(SORTS)}, "Default: the view's own order."),
+        _query("order", {"type": "string", "enum": ["asc", "desc"]}, "Default: the sort's own."),
+        *(_query(name, BOOLEAN, text) for name, text in QUEUE_FLAGS.items()),
+        _query("topic", {"type": "string", "enum": list(TOPICS)}, "Only cases on this topic."),
+        _query(
+            "code",
+            {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9.-]{0,15}$"},
+            "Only cases naming this code.",
+        ),
+        PAGE,
+        PER_PAGE,
+    ]
+    return {
+        f"{PREFIX}/cases": {
+            "get": _operation(
+                "listCases",
+                "List and search cases as the queue page does, a page at a time.",
+                _ok(200, "CaseList", "A page of cases and the total."),
+                (400,),
+                parameters=list_parameters,
+            )
+        },
+        f"{PREFIX}/cases/{{reference}}": {
+            "get": _operation(
+                "getCase",
+                "A case with its current draft version and text, facts, messages and claim.",
+                _ok(200, "Case", "The case."),
+                (400, 404),
+                parameters=[
+                    *reference,
+                    _query(
+                        "show_phi",
+                        BOOLEAN,
+                        "Show patient details as received; recorded on the case's timeline.",
+                    ),
+                ],
+            )
+        },
+        f"{PREFIX}/cases/{{reference}}/draft": {
+            "put": _operation(
+                "saveDraft",
+                "Save a new draft version made from base_version (409 when it is not current).",
+                _ok(200, "SavedDraft", "Saved, or nothing to save."),
+                CASE_WRITE_ERRORS,
+                parameters=reference,
+                body="DraftSave",
+                example={"text": EXAMPLE_TEXT, "base_version": 1},
+            )
+        },
+        f"{PREFIX}/cases/{{reference}}/approve": {
+            "post": _operation(
+                "approveCase",
+                "Approve the current draft version and start sending it.",
+                _ok(202, "Approved", "Approved; the reply is queued for sending."),
+                CASE_WRITE_ERRORS,
+                parameters=reference,
+                body="Approval",
+                example={"version": 1, "text": EXAMPLE_TEXT},
+            )
+        },
+        f"{PREFIX}/cases/{{reference}}/reject": {
+            "post": _operation(
+                "rejectCase",
+                "Close the case without a reply.",
+                _ok(200, "Rejected", "Rejected."),
+                CASE_WRITE_ERRORS,
+                parameters=reference,
+                body="Rejection",
+                example={"reason": "Asked and answered in CC-000122."},
+            )
+        },
+        f"{PREFIX}/cases/{{reference}}/claim": {
+            "post": _operation(
+                "claimCase",
+                "Claim the case (or take it over from another expert, recorded).",
+                _ok(200, "Claimed", "The case is the caller's for the claim time."),
+                CASE_WRITE_ERRORS,
+                parameters=reference,
+                body="ClaimRequest",
+                example={"take_over": False},
+                body_required=False,
+            ),
+            "delete": _operation(
+                "releaseCase",
+                "Give up the caller's claim.",
+                _ok(200, "Released", "Released, or the caller held no claim."),
+                (404,),
+                parameters=reference,
+            ),
+        },
+        f"{PREFIX}/codes": {
+            "get": _operation(
+                "searchCodes",
+                "Find codes by code or prefix, or by words of their descriptions.",
+                _ok(200, "CodeSearch", "The codes found, best first."),
+                (400,),
+                parameters=[
+                    _query(
+                        "q",
+                        {"type": "string", "maxLength": MAX_QUERY_CHARS},
+                        "A code or words.",
+                        True,
+                    ),
+                    ON,
+                    PAGE,
+                    PER_PAGE,
+                ],
+            )
+        },
+        f"{PREFIX}/codes/{{code}}": {
+            "get": _operation(
+                "getCode",
+                "Everything the loaded code data says about one code as of a date.",
+                _ok(200, "CodePage", "The code page."),
+                (400, 404),
+                parameters=[
+                    {
+                        "name": "code",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": CODE_PATTERN, "example": "20956"},
+                    },
+                    ON,
+                    _query(
+                        "system",
+                        {"type": "string", "enum": [s.value for s in System]},
+                        "The code system, when the code could be one of several.",
+                    ),
+                ],
+            )
+        },
+        f"{PREFIX}/openapi.json": {
+            "get": {
+                "operationId": "getOpenApi",
+                "summary": "This document.",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }
+
+
+@cache
+def query_parameters(path: str, method: str) -> frozenset[str]:
+    """The query parameters the document names for ``method`` on ``path`` (as a template,
+    ``/api/v1/cases/{reference}``); the API refuses others rather than ignore a typo."""
+    operation = document()["paths"].get(path, {}).get(method.lower(), {})
+    return frozenset(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The OpenAPI document (built once; callers must not change it)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "CaseConsultant API",
+            "version": "1",
+            "description": "Cases, drafts and review actions, and code lookups, for "
+            "integrations and scripts. Authenticate with a personal API token "
+            "(`consultant tokens create EMAIL`) as `Authorization: Bearer <token>`. "
+            "Saves and approvals name the draft version they were made from or approve; "
+            "a stale one is refused with 409 and the changes.",
+        },
+        "security": [{"bearerAuth": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal API token, cc_...",
+                }
+            },
+            "schemas": SCHEMAS,
+        },
+    }
