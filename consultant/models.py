@@ -171,6 +171,8 @@ class Case(Base):
         Index("ix_case_status_waiting", "status", "waiting_since"),
         Index("ix_case_claimed_by", "claimed_by"),
         Index("ix_case_status_assignee", "status", "assignee_id"),
+        # The queue's order across statuses ("all"), the id breaking ties.
+        Index("ix_case_waiting", "waiting_since", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,9 +187,9 @@ class Case(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    # When the case last started waiting for an expert (new, or a follow-up came): the
-    # queue's "oldest waiting first" and the SLA count from here.
-    waiting_since: Mapped[datetime | None]
+    # When the case last started waiting for an expert (made, or back in review after a
+    # follow-up): the queue's "oldest waiting first" and the SLA count from here.
+    waiting_since: Mapped[datetime | None] = mapped_column(default=utcnow)
     # A claim: the case is this reviewer's until ``claim_expires_at``; others must take
     # it over explicitly (recorded on the timeline).
     claimed_by: Mapped[str | None] = mapped_column(CleanString(320))
