@@ -173,6 +173,7 @@ class Case(Base):
         Index("ix_case_status_assignee", "status", "assignee_id"),
         # The queue's order across statuses ("all"), the id breaking ties.
         Index("ix_case_waiting", "waiting_since", "id"),
+        Index("ix_case_assignee", "assignee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, func, literal, select, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from config import Settings
 from consultant.analysis.model import TOPICS
@@ -178,9 +181,26 @@ class QueuePage:
         return f"{self.first:,}\u2013{self.last:,} of {self.total:,}"
 
 
+class _NotFromIndex(FunctionElement[datetime]):
+    """A column SQLite must not read an order from (``+column``); the column elsewhere."""
+
+    inherit_cache = True
+    name = "not_from_index"
+
+
+@compiles(_NotFromIndex)
+def _column(element: _NotFromIndex, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_NotFromIndex, "sqlite")
+def _sqlite_column(element: _NotFromIndex, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
 def _waiting() -> ColumnElement[datetime]:
-    """Since when a case waits: ``waiting_since``, or its creation for cases never queued."""
-    return func.coalesce(Case.waiting_since, Case.created_at)
+    """Since when a case waits (every case has it: set when made, again back in review)."""
+    return Case.waiting_since
 
 
 def _contains_word(column: ColumnElement[str], word: str) -> ColumnElement[bool]:
@@ -196,8 +216,14 @@ def _conditions(
     if filters.mine:
         if not viewer:
             raise QueueError("'mine' needs to know who is asking")
-        mine = select(User.id).where(User.email == viewer.strip().lower()).scalar_subquery()
-        conditions.append(or_(Case.assignee_id == mine, Case.claimed_by == viewer))
+        me = select(User.id).where(User.email == viewer.strip().lower()).scalar_subquery()
+        assigned, claimed = aliased(Case), aliased(Case)
+        # Two index lookups joined, rather than an OR the databases read the whole table for.
+        mine = union(
+            select(assigned.id).where(assigned.assignee_id == me),
+            select(claimed.id).where(claimed.claimed_by == viewer),
+        )
+        conditions.append(Case.id.in_(mine))
     if filters.unassigned:
         conditions.append(Case.assignee_id.is_(None))
     if filters.claimed:
@@ -215,16 +241,33 @@ def _conditions(
     return conditions
 
 
-def _order(key: str, descending: bool, rank: ColumnElement[float] | None) -> list[object]:
+def _by_waiting(oldest_first: bool, by_status: bool) -> list[ColumnElement[Any]]:
+    """Waiting time, the id breaking ties in the same direction (so ``ix_case_waiting``
+    serves the order read either way).
+
+    ``by_status``: the cases are of a few statuses, best found by status. SQLite
+    is then kept from the waiting-time index: left to itself it walks it from
+    the oldest case of all, through a year of finished ones, to the first open one.
+    """
+    waiting: ColumnElement[datetime] = Case.waiting_since
+    if by_status:
+        waiting = _NotFromIndex(Case.waiting_since)
+    if oldest_first:
+        return [waiting.asc(), Case.id.asc()]
+    return [waiting.desc(), Case.id.desc()]
+
+
+def _order(
+    key: str, descending: bool, rank: ColumnElement[float] | None, by_status: bool = False
+) -> list[Any]:
     """ORDER BY for ``key``; ties go to the longest waiting, then the first made."""
-    waiting = _waiting()
-    tie = [waiting.asc(), Case.id.asc()]
+    tie = _by_waiting(oldest_first=True, by_status=by_status)
     if key == "age":  # the age grows as waiting_since goes back
-        return [waiting.asc() if descending else waiting.desc(), Case.id.asc()]
+        return _by_waiting(oldest_first=descending, by_status=by_status)
     if key == "due":
         # The due time grows with waiting_since; cases no SLA runs for come last either way.
         no_sla = case((Case.status.in_(SLA_STATUSES), 0), else_=1)
-        return [no_sla, waiting.desc() if descending else waiting.asc(), Case.id.asc()]
+        return [no_sla, *_by_waiting(oldest_first=not descending, by_status=by_status)]
     if key == "requester":
         name = func.lower(func.coalesce(Case.requester_name, Case.requester_address, ""))
         return [name.desc() if descending else name.asc(), *tie]
@@ -241,34 +284,52 @@ def _order(key: str, descending: bool, rank: ColumnElement[float] | None) -> lis
     return [rank.desc() if descending else rank.asc(), *tie]
 
 
+ROW_COLUMNS = (
+    Case.reference,
+    Case.status,
+    Case.subject,
+    Case.requester_name,
+    Case.requester_address,
+    Case.phi_flagged,
+    Case.claimed_by,
+    Case.claimed_at,
+    Case.claim_expires_at,
+    Case.waiting_since,
+    Case.created_at,
+    Case.updated_at,
+    Case.attachment_count,
+    Case.codes,
+    Case.topics,
+)
+
+
 def _rows_query(
-    conditions: list[ColumnElement[bool]], matches: Select[tuple[int, float]] | None
-) -> tuple[Select[tuple[object, ...]], ColumnElement[float] | None]:
-    assignee = select(User.email).where(User.id == Case.assignee_id).scalar_subquery()
-    query = select(
-        Case.reference,
-        Case.status,
-        Case.subject,
-        Case.requester_name,
-        Case.requester_address,
-        Case.phi_flagged,
-        assignee.label("assignee"),
-        Case.claimed_by,
-        Case.claimed_at,
-        Case.claim_expires_at,
-        Case.waiting_since,
-        Case.created_at,
-        Case.updated_at,
-        Case.attachment_count,
-        Case.codes,
-        Case.topics,
-    ).where(*conditions)
+    conditions: list[ColumnElement[bool]],
+    matches: Select[tuple[int, float]] | None,
+    key: str,
+    descending: bool,
+    offset: int,
+    limit: int | None,
+    by_status: bool,
+) -> Select[Any]:
+    """The page's rows: first the ids of the page, sorted and cut on narrow rows (from an
+    index where the order allows), then the columns of those few cases only."""
+    ids = select(Case.id.label("id")).where(*conditions)
     rank = None
     if matches is not None:
         found = matches.subquery("found")
-        query = query.join(found, found.c.case_id == Case.id)
+        ids = ids.join(found, found.c.case_id == Case.id).add_columns(found.c.rank)
         rank = found.c.rank
-    return query, rank
+    ids = ids.order_by(*_order(key, descending, rank, by_status)).offset(offset)
+    if limit is not None:
+        ids = ids.limit(limit)
+    page = ids.subquery("page")
+    assignee = select(User.email).where(User.id == Case.assignee_id).scalar_subquery()
+    return (
+        select(*ROW_COLUMNS, assignee.label("assignee"))
+        .join(page, page.c.id == Case.id)
+        .order_by(*_order(key, descending, page.c.rank if rank is not None else None))
+    )
 
 
 def _counts(
@@ -359,10 +420,8 @@ def queue_page(
     key, descending = order.resolved(filters)
     statuses = VIEWS[filters.status]
     view = [Case.status.in_(statuses)] if statuses else []
-    query, rank = _rows_query([*conditions, *view], matches)
-    query = query.order_by(*_order(key, descending, rank)).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
+    by_status = bool(statuses) or filters.overdue
+    query = _rows_query([*conditions, *view], matches, key, descending, offset, limit, by_status)
     rows = [_row(dict(r._mapping), sla, now) for r in session.execute(query)]
     return QueuePage(
         rows=rows,

@@ -8,6 +8,9 @@ PostgreSQL, 2 s on SQLite). New cases now get ``waiting_since`` when they
 are made (the model's default); this fills it for the old ones and indexes
 it with the id, the queue's tie-breaker, for views across statuses.
 
+"Mine" (assigned to me or claimed by me) is counted across every status for
+the tabs: an index on the assignee alone lets both halves come from an index.
+
 Revision ID: 0007
 Revises: 0006
 """
@@ -25,7 +28,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.execute('UPDATE "case" SET waiting_since = created_at WHERE waiting_since IS NULL')
     op.create_index("ix_case_waiting", "case", ["waiting_since", "id"])
+    op.create_index("ix_case_assignee", "case", ["assignee_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_assignee", "case")
     op.drop_index("ix_case_waiting", "case")
