@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select, union
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -182,7 +182,8 @@ class QueuePage:
 
 
 class _NotFromIndex(FunctionElement[datetime]):
-    """A column SQLite must not read an order from (``+column``); the column elsewhere."""
+    """A column no index may give the order of: ``+column`` on SQLite, ``coalesce(column,
+    column)`` on PostgreSQL; the same values, an expression no index is on."""
 
     inherit_cache = True
     name = "not_from_index"
@@ -190,17 +191,13 @@ class _NotFromIndex(FunctionElement[datetime]):
 
 @compiles(_NotFromIndex)
 def _column(element: _NotFromIndex, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
+    column = compiler.process(element.clauses, **kw)
+    return f"coalesce({column}, {column})"
 
 
 @compiles(_NotFromIndex, "sqlite")
 def _sqlite_column(element: _NotFromIndex, compiler: Any, **kw: Any) -> str:
     return "+" + str(compiler.process(element.clauses, **kw))
-
-
-def _waiting() -> ColumnElement[datetime]:
-    """Since when a case waits (every case has it: set when made, again back in review)."""
-    return Case.waiting_since
 
 
 def _contains_word(column: ColumnElement[str], word: str) -> ColumnElement[bool]:
@@ -209,7 +206,7 @@ def _contains_word(column: ColumnElement[str], word: str) -> ColumnElement[bool]
 
 
 def _conditions(
-    filters: QueueFilter, viewer: str | None, now: datetime, sla: Sla
+    filters: QueueFilter, viewer: str | None, now: datetime, sla: Sla, dialect: str
 ) -> list[ColumnElement[bool]]:
     """The filters as SQL, the view's statuses aside (the counts are per status)."""
     conditions: list[ColumnElement[bool]] = []
@@ -217,19 +214,21 @@ def _conditions(
         if not viewer:
             raise QueueError("'mine' needs to know who is asking")
         me = select(User.id).where(User.email == viewer.strip().lower()).scalar_subquery()
-        assigned, claimed = aliased(Case), aliased(Case)
-        # Two index lookups joined, rather than an OR the databases read the whole table for.
-        mine = union(
-            select(assigned.id).where(assigned.assignee_id == me),
-            select(claimed.id).where(claimed.claimed_by == viewer),
-        )
-        conditions.append(Case.id.in_(mine))
+        if dialect == "postgresql":  # reads both indexes and ORs the bitmaps
+            conditions.append(or_(Case.assignee_id == me, Case.claimed_by == viewer))
+        else:  # SQLite reads the whole table for that OR when counting per status
+            assigned, claimed = aliased(Case), aliased(Case)
+            mine = union(
+                select(assigned.id).where(assigned.assignee_id == me),
+                select(claimed.id).where(claimed.claimed_by == viewer),
+            )
+            conditions.append(Case.id.in_(mine))
     if filters.unassigned:
         conditions.append(Case.assignee_id.is_(None))
     if filters.claimed:
         conditions += [Case.claimed_by.is_not(None), Case.claim_expires_at > now]
     if filters.overdue:
-        conditions += [Case.status.in_(SLA_STATUSES), _waiting() <= sla.overdue_since(now)]
+        conditions += [Case.status.in_(SLA_STATUSES), Case.waiting_since <= sla.overdue_since(now)]
     if filters.phi:
         conditions.append(Case.phi_flagged.is_(True))
     if filters.attachments:
@@ -245,9 +244,10 @@ def _by_waiting(oldest_first: bool, by_status: bool) -> list[ColumnElement[Any]]
     """Waiting time, the id breaking ties in the same direction (so ``ix_case_waiting``
     serves the order read either way).
 
-    ``by_status``: the cases are of a few statuses, best found by status. SQLite
-    is then kept from the waiting-time index: left to itself it walks it from
-    the oldest case of all, through a year of finished ones, to the first open one.
+    ``by_status``: the cases are of a few statuses (open work), best found by
+    status and sorted. The databases are then kept from the waiting-time index:
+    left to themselves, both walk it from the oldest case of all, through a year
+    of finished ones, to the first open one (80 ms at 100,000 cases).
     """
     waiting: ColumnElement[datetime] = Case.waiting_since
     if by_status:
@@ -388,7 +388,9 @@ def queue_counts(
     """How many cases each view (``VIEWS``) holds under ``filters``, without listing any."""
     filters = filters or QueueFilter()
     now = now or utcnow()
-    conditions = _conditions(filters, viewer, now, current_sla(session, settings))
+    conditions = _conditions(
+        filters, viewer, now, current_sla(session, settings), session.get_bind().dialect.name
+    )
     return _counts(session, conditions, search.matches(session, filters.q))
 
 
@@ -414,13 +416,13 @@ def queue_page(
         raise QueueError("the offset must be 0 or more and the limit 1 or more")
     now = now or utcnow()
     sla = current_sla(session, settings)
-    conditions = _conditions(filters, viewer, now, sla)
+    conditions = _conditions(filters, viewer, now, sla, session.get_bind().dialect.name)
     matches = search.matches(session, filters.q)
     counts = _counts(session, conditions, matches)
     key, descending = order.resolved(filters)
     statuses = VIEWS[filters.status]
     view = [Case.status.in_(statuses)] if statuses else []
-    by_status = bool(statuses) or filters.overdue
+    by_status = len(statuses) > 1 or filters.overdue
     query = _rows_query([*conditions, *view], matches, key, descending, offset, limit, by_status)
     rows = [_row(dict(r._mapping), sla, now) for r in session.execute(query)]
     return QueuePage(
