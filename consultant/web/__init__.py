@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from consultant.services import Services
-from consultant.web import account, admin, api, auth, case_page, dashboard, queue
+from consultant.web import account, admin, api, auth, case_page, dashboard, filters, queue
 from consultant.web import codes as code_pages
 from consultant.web.security import add_security_headers, secret_key
 
@@ -30,6 +30,7 @@ def create_app(services: Services) -> Flask:
     app.extensions["consultant"] = services
     CSRFProtect(app)
     auth.init_app(app)
+    filters.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(queue.bp)
@@ -43,7 +44,7 @@ def create_app(services: Services) -> Flask:
     return app
 
 
-ERROR_PAGES = frozenset({400, 403, 404, 405, 413})
+ERROR_PAGES = frozenset({400, 403, 404, 405, 409, 413, 422, 429})
 STALE_FORM = (
     "The form was not accepted: it is out of date or did not come from this site. "
     "Go back, reload the page and try again."
