@@ -361,17 +361,42 @@ def cases_reindex(ctx: _Context) -> None:
 @cases_group.command("show")
 @click.argument("reference")
 @click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--show-phi",
+    is_flag=True,
+    help="Print patient details as they came (recorded on the case's timeline).",
+)
+@click.option("--as", "actor", help="Who looks (default cli:<login>); recorded with --show-phi.")
 @pass_context
-def cases_show(ctx: _Context, reference: str, as_json: bool) -> None:
-    """One case: its messages, current draft, outgoing mail and timeline."""
+def cases_show(
+    ctx: _Context, reference: str, as_json: bool, show_phi: bool, actor: str | None
+) -> None:
+    """One case: its messages, draft versions, notes, outgoing mail and timeline.
+
+    Subjects, message text and file names are printed with patient details
+    removed unless --show-phi, which the timeline records.
+    """
+    from consultant.analysis.phi import redact, redact_file_name
+    from consultant.cases.events import record
     from consultant.cases.queries import load_case
+    from consultant.cases.timeline import describe
+
+    def shown(text: str | None) -> str | None:
+        return text if show_phi or text is None else redact(text)
 
     with ctx.database.session() as session:
         case = load_case(session, reference)
         if case is None:
             raise click.ClickException(f"no case {reference}")
+        if show_phi:
+            record(session, case, "phi_revealed", _actor(actor), where="cli")
         data = _case_summary(case) | {
+            "subject": shown(case.subject),
             "error": case.error,
+            "claimed_by": case.claimed_by,
+            "claim_expires_at": case.claim_expires_at.isoformat()
+            if case.claim_expires_at
+            else None,
             "messages": [
                 {
                     "id": m.id,
@@ -380,6 +405,11 @@ def cases_show(ctx: _Context, reference: str, as_json: bool) -> None:
                     "route": m.route,
                     "reason": m.route_reason,
                     "error": m.error,
+                    "text": shown(m.text),
+                    "attachments": [
+                        (a["filename"] if show_phi else redact_file_name(a["filename"]))
+                        for a in (m.attachments or [])
+                    ],
                 }
                 for m in case.messages
             ],
@@ -392,6 +422,19 @@ def cases_show(ctx: _Context, reference: str, as_json: bool) -> None:
                 if case.drafts
                 else None
             ),
+            "versions": [
+                {
+                    "version": d.version,
+                    "author": d.author,
+                    "at": d.created_at.isoformat(),
+                    "based_on": d.base_version,
+                }
+                for d in case.drafts
+            ],
+            "notes": [
+                {"author": n.author, "at": n.created_at.isoformat(), "text": n.body}
+                for n in case.notes
+            ],
             "outbound": [
                 {
                     "kind": o.kind,
@@ -404,37 +447,79 @@ def cases_show(ctx: _Context, reference: str, as_json: bool) -> None:
                 }
                 for o in case.outbound
             ],
-            "events": [
-                {"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "details": e.details}
-                for e in case.events
+            "timeline": [
+                {"at": entry.at.isoformat(), "who": entry.who, "what": entry.what}
+                for entry in map(describe, case.events)
             ],
         }
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
+    _print_case(data)
+
+
+def _print_case(data: dict[str, Any]) -> None:
     click.echo(f"{data['reference']}  {data['status']}  {data['subject']}")
     click.echo(f"from {data['requester']}" + ("  [contains PHI]" if data["phi_flagged"] else ""))
+    if data["claimed_by"]:
+        click.echo(f"claimed by {data['claimed_by']} until {data['claim_expires_at']}")
     if data["error"]:
         click.echo(f"error: {data['error']}")
+    for message in data["messages"]:
+        click.echo(f"\n--- message from {message['from'] or 'unknown'} ({message['route']}) ---")
+        click.echo(message["text"] or "")
+        for name in message["attachments"]:
+            click.echo(f"[attachment] {name}")
     if data["draft"]:
         click.echo(f"\n--- draft v{data['draft']['version']} by {data['draft']['author']} ---")
         click.echo(data["draft"]["text"])
-    click.echo("--- timeline ---")
-    for event in data["events"]:
-        details = ", ".join(f"{k}={v}" for k, v in event["details"].items())
-        click.echo(f"{event['at']}  {event['kind']:<20} {event['actor']:<24} {details}")
+        for v in data["versions"]:
+            source = f"edited from v{v['based_on']}" if v["based_on"] else "written by the system"
+            click.echo(f"v{v['version']}  {v['at']}  {v['author']}  {source}")
+    for note in data["notes"]:
+        click.echo(f"\n[note by {note['author']} at {note['at']}] {note['text']}")
+    click.echo("\n--- timeline ---")
+    for entry in data["timeline"]:
+        click.echo(f"{entry['at']}  {entry['what']}  ({entry['who']})")
 
 
-def _review(name: str, *args: Any) -> Any:
+def _review(name: str, *args: Any, **kwargs: Any) -> Any:
     """Run review action ``name``; its refusal becomes a one-line error, not a traceback."""
     from consultant.cases import review
     from consultant.cases.lifecycle import InvalidTransition
     from consultant.db_errors import TransientError
 
     try:
-        return getattr(review, name)(*args)
+        return getattr(review, name)(*args, **kwargs)
+    except review.DraftConflict as conflict:
+        raise click.ClickException(f"{conflict}\n{_conflict_diff(conflict)}") from None
     except (review.ReviewError, InvalidTransition, TransientError) as error:
         raise click.ClickException(str(error)) from None
+
+
+def _conflict_diff(conflict: Any) -> str:
+    """What changed since the version the command was based on, as a unified diff."""
+    import difflib
+
+    lines = difflib.unified_diff(
+        conflict.base.text.splitlines(keepends=True),
+        conflict.current.text.splitlines(keepends=True),
+        f"v{conflict.base.number}",
+        f"v{conflict.current.number} ({conflict.current.author})",
+    )
+    return "".join(lines)
+
+
+def _current_draft(ctx: _Context, reference: str) -> tuple[int, str]:
+    from consultant.cases.queries import load_case
+
+    with ctx.database.session() as session:
+        case = load_case(session, reference)
+        if case is None:
+            raise click.ClickException(f"no case {reference}")
+        if not case.drafts:
+            raise click.ClickException(f"{case.reference} has no draft")
+        return case.drafts[-1].version, case.drafts[-1].body_text
 
 
 @cases_group.command("edit")
@@ -446,22 +531,100 @@ def _review(name: str, *args: Any) -> Any:
     default="-",
     help="The new draft text (default: standard input).",
 )
+@click.option(
+    "--base-version",
+    type=int,
+    help="The version your text was edited from; refused if someone saved a newer one.",
+)
+@click.option("--yes", is_flag=True, help="Save over the current version without asking.")
 @click.option("--as", "actor", help="Who edits (default cli:<login>).")
 @pass_context
-def cases_edit(ctx: _Context, reference: str, path: Any, actor: str | None) -> None:
+def cases_edit(
+    ctx: _Context,
+    reference: str,
+    path: Any,
+    base_version: int | None,
+    yes: bool,
+    actor: str | None,
+) -> None:
     """Save a new version of the draft from a file or standard input."""
-    saved = _review("edit_draft", ctx.services, reference, path.read(), _actor(actor))
+    text = path.read()
+    if base_version is None:
+        current, _ = _current_draft(ctx, reference)
+        if not yes:
+            if path.name == "<stdin>" or not sys.stdin.isatty():
+                raise click.ClickException(
+                    f"say which version you edited: --base-version N (the current one is "
+                    f"v{current}), or --yes to save over v{current}"
+                )
+            click.confirm(f"Save as a new version over v{current}?", abort=True)
+        base_version = current
+    saved = _review(
+        "edit_draft", ctx.services, reference, text, _actor(actor), base_version=base_version
+    )
     click.echo(f"{reference.upper()}: {saved.describe()}")
 
 
 @cases_group.command("approve")
 @click.argument("reference")
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    help="The draft version you read and approve; refused if it is no longer the current one.",
+)
+@click.option("--yes", is_flag=True, help="Send the current version without asking.")
 @click.option("--as", "actor", help="Who approves (default cli:<login>).")
 @pass_context
-def cases_approve(ctx: _Context, reference: str, actor: str | None) -> None:
-    """Approve the current draft and send the reply."""
-    _review("approve", ctx.services, reference, _actor(actor))
-    click.echo(f"{reference.upper()}: approved, reply queued")
+def cases_approve(
+    ctx: _Context, reference: str, version: int | None, yes: bool, actor: str | None
+) -> None:
+    """Approve a draft version and send it as the reply.
+
+    Without --version the current version is printed and you are asked
+    before it is sent (or --yes).
+    """
+    if version is None:
+        current, text = _current_draft(ctx, reference)
+        if not yes:
+            click.echo(f"--- draft v{current} ---\n{text}\n---")
+            click.confirm(f"Send draft v{current} of {reference.upper()}?", abort=True)
+        version = current
+    approved = _review("approve", ctx.services, reference, _actor(actor), version=version)
+    click.echo(f"{reference.upper()}: draft v{approved.version} approved, reply queued")
+
+
+@cases_group.command("claim")
+@click.argument("reference")
+@click.option("--take-over", is_flag=True, help="Take the case from whoever holds it (recorded).")
+@click.option("--as", "actor", help="Who claims (default cli:<login>).")
+@pass_context
+def cases_claim(ctx: _Context, reference: str, take_over: bool, actor: str | None) -> None:
+    """Make the case yours for CONSULTANT_CLAIM_MINUTES."""
+    _review("claim", ctx.services, reference, _actor(actor), take_over=take_over)
+    minutes = ctx.services.settings.claim_minutes
+    click.echo(f"{reference.upper()}: claimed for {minutes} minutes")
+
+
+@cases_group.command("release")
+@click.argument("reference")
+@click.option("--as", "actor", help="Whose claim (default cli:<login>).")
+@pass_context
+def cases_release(ctx: _Context, reference: str, actor: str | None) -> None:
+    """Give up your claim on the case."""
+    released = _review("release", ctx.services, reference, _actor(actor))
+    click.echo(f"{reference.upper()}: " + ("released" if released else "you did not hold it"))
+
+
+@cases_group.command("note")
+@click.argument("reference")
+@click.argument("text")
+@click.option("--as", "actor", help="Who writes (default cli:<login>).")
+@pass_context
+def cases_note(ctx: _Context, reference: str, text: str, actor: str | None) -> None:
+    """Add an internal note (for the experts; never sent)."""
+    _review("add_note", ctx.services, reference, text, _actor(actor))
+    click.echo(f"{reference.upper()}: note added")
 
 
 @cases_group.command("reject")

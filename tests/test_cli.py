@@ -83,17 +83,38 @@ def test_poll_list_show_edit_approve(cli: Cli, tmp_path: Path) -> None:
 
     shown = json.loads(cli("cases", "show", "cc-000001", "--json").output)
     assert shown["requester"] == "apark@cedarortho.example"
-    assert [e["kind"] for e in shown["events"]][:2] == ["received", "status"]
+    assert shown["timeline"][0]["what"].startswith("Message from apark@cedarortho.example")
+    assert "Status received → analyzing" in shown["timeline"][1]["what"]
 
-    refused = cli("cases", "approve", "CC-000001")
+    refused = cli("cases", "approve", "CC-000001", "--yes")
     assert refused.exit_code == 1
     assert "open [expert: ...] note" in refused.output
 
+    answer = "Dear Amy,\n\nThe answer.\n"
+    unsure = cli("cases", "edit", "CC-000001", stdin=answer)
+    assert unsure.exit_code == 1
+    assert "--base-version N (the current one is v1), or --yes" in unsure.output
     edited = cli(
-        "cases", "edit", "CC-000001", "--as", "rita@example.com", stdin="Dear Amy,\n\nThe answer.\n"
+        "cases",
+        "edit",
+        "CC-000001",
+        "--base-version",
+        "1",
+        "--as",
+        "rita@example.com",
+        stdin=answer,
     )
     assert edited.output == "CC-000001: Draft v2 saved.\n"
-    assert cli("cases", "approve", "CC-000001").output == "CC-000001: approved, reply queued\n"
+    stale = cli("cases", "edit", "CC-000001", "--base-version", "1", stdin="Other words.\n")
+    assert stale.exit_code == 1
+    assert "v2 was saved by rita@example.com" in stale.output and "+The answer." in stale.output
+    old = cli("cases", "approve", "CC-000001", "--version", "1")
+    assert old.exit_code == 1 and "nothing was sent" in old.output
+    declined = cli("cases", "approve", "CC-000001", stdin="n\n")
+    assert declined.exit_code == 1
+    assert "--- draft v2 ---\nDear Amy," in declined.output and "Send draft v2" in declined.output
+    approved = cli("cases", "approve", "CC-000001", stdin="y\n")
+    assert approved.output.endswith("CC-000001: draft v2 approved, reply queued\n")
     shown = json.loads(cli("cases", "show", "CC-000001", "--json").output)
     assert shown["status"] == "sent"
     assert [o["kind"] for o in shown["outbound"]] == ["ack", "reply"]
@@ -158,3 +179,65 @@ def test_unreadable_file_is_one_line(cli: Cli, tmp_path: Path) -> None:
     result = cli("draft", str(empty))
     assert result.exit_code == 1
     assert result.output == f"Error: {empty}: empty message: no bytes to read\n"
+
+
+def _drop(var: Path, raw: bytes, name: str = "phi.eml") -> None:
+    new = var / "mail" / "inbox" / "new"
+    new.mkdir(parents=True, exist_ok=True)
+    target = new / name
+    target.write_bytes(raw)
+    settled = time.time() - 10
+    os.utime(target, (settled, settled))
+
+
+def test_claim_take_over_release_and_notes(cli: Cli, tmp_path: Path) -> None:
+    _drop_questions(tmp_path / "var")
+    cli("poll", "--once")
+    assert cli("cases", "claim", "CC-000001", "--as", "ann@example.com").output == (
+        "CC-000001: claimed for 30 minutes\n"
+    )
+    refused = cli("cases", "claim", "CC-000001", "--as", "bob@example.com")
+    assert refused.exit_code == 1
+    assert "claimed by ann@example.com since" in refused.output
+    edit = cli(
+        "cases",
+        "edit",
+        "CC-000001",
+        "--base-version",
+        "1",
+        "--as",
+        "bob@example.com",
+        stdin="Bob's words\n",
+    )
+    assert edit.exit_code == 1 and "take it over" in edit.output
+    taken = cli("cases", "claim", "CC-000001", "--take-over", "--as", "bob@example.com")
+    assert taken.exit_code == 0
+    released = cli("cases", "release", "CC-000001", "--as", "ann@example.com")
+    assert released.output == "CC-000001: you did not hold it\n"
+    assert cli("cases", "release", "CC-000001", "--as", "bob@example.com").output == (
+        "CC-000001: released\n"
+    )
+    assert cli("cases", "note", "CC-000001", "Called the practice").exit_code == 0
+    shown = json.loads(cli("cases", "show", "CC-000001", "--json").output)
+    assert [n["text"] for n in shown["notes"]] == ["Called the practice"]
+    whats = [entry["what"] for entry in shown["timeline"]]
+    assert "Took the case over from ann@example.com" in whats
+    assert "Claim released" in whats and "Internal note added" in whats
+
+
+def test_show_prints_patient_details_only_when_asked_and_records_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    _drop(tmp_path / "var", (SPECIAL / "phi.eml").read_bytes())
+    cli("poll", "--once")
+    shown = cli("cases", "show", "CC-000001")
+    assert "Robert Miller" not in shown.output and "07/22/1961" not in shown.output
+    assert "[patient details removed]" in shown.output
+    assert "Robert" not in cli("cases", "show", "CC-000001", "--json").output
+    revealed = cli("cases", "show", "CC-000001", "--show-phi", "--as", "ann@example.com")
+    assert "Robert Miller" in revealed.output
+    timeline = json.loads(cli("cases", "show", "CC-000001", "--json").output)["timeline"]
+    assert any(
+        e["what"] == "Patient details shown by the command line" and e["who"] == "ann@example.com"
+        for e in timeline
+    )
