@@ -14,11 +14,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import undefer
 
 from consultant.cases.processing import Outcome, process_message
-from consultant.cases.review import approve, edit_draft, retry
+from consultant.cases.review import retry
 from consultant.mail.parse import parse_message
 from consultant.models import Case, InboundMessage, OutboundMessage, utcnow
 from consultant.services import Services
-from tests.support.cases import file_messages, outbox_messages, store_only
+from tests.support.cases import (
+    approve_current,
+    file_messages,
+    outbox_messages,
+    save_draft,
+    store_only,
+)
 from tests.support.corpus import QUESTIONS, SPECIAL, question_files, special, special_expected
 
 EXPECTED = special_expected()
@@ -295,8 +301,8 @@ def test_reference_in_subject_from_a_stranger_opens_a_new_case(services: Service
 
 def test_follow_up_to_an_answered_case_reopens_it_for_review(services: Services) -> None:
     deliver(services, question("01.eml"))
-    edit_draft(services, "CC-000001", "29877 is bundled; XS applies.", "expert@x.example")
-    approve(services, "CC-000001", "expert@x.example")
+    save_draft(services, "CC-000001", "29877 is bundled; XS applies.", "expert@x.example")
+    approve_current(services, "CC-000001", "expert@x.example")
     assert cases(services)[0].status == "sent"
 
     deliver(services, special("follow_up.eml"))
