@@ -25,6 +25,9 @@ class Entry:
     what: str
 
 
+_PHI_WHERE = {"cli": "by the command line", "api": "through the API"}
+
+
 def _label(value: object) -> str:
     return str(value).replace("_", " ")
 
@@ -88,8 +91,7 @@ DESCRIBE: dict[str, Callable[[Details], str]] = {
         + "); the draft does not repeat them"
     ),
     "phi_revealed": lambda d: (
-        "Patient details shown "
-        + ("by the command line" if d.get("where") == "cli" else "on the case page")
+        "Patient details shown " + _PHI_WHERE.get(str(d.get("where", "")), "on the case page")
     ),
     "attachment_downloaded": lambda d: (
         "Attachment downloaded: " + redact_file_name(str(d.get("filename", "")))
