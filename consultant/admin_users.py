@@ -11,12 +11,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consultant import users
+from consultant import auth_log, users
+from consultant.auth_log import AuthEventKind
 from consultant.db import Database
-from consultant.models import AuthEvent, Role, User
+from consultant.models import Role, User
 from consultant.users import UserError
-
-ROLE_CHANGED = "role_changed"  # an audit-log kind beside consultant.auth_log's own
 
 
 class LastAdminError(UserError):
@@ -56,13 +55,13 @@ def set_role(db: Database, email: str, role: Role, actor: str) -> bool:
         if role != Role.ADMIN:
             _refuse_last_admin(session, user, f"made {role}")
         previous, user.role = user.role, role
-        session.add(
-            AuthEvent(
-                kind=ROLE_CHANGED,
-                email=user.email,
-                user_id=user.id,
-                details={"by": actor, "from": previous, "to": str(role)},
-            )
+        auth_log.record(
+            session,
+            AuthEventKind.ROLE_CHANGED,
+            email=user.email,
+            user_id=user.id,
+            by=actor,
+            **{"from": str(previous), "to": str(role)},
         )
     return True
 

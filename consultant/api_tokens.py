@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from consultant import auth_log
+from consultant.auth_log import AuthEventKind
 from consultant.db import Database
 from consultant.models import ApiToken, User, utcnow
 from consultant.users import normalise_email
@@ -109,6 +111,14 @@ def create(db: Database, email: str, name: str = "") -> NewToken:
         )
         session.add(token)
         session.flush()
+        auth_log.record(
+            session,
+            AuthEventKind.TOKEN_CREATED,
+            email=user.email,
+            user_id=user.id,
+            token=token.id,
+            prefix=token.prefix,
+        )
         return NewToken(token.id, user.email, name, token.prefix, secret)
 
 
@@ -174,4 +184,12 @@ def revoke(db: Database, token_id: int, now: datetime | None = None) -> TokenInf
         token, email = row
         if token.revoked_at is None:
             token.revoked_at = now or utcnow()
+            auth_log.record(
+                session,
+                AuthEventKind.TOKEN_REVOKED,
+                email=email,
+                user_id=token.user_id,
+                token=token.id,
+                prefix=token.prefix,
+            )
         return _info(token, email)

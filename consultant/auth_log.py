@@ -1,4 +1,5 @@
-"""The audit log of accounts: who signed in, failed, was refused, signed out, changed a password.
+"""The audit log of accounts: who signed in, failed, was refused, signed out, changed a
+password or a role, and which API tokens were made and revoked.
 
 Each entry names the email as typed (normalised), the account when there is one, and the
 client address; never a password, whether right or wrong.
@@ -30,6 +31,9 @@ class AuthEventKind(StrEnum):
     USER_DISABLED = "user_disabled"
     USER_ENABLED = "user_enabled"
     SESSIONS_REVOKED = "sessions_revoked"
+    ROLE_CHANGED = "role_changed"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
 
 
 def record(

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from consultant import api_tokens
+from consultant import api_tokens, auth_log
 from consultant.api_tokens import TokenError
 from consultant.db import Database
 from consultant.models import ApiToken, Role, utcnow
@@ -80,6 +80,12 @@ def test_a_revoked_token_opens_nothing_and_revoking_again_keeps_the_time(
     assert api_tokens.verify(db, made.secret) is None
     again = api_tokens.revoke(db, made.id, now=utcnow() + timedelta(hours=1))
     assert again.revoked_at == first.revoked_at
+    logged = [(e.kind, e.email, e.details["prefix"]) for e in reversed(auth_log.recent(db))]
+    assert logged == [
+        ("token_created", EXPERT, made.prefix),
+        ("token_revoked", EXPERT, made.prefix),
+    ]
+    assert all(made.secret not in str(e.details) for e in auth_log.recent(db))
 
 
 def test_revoking_an_unknown_token_says_so(db: Database) -> None:
