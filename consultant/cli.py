@@ -67,7 +67,28 @@ def _actor(given: str | None) -> str:
     return given or f"cli:{getpass.getuser()}"
 
 
-@click.group()
+def _missing_schema(error: BaseException) -> bool:
+    """True when ``error`` says the database has no CaseConsultant tables (not upgraded)."""
+    text = str(error)
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+class _Commands(click.Group):
+    """The command group; a database that was never set up is one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            if not _missing_schema(error):
+                raise
+            raise click.ClickException(
+                "the database has no CaseConsultant tables yet, or older ones: "
+                "run `consultant db upgrade` first"
+            ) from None
+
+
+@click.group(cls=_Commands)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """CaseConsultant: medical-coding questions by email, answered after expert review."""

@@ -54,6 +54,20 @@ def test_db_upgrade_creates_the_sqlite_file(
     assert "case" in inspect(create_engine(f"sqlite:///{path}")).get_table_names()
 
 
+def test_a_database_never_set_up_is_one_line_naming_the_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CONSULTANT_VAR_DIR", str(tmp_path / "var"))
+    question = QUESTIONS / "01.eml"
+    for args in (["analyze", str(question)], ["cases", "list"], ["codes", "show", "99213"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output == (
+            "Error: the database has no CaseConsultant tables yet, or older ones: "
+            "run `consultant db upgrade` first\n"
+        ), args
+
+
 def test_users_create_reads_the_password_from_stdin(cli: Cli) -> None:
     result = cli(
         "users",
