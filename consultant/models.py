@@ -196,9 +196,10 @@ class Case(Base):
     claimed_by: Mapped[str | None] = mapped_column(CleanString(320))
     claimed_at: Mapped[datetime | None]
     claim_expires_at: Mapped[datetime | None]
-    # What the queue filters on without opening the drafts: the codes and topics the
-    # analysis found (space-separated), and how many attachments came.
+    # What the queue filters on without opening the drafts: the codes, modifiers and
+    # topics the analysis found (space-separated), and how many attachments came.
     codes: Mapped[str] = mapped_column(CleanText, default="")
+    modifiers: Mapped[str] = mapped_column(CleanText, default="")
     topics: Mapped[str] = mapped_column(CleanText, default="")
     attachment_count: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -1,7 +1,7 @@
 """What the queue filters and searches on, written when a message is processed.
 
-Each question message adds to its case: the codes and topics its analysis
-found (``case.codes``/``case.topics``, space-separated, for the queue's
+Each question message adds to its case: the codes, modifiers and topics its
+analysis found (``case.codes``/``modifiers``/``topics``, space-separated, for the queue's
 filters without opening the drafts), its attachments (``attachment_count``)
 and a part of the search document (``case_search``): codes, subject, sender,
 attachment names and text. A new case starts these afresh, a follow-up or an
@@ -39,6 +39,7 @@ class IndexedMessage:
     attachments: Sequence[str]
     codes: Sequence[str]
     topics: Sequence[str]
+    modifiers: Sequence[str] = ()
 
     def document_part(self) -> str:
         """The message's text for the search document; codes first so a cut keeps them."""
@@ -46,12 +47,23 @@ class IndexedMessage:
         return "\n".join([*(line for line in lines if line), self.text[:MAX_PART_CHARS]])
 
 
-def analysis_terms(record: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """The codes and topics in a draft's record (``Draft.facts``), as the analysis found them."""
-    analysis = record.get("analysis") or {}
-    codes = [str(c["code"]).upper() for c in analysis.get("codes", []) if c.get("code")]
-    topics = [str(t).lower() for t in analysis.get("topics", [])]
-    return codes, topics
+@dataclass(frozen=True)
+class AnalysisTerms:
+    """What a message's analysis found, as the case's filters keep it."""
+
+    codes: list[str]
+    modifiers: list[str]
+    topics: list[str]
+
+
+def analysis_terms(record: Mapping[str, Any] | None) -> AnalysisTerms:
+    """The codes, modifiers and topics in a draft's record (``Draft.facts``)."""
+    analysis = (record or {}).get("analysis") or {}
+    return AnalysisTerms(
+        codes=[str(c["code"]).upper() for c in analysis.get("codes", []) if c.get("code")],
+        modifiers=[str(m).upper() for m in analysis.get("modifiers", []) if m],
+        topics=[str(t).lower() for t in analysis.get("topics", [])],
+    )
 
 
 def _sender(name: str | None, address: str | None) -> str:
@@ -78,24 +90,26 @@ def index_message(
     empty for a message that made no draft); ``opens_case``: the message is
     the case's question, so what the case had before (a retried failure) goes.
     """
-    codes, topics = analysis_terms(record)
+    terms = analysis_terms(record)
     message = IndexedMessage(
         subject=parsed.subject,
         # The name is kept (on the case) for the requester only; a reindex finds it there.
         sender=_sender(parsed.from_name if opens_case else None, parsed.from_address),
         text=parsed.text if opens_case else parsed.new_text,
         attachments=[a.filename for a in parsed.attachments],
-        codes=codes,
-        topics=topics,
+        codes=terms.codes,
+        topics=terms.topics,
+        modifiers=terms.modifiers,
     )
     _write(session, case, [message], fresh=opens_case)
 
 
 def _write(session: Session, case: Case, messages: list[IndexedMessage], *, fresh: bool) -> None:
     if fresh:
-        case.codes, case.topics, case.attachment_count = "", "", 0
+        case.codes, case.modifiers, case.topics, case.attachment_count = "", "", "", 0
     for message in messages:
         case.codes = _merged(case.codes or "", message.codes)
+        case.modifiers = _merged(case.modifiers or "", message.modifiers)
         case.topics = _merged(case.topics or "", message.topics)
         case.attachment_count = (case.attachment_count or 0) + len(message.attachments)
     parts = [m.document_part() for m in messages]
@@ -118,7 +132,7 @@ def _stored_messages(case: Case) -> list[IndexedMessage]:
     messages = []
     for position, inbound in enumerate(m for m in case.messages if m.route in QUESTION_ROUTES):
         draft = drafts.get(inbound.id)
-        codes, topics = analysis_terms(draft.facts) if draft is not None else ([], [])
+        terms = analysis_terms(draft.facts if draft is not None else None)
         attachments = [str(a.get("filename", "")) for a in inbound.attachments or []]
         text = inbound.text or ""
         messages.append(
@@ -129,15 +143,16 @@ def _stored_messages(case: Case) -> list[IndexedMessage]:
                 ),
                 text=text if position == 0 else new_text(text),
                 attachments=attachments or listed.get(inbound.id, []),
-                codes=codes,
-                topics=topics,
+                codes=terms.codes,
+                topics=terms.topics,
+                modifiers=terms.modifiers,
             )
         )
     return messages
 
 
 def reindex_case(session: Session, case: Case) -> None:
-    """Rebuild the case's codes, topics, attachment count and search text from its rows."""
+    """Rebuild the case's codes, modifiers, topics, attachment count and search text."""
     _write(session, case, _stored_messages(case), fresh=True)
 
 

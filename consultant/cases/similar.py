@@ -1,7 +1,7 @@
 """Similar past cases: replies already sent on cases that share this one's codes.
 
-Ranked by shared codes first, then shared topics, then how alike the subjects
-are. An expert can start from one of these answers (a new draft version with
+Ranked by shared codes first, then shared modifiers, then shared topics, then
+how alike the subjects are. An expert can start from one of these answers (a new draft version with
 its text); the facts on the case stay this case's own.
 """
 
@@ -25,6 +25,7 @@ class Similar:
     reference: str
     subject: str  # PHI redacted
     shared_codes: tuple[str, ...]
+    shared_modifiers: tuple[str, ...]
     shared_topics: tuple[str, ...]
     reply_id: int
     reply_text: str
@@ -39,10 +40,11 @@ def similar_cases(session: Session, case: Case, limit: int = SHOWN) -> list[Simi
     codes = set(case.codes.split())
     if not codes:
         return []
+    modifiers = set(case.modifiers.split())
     topics = set(case.topics.split())
     padded = _padded(Case.codes)
     candidates = session.execute(
-        select(Case.id, Case.reference, Case.subject, Case.codes, Case.topics)
+        select(Case.id, Case.reference, Case.subject, Case.codes, Case.modifiers, Case.topics)
         .where(
             Case.status == CaseStatus.SENT,
             Case.id != case.id,
@@ -53,10 +55,14 @@ def similar_cases(session: Session, case: Case, limit: int = SHOWN) -> list[Simi
     ).all()
     subject = redact(case.subject).lower()
 
-    def rank(row: object) -> tuple[int, int, float]:
-        shared = codes & set(row.codes.split())
+    def rank(row: object) -> tuple[int, int, int, float]:
         alike = difflib.SequenceMatcher(None, subject, redact(row.subject).lower()).ratio()
-        return (len(shared), len(topics & set(row.topics.split())), alike)
+        return (
+            len(codes & set(row.codes.split())),
+            len(modifiers & set(row.modifiers.split())),
+            len(topics & set(row.topics.split())),
+            alike,
+        )
 
     best = sorted(candidates, key=rank, reverse=True)[:limit]
     replies = _last_replies(session, [row.id for row in best])
@@ -70,6 +76,7 @@ def similar_cases(session: Session, case: Case, limit: int = SHOWN) -> list[Simi
                 reference=row.reference,
                 subject=redact(row.subject),
                 shared_codes=tuple(sorted(codes & set(row.codes.split()))),
+                shared_modifiers=tuple(sorted(modifiers & set(row.modifiers.split()))),
                 shared_topics=tuple(sorted(topics & set(row.topics.split()))),
                 reply_id=reply.id,
                 reply_text=reply.body_text,
