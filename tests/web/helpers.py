@@ -59,6 +59,31 @@ def hostile_message() -> bytes:
     return bytes(message)
 
 
+OP_NOTE_PDF = b"%PDF-1.4\n% op note of a patient\n"
+OP_NOTE_NAME = "John_Smith_DOB_1962-03-14_MRN12345678.pdf"
+
+
+def attachment_mail() -> bytes:
+    """A question naming a patient, with an HTML version (a script, a remote image) and an
+    op note whose file name carries the patient's name, date of birth and MRN."""
+    message = EmailMessage()
+    message["From"] = "Dana Coder <dana@clinic.example>"
+    message["To"] = "consult@caseconsultant.example"
+    message["Subject"] = "John Smith DOB 03/14/1962: 47562 or 47563?"
+    message["Date"] = format_datetime(datetime(2026, 10, 5, 12, 0, tzinfo=UTC))
+    message["Message-ID"] = "<att.1@clinic.example>"
+    message.set_content("Lap chole with cholangiogram: 47563 or 47562? Op note attached.\n")
+    message.add_alternative(
+        "<p>Lap chole: <b>47563</b>?<script>alert(1)</script>"
+        '<img src="https://tracker.example/pixel.png"></p>',
+        subtype="html",
+    )
+    message.add_attachment(
+        OP_NOTE_PDF, maintype="application", subtype="pdf", filename=OP_NOTE_NAME
+    )
+    return bytes(message)
+
+
 def outbox_messages(settings: Settings) -> list[EmailMessage]:
     """Every message in the Maildir outbox, oldest first."""
     new = settings.maildir_outbox / "new"

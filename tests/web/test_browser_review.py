@@ -3,8 +3,8 @@
 The conflict stories of issue 8 end in a refusal with nothing sent that was
 not seen; claims, presence, the unsaved-changes warning, the live preview and
 the shortcuts work as an expert would use them; an HTML mail with a script and
-a remote image runs and loads nothing. Each page is photographed at desktop
-and phone width into var/screenshots.
+a remote image runs and loads nothing; an attachment downloads with its bytes.
+Each page is photographed at desktop and phone width into var/screenshots.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
@@ -27,9 +28,11 @@ from consultant.services import Services
 from tests.support.browser import LiveServer, console_log, page_screenshots
 from tests.support.cases import answer_and_approve
 from tests.web.helpers import (
+    OP_NOTE_PDF,
     PASSWORD,
     REVIEWER,
     add_reviewer,
+    attachment_mail,
     reply_text,
     sent_replies,
     store_mail,
@@ -258,6 +261,34 @@ def test_an_html_mail_with_a_script_and_a_remote_image_runs_and_loads_nothing(
     )
     assert not [r for r in resources if "tracker.example" in r]
     page_screenshots(browser, "case-phi-shown")
+
+
+def test_an_attachment_downloads_with_its_bytes_under_a_name_without_the_patient(
+    browser: WebDriver,
+    services: Services,
+    live_server: Callable[[Services], LiveServer],
+    tmp_path: Path,
+) -> None:
+    add_reviewer(services)
+    store_mail(services, attachment_mail())
+    server = live_server(services)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    try:
+        open_case(browser, server, REVIEWER)
+        browser.find_element(By.CSS_SELECTOR, "ul.attachments a").click()
+        WebDriverWait(browser, WAIT).until(
+            lambda _: [p for p in downloads.iterdir() if not p.name.endswith(".crdownload")]
+        )
+    finally:
+        browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "default"})
+    (saved,) = downloads.iterdir()
+    assert saved.read_bytes() == OP_NOTE_PDF
+    assert "John" not in saved.name and "1962" not in saved.name and "12345678" not in saved.name
+    assert browser.current_url == server.url + CASE  # downloaded, never opened in the page
 
 
 def test_the_diff_page_and_a_sent_case(

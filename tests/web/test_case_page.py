@@ -8,9 +8,6 @@ ends in a refusal that shows what changed, with nothing sent that was not seen.
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 
 import pytest
 from flask import Flask
@@ -24,9 +21,11 @@ from consultant.web import create_app
 from tests.support.cases import ANSWER, answer_and_approve
 from tests.support.corpus import QUESTIONS
 from tests.web.helpers import (
+    OP_NOTE_PDF,
     REVIEWER,
     Page,
     add_reviewer,
+    attachment_mail,
     get,
     reply_text,
     sent_replies,
@@ -41,8 +40,6 @@ CASE = "/cases/CC-000001"
 OTHER = "other@clinic.example"
 ANN_TEXT = "Dear Amy,\n\nYes: 29877 is bundled into 29880.\n\nKind regards,\nAnn\n"
 BOB_TEXT = "Dear Amy,\n\nNo separate payment for 29877.\n\nKind regards,\nBob\n"
-PDF = b"%PDF-1.4\n% op note of a patient\n"
-PHI_NAME = "John_Smith_DOB_1962-03-14_MRN12345678.pdf"
 ANSWER_SENT = ANSWER.format(name="colleague")
 
 
@@ -220,27 +217,10 @@ def test_internal_notes_stay_on_the_case_and_never_go_out(
     assert "Called the practice" not in reply_text(reply)
 
 
-def _attachment_mail() -> bytes:
-    message = EmailMessage()
-    message["From"] = "Dana Coder <dana@clinic.example>"
-    message["To"] = "consult@caseconsultant.example"
-    message["Subject"] = "John Smith DOB 03/14/1962: 47562 or 47563?"
-    message["Date"] = format_datetime(datetime(2026, 10, 5, 12, 0, tzinfo=UTC))
-    message["Message-ID"] = "<att.1@clinic.example>"
-    message.set_content("Lap chole with cholangiogram: 47563 or 47562? Op note attached.\n")
-    message.add_alternative(
-        "<p>Lap chole: <b>47563</b>?<script>alert(1)</script>"
-        '<img src="https://tracker.example/pixel.png"></p>',
-        subtype="html",
-    )
-    message.add_attachment(PDF, maintype="application", subtype="pdf", filename=PHI_NAME)
-    return bytes(message)
-
-
 def test_an_attachment_downloads_with_its_bytes_and_a_name_without_the_patient(
     ann: FlaskClient, services: Services
 ) -> None:
-    store_mail(services, _attachment_mail())
+    store_mail(services, attachment_mail())
     page = get(ann, CASE)
     (link,) = page.tree.xpath("//ul[@class='attachments']//a")
     assert (
@@ -250,7 +230,7 @@ def test_an_attachment_downloads_with_its_bytes_and_a_name_without_the_patient(
     assert "application/pdf" in page.text("//ul[@class='attachments']//span")
     response = ann.get(link.get("href"))
     assert response.status_code == 200
-    assert response.data == PDF
+    assert response.data == OP_NOTE_PDF
     assert response.headers["Content-Type"] == "application/octet-stream"
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment; filename=")
@@ -266,7 +246,7 @@ def test_an_attachment_downloads_with_its_bytes_and_a_name_without_the_patient(
 def test_patient_details_are_marked_and_shown_only_after_a_recorded_click(
     ann: FlaskClient, services: Services
 ) -> None:
-    store_mail(services, _attachment_mail())
+    store_mail(services, attachment_mail())
     page = get(ann, CASE)
     assert "John Smith" not in page.visible_text
     assert page.text("//h1").startswith("CC-000001: [patient details removed]")
