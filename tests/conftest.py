@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +23,19 @@ pytest_plugins = [
 ]
 
 CONSULT_ADDRESS = "consult@caseconsultant.example"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the processes the tests start, however pytest itself was started.
+
+    A shell starts a background job with SIGINT ignored, and an ignored signal stays
+    ignored in every child: the pollers and ``consultant run`` that the tests stop with
+    Ctrl-C would then never stop. A handled signal is reset to the default in a child.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 KEEP = ("CONSULTANT_REQUIRE_SERVICES", "CONSULTANT_TEST_")
 
 

@@ -329,6 +329,7 @@ def add_note(services: Services, reference: str, body: str, actor: str) -> int:
         return note.id
 
 
+@retry_transient
 def current_version(services: Services, reference: str) -> int | None:
     """The case's current draft version (None without a draft), for callers that must name it."""
     with services.db.read_session() as session:
