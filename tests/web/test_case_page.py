@@ -279,6 +279,20 @@ def test_the_timeline_reads_as_sentences_without_internal_ids(
 
 
 @pytest.mark.usefixtures("question")
+def test_data_not_loaded_is_named_in_the_facts_never_a_bare_kind(ann: FlaskClient) -> None:
+    rows = get(ann, CASE).tree.xpath("//section[@class='facts']//tbody/tr")
+    unchecked = [
+        [" ".join(td.text_content().split()) for td in row.xpath("td")[:3]]
+        for row in rows
+        if row.xpath("string(td[1])") == "not checked"
+    ]
+    assert ["not checked", "", "ICD-10-CM data: no ICD-10-CM release is loaded"] in unchecked
+    ptp = "NCCI PTP edits: no NCCI PTP edits (practitioner) are loaded for "
+    assert any(source.startswith(ptp) for _, _, source in unchecked)
+    assert "missing" not in [row.xpath("string(td[1])") for row in rows]
+
+
+@pytest.mark.usefixtures("question")
 def test_a_reviewer_without_the_page_cannot_act_and_forms_need_the_token(
     app: Flask, ann: FlaskClient, services: Services
 ) -> None:
