@@ -16,7 +16,15 @@ from consultant.cases.review_errors import DraftConflict
 from consultant.cases.similar import Similar, similar_cases
 from consultant.cases.timeline import Entry, describe
 from consultant.drafting.render import open_expert_markers
-from consultant.models import Case, CaseStatus, Draft, InboundMessage, OutboundKind
+from consultant.models import (
+    Case,
+    CaseStatus,
+    Draft,
+    InboundMessage,
+    OutboundKind,
+    OutboundMessage,
+    OutboundState,
+)
 
 PHI_LABELS = {
     "patient_name": "patient name",
@@ -83,6 +91,18 @@ def _route(message: InboundMessage) -> str:
     return f"{words} ({message.route_reason})" if message.route_reason else words
 
 
+def _delivery(outbound: OutboundMessage) -> str:
+    """What the mail server said about one of our messages, labelled for a reader."""
+    if outbound.state == OutboundState.FAILED:
+        return f"Not delivered: {outbound.last_error or outbound.smtp_reply or 'no reason given'}"
+    if outbound.state == OutboundState.BOUNCED:
+        said = " ".join(p for p in (outbound.bounce_status, outbound.bounce_text) if p)
+        return f"Bounced: {said or 'returned by the receiving server'}"
+    if outbound.last_error and outbound.state != OutboundState.SENT:
+        return f"Not delivered yet: {outbound.last_error}"
+    return f"Mail server's answer: {outbound.smtp_reply}" if outbound.smtp_reply else ""
+
+
 def thread(case: Case) -> list[ThreadItem]:
     items = [
         ThreadItem(
@@ -107,7 +127,7 @@ def thread(case: Case) -> list[ThreadItem]:
             heading=("reply" if o.kind == OutboundKind.REPLY else "acknowledgment")
             + f" · {o.state}",
             pieces=[(o.body_text, None)],
-            note=o.smtp_reply or o.last_error or "",
+            note=_delivery(o),
         )
         for o in case.outbound
     ]

@@ -377,6 +377,9 @@ def test_approving_sends_one_threaded_reply_and_the_case_shows_as_sent(
     assert reply_text(reply).replace("\r\n", "\n") == ANSWER
     timeline = page.texts("//ol[@class='timeline']/li")
     assert any("reviewer@clinic.example" in e and "→ approved (draft v2)" in e for e in timeline)
+    answers = page.texts("//p[@class='server-reply']")
+    assert len(answers) == 2  # the acknowledgment and the reply, each with the server's word
+    assert all(a.startswith("Mail server's answer: 250 ") for a in answers)
 
 
 @pytest.mark.usefixtures("question")
