@@ -403,6 +403,9 @@ class CasePresence(Base):
 
 SEARCH_FTS_TABLE = "case_search_fts"
 SEARCH_INDEX = "ix_case_search_document"
+# PostgreSQL only: a GIN index on string_to_array(case.codes, ' '), for similar cases.
+CASE_CODES_INDEX = "ix_case_codes"
+UNMODELLED_INDEXES = (SEARCH_INDEX, CASE_CODES_INDEX)
 
 
 class CaseSearch(Base):

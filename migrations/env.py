@@ -7,7 +7,7 @@ from alembic import context
 import consultant.codes.tables  # noqa: F401  (the code data tables are part of the schema)
 from consultant.codes.tables import CODE_SEARCH_FTS_TABLE, PTP_TABLE_PREFIX
 from consultant.db import make_engine
-from consultant.models import SEARCH_FTS_TABLE, SEARCH_INDEX, Base
+from consultant.models import SEARCH_FTS_TABLE, UNMODELLED_INDEXES, Base
 
 
 def _database_url() -> str:
@@ -23,7 +23,7 @@ def _include_name(name: str | None, type_: str, _parents: dict[str, str | None])
     """Leave out the per-release PTP tables (the importer makes them, not a migration) and
     SQLite's full-text tables (virtual tables no model describes)."""
     if type_ == "index":
-        return name != SEARCH_INDEX
+        return name not in UNMODELLED_INDEXES
     unmodelled = (PTP_TABLE_PREFIX, SEARCH_FTS_TABLE, CODE_SEARCH_FTS_TABLE)
     return not (type_ == "table" and name and name.startswith(unmodelled))
 

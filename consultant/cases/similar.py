@@ -1,19 +1,22 @@
 """Similar past cases: replies already sent on cases that share this one's codes.
 
 Ranked by shared codes first, then shared modifiers, then shared topics, then
-how alike the subjects are. An expert can start from one of these answers (a new draft version with
-its text); the facts on the case stay this case's own.
+how alike the subjects are (the share of words in common). An expert can
+start from one of these answers (a new draft version with its text); the
+facts on the case stay this case's own.
 """
 
 from __future__ import annotations
 
-import difflib
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import ColumnElement, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.types import Text
 
-from consultant.analysis.phi import redact
+from consultant.analysis.phi import REDACTED, redact
 from consultant.models import Case, CaseStatus, OutboundKind, OutboundMessage, OutboundState
 
 CANDIDATES = 200  # sent cases read per lookup at most; the best few are shown
@@ -31,8 +34,26 @@ class Similar:
     reply_text: str
 
 
-def _padded(column: object) -> object:
-    return literal(" ") + func.coalesce(column, "") + literal(" ")
+WORD = re.compile(r"\w+")
+
+
+def _shares_a_code(session: Session, codes: set[str]) -> ColumnElement[bool]:
+    """Cases naming any of ``codes``: through the GIN index on PostgreSQL, LIKE on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        as_array = func.string_to_array(Case.codes, " ", type_=ARRAY(Text))
+        return as_array.op("&&")(literal(sorted(codes), ARRAY(Text)))
+    padded = literal(" ") + func.coalesce(Case.codes, "") + literal(" ")
+    return or_(*(padded.like(f"% {code} %") for code in sorted(codes)))
+
+
+def _words(subject: str) -> set[str]:
+    """The subject's words, leaving out patient details (and the words that replace them)."""
+    return set(WORD.findall(redact(subject).replace(REDACTED, " ").lower()))
+
+
+def _alike(words: set[str], other: set[str]) -> float:
+    """How alike two subjects are: the share of their words in common (Jaccard)."""
+    return len(words & other) / len(words | other) if words or other else 0.0
 
 
 def similar_cases(session: Session, case: Case, limit: int = SHOWN) -> list[Similar]:
@@ -42,21 +63,20 @@ def similar_cases(session: Session, case: Case, limit: int = SHOWN) -> list[Simi
         return []
     modifiers = set(case.modifiers.split())
     topics = set(case.topics.split())
-    padded = _padded(Case.codes)
     candidates = session.execute(
         select(Case.id, Case.reference, Case.subject, Case.codes, Case.modifiers, Case.topics)
         .where(
             Case.status == CaseStatus.SENT,
             Case.id != case.id,
-            or_(*(padded.like(f"% {code} %") for code in sorted(codes))),
+            _shares_a_code(session, codes),
         )
         .order_by(Case.updated_at.desc())
         .limit(CANDIDATES)
     ).all()
-    subject = redact(case.subject).lower()
+    words = _words(case.subject)
 
     def rank(row: object) -> tuple[int, int, int, float]:
-        alike = difflib.SequenceMatcher(None, subject, redact(row.subject).lower()).ratio()
+        alike = _alike(words, _words(row.subject))
         return (
             len(codes & set(row.codes.split())),
             len(modifiers & set(row.modifiers.split())),
