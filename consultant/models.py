@@ -247,8 +247,6 @@ class InboundMessage(Base):
     subject: Mapped[str | None] = mapped_column(CleanText)
     # The readable text as parsed once, so pages never parse the raw bytes again.
     text: Mapped[str | None] = mapped_column(CleanText)
-    # The HTML version after sanitising (nh3, no remote resources), when there was one.
-    safe_html: Mapped[str | None] = mapped_column(CleanText)
     # The attachments as listed once: [{"index", "filename", "content_type", "size"}].
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))

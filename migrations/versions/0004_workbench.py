@@ -49,7 +49,6 @@ def upgrade() -> None:
     op.create_index("ix_case_claimed_by", "case", ["claimed_by"])
     op.execute("UPDATE \"case\" SET waiting_since = updated_at WHERE status = 'awaiting_review'")
     with op.batch_alter_table("inbound_message") as batch:
-        batch.add_column(sa.Column("safe_html", sa.Text(), nullable=True))
         batch.add_column(sa.Column("attachments", sa.JSON(), nullable=True))
     with op.batch_alter_table("draft") as batch:
         batch.add_column(sa.Column("base_version", sa.Integer(), nullable=True))
@@ -176,7 +175,6 @@ def downgrade() -> None:
         batch.drop_column("base_version")
     with op.batch_alter_table("inbound_message") as batch:
         batch.drop_column("attachments")
-        batch.drop_column("safe_html")
     op.drop_index("ix_case_claimed_by", "case")
     op.drop_index("ix_case_status_waiting", "case")
     with op.batch_alter_table("case") as batch:

@@ -23,7 +23,6 @@ from tests.support.corpus import QUESTIONS
 from tests.web.helpers import (
     OP_NOTE_PDF,
     REVIEWER,
-    Page,
     add_reviewer,
     attachment_mail,
     get,
@@ -329,7 +328,14 @@ def test_page_lists_an_attachment_of_unknown_size_and_html_only_mail(
     body = ann.get(link.get("href"))
     assert body.data == base64.b64decode("JVBERi0xLjQKJSBvcCBub3RlIHBsYWNlaG9sZGVyCg==")
     assert body.headers["Content-Disposition"] == 'attachment; filename="op_note_2026-10-01.pdf"'
-    assert isinstance(page, Page)
+    # Without patient details the HTML version is there at once, sanitised, in a sandbox.
+    (frame,) = page.tree.xpath("//details[@class='html-version']/iframe")
+    assert frame.get("sandbox") == ""
+    html = ann.get(frame.get("src"))
+    assert html.status_code == 200
+    assert "<b>47563</b>" in html.get_data(as_text=True)
+    assert "<script" not in html.get_data(as_text=True)
+    assert "sandbox" in html.headers["Content-Security-Policy"]
 
 
 @pytest.mark.usefixtures("question")
