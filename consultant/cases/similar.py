@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
@@ -40,7 +41,8 @@ WORD = re.compile(r"\w+")
 def _shares_a_code(session: Session, codes: set[str]) -> ColumnElement[bool]:
     """Cases naming any of ``codes``: through the GIN index on PostgreSQL, LIKE on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
-        as_array = func.string_to_array(Case.codes, " ", type_=ARRAY(Text))
+        # The separator as a literal, so the expression is the index's own, whatever the plan.
+        as_array = func.string_to_array(Case.codes, literal_column("' '"), type_=ARRAY(Text))
         return as_array.op("&&")(literal(sorted(codes), ARRAY(Text)))
     padded = literal(" ") + func.coalesce(Case.codes, "") + literal(" ")
     return or_(*(padded.like(f"% {code} %") for code in sorted(codes)))
@@ -56,6 +58,16 @@ def _alike(words: set[str], other: set[str]) -> float:
     return len(words & other) / len(words | other) if words or other else 0.0
 
 
+def candidates_query(session: Session, case_id: int, codes: set[str]) -> Select[Any]:
+    """The newest sent cases (other than ``case_id``) naming any of ``codes``."""
+    return (
+        select(Case.id, Case.reference, Case.subject, Case.codes, Case.modifiers, Case.topics)
+        .where(Case.status == CaseStatus.SENT, Case.id != case_id, _shares_a_code(session, codes))
+        .order_by(Case.updated_at.desc())
+        .limit(CANDIDATES)
+    )
+
+
 def similar_cases(session: Session, case: Case, limit: int = SHOWN) -> list[Similar]:
     """The sent cases most like ``case``, each with its last reply; none without codes."""
     codes = set(case.codes.split())
@@ -63,16 +75,7 @@ def similar_cases(session: Session, case: Case, limit: int = SHOWN) -> list[Simi
         return []
     modifiers = set(case.modifiers.split())
     topics = set(case.topics.split())
-    candidates = session.execute(
-        select(Case.id, Case.reference, Case.subject, Case.codes, Case.modifiers, Case.topics)
-        .where(
-            Case.status == CaseStatus.SENT,
-            Case.id != case.id,
-            _shares_a_code(session, codes),
-        )
-        .order_by(Case.updated_at.desc())
-        .limit(CANDIDATES)
-    ).all()
+    candidates = session.execute(candidates_query(session, case.id, codes)).all()
     words = _words(case.subject)
 
     def rank(row: object) -> tuple[int, int, int, float]:
