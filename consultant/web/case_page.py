@@ -30,7 +30,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from werkzeug.utils import secure_filename
 
-from consultant.analysis.phi import redact_file_name
+from consultant.analysis.phi import find_phi, redact_file_name
 from consultant.cases import lifecycle, presence, review
 from consultant.cases.diffs import side_by_side
 from consultant.cases.events import record
@@ -38,6 +38,7 @@ from consultant.cases.queries import load_case
 from consultant.cases.similar import sent_reply_text
 from consultant.cases.snippets import SnippetError, list_snippets, render_snippet
 from consultant.db_errors import TransientError
+from consultant.mail.html_text import html_to_text
 from consultant.mail.message_parts import attachment_file, html_version, safe_html
 from consultant.mail.parse_limits import ParseLimits
 from consultant.models import Case, CaseStatus, Draft, InboundMessage, utcnow
@@ -367,15 +368,23 @@ def _message(db_session: Any, reference: str, message_id: int) -> InboundMessage
 @bp.route("/cases/<reference>/messages/<int:message_id>/html")
 @roles_required(*REVIEWERS)
 def message_html(reference: str, message_id: int) -> Response:
-    """The sanitised HTML version, for a sandboxed frame; on a case with patient details,
-    only once they are revealed (the HTML version cannot mark them)."""
+    """The sanitised HTML version, for a sandboxed frame, only while patient details are
+    shown: on a flagged case, or when the HTML itself names any (it cannot mark them, and
+    it was not what processing read when the message also had a text part)."""
     ref = _reference(reference)
     with services().db.session() as db_session:
         message = _message(db_session, ref, message_id)
-        if message.case.phi_flagged and not _revealed(ref):
-            abort(403, "Show the patient details first: the HTML version cannot mark them.")
-        raw = message.raw
+        flagged, raw = message.case.phi_flagged, message.raw
+    hidden = not _revealed(ref)
+    if flagged and hidden:
+        abort(403, "Show the patient details first: the HTML version cannot mark them.")
     html = html_version(raw, ParseLimits.from_settings(services().settings))
+    if hidden and html is not None and find_phi(html_to_text(html).text).found:
+        abort(
+            403,
+            "This HTML version names patient details that the text does not show. "
+            'Use "Show patient details" under this frame to see it (recorded).',
+        )
     response = make_response(render_template("message_html.html", html=html))
     # Framed by our own case page only; nothing in it may run or load.
     response.headers["Content-Security-Policy"] = (

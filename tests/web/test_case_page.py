@@ -8,6 +8,7 @@ ends in a refusal that shows what changed, with nothing sent that was not seen.
 from __future__ import annotations
 
 import base64
+from email.message import EmailMessage
 
 import pytest
 from flask import Flask
@@ -336,6 +337,34 @@ def test_page_lists_an_attachment_of_unknown_size_and_html_only_mail(
     assert "<b>47563</b>" in html.get_data(as_text=True)
     assert "<script" not in html.get_data(as_text=True)
     assert "sandbox" in html.headers["Content-Security-Policy"]
+
+
+def test_an_html_version_naming_a_patient_the_text_does_not_waits_for_the_reveal(
+    ann: FlaskClient, services: Services
+) -> None:
+    message = EmailMessage()
+    message["From"] = "Dana Coder <dana@clinic.example>"
+    message["To"] = "consult@caseconsultant.example"
+    message["Subject"] = "47562 or 47563?"
+    message["Message-ID"] = "<two.parts@clinic.example>"
+    message.set_content("Lap chole with cholangiogram: 47563 or 47562?\n")
+    message.add_alternative(
+        "<p>Lap chole: 47563 or 47562?</p><p>Pt Linda Moreau, DOB 04/02/1957, MRN 88812345</p>",
+        subtype="html",
+    )
+    store_mail(services, bytes(message))
+    page = get(ann, CASE)
+    assert "Linda" not in page.visible_text
+    (frame,) = page.tree.xpath("//details[@class='html-version']/iframe")
+    hidden = ann.get(frame.get("src"))
+    assert hidden.status_code == 403
+    assert "Linda" not in hidden.get_data(as_text=True)
+    assert "names patient details that the text does not show" in hidden.get_data(as_text=True)
+    revealed = submit(ann, page, f"{CASE}/reveal")
+    assert revealed.flashes and "recorded" in revealed.flashes[0]
+    shown = ann.get(frame.get("src"))
+    assert shown.status_code == 200 and "Linda Moreau" in shown.get_data(as_text=True)
+    assert _events(services, "phi_revealed")
 
 
 @pytest.mark.usefixtures("question")
