@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -67,25 +68,42 @@ def _actor(given: str | None) -> str:
     return given or f"cli:{getpass.getuser()}"
 
 
-def _missing_schema(error: BaseException) -> bool:
-    """True when ``error`` says the database has no CaseConsultant tables (not upgraded)."""
-    text = str(error)
-    return "no such table" in text or ("relation" in text and "does not exist" in text)
+def _schema_behind(settings: Settings, error: BaseException) -> str | None:
+    """What to say when ``error`` came from a database whose schema is not this version's."""
+    from sqlalchemy.exc import DBAPIError
+
+    from consultant.db import schema_revisions
+
+    from_driver = type(error).__module__.startswith("psycopg")  # the lookups' own connections
+    if not (isinstance(error, DBAPIError | sqlite3.Error) or from_driver):
+        return None
+
+    try:
+        current, head = schema_revisions(settings.database_url)
+    except Exception:  # the database cannot even be read: the original error says more
+        return None
+    if current == head:
+        return None
+    if current is None:
+        return "the database has no CaseConsultant tables yet: run `consultant db upgrade` first"
+    return (
+        f"the database's schema is revision {current}, this version needs {head}: "
+        "run `consultant db upgrade` first"
+    )
 
 
 class _Commands(click.Group):
-    """The command group; a database that was never set up is one line, not a traceback."""
+    """The command group; a database behind this version's schema is one line, not a
+    traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except Exception as error:
-            if not _missing_schema(error):
+            said = _schema_behind(ctx.obj.settings, error) if ctx.obj else None
+            if said is None:
                 raise
-            raise click.ClickException(
-                "the database has no CaseConsultant tables yet, or older ones: "
-                "run `consultant db upgrade` first"
-            ) from None
+            raise click.ClickException(said) from None
 
 
 @click.group(cls=_Commands)

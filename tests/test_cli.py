@@ -9,11 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, func, inspect, select
 
 from consultant.cli import main
-from consultant.db import Database
+from consultant.db import Database, alembic_config, upgrade
 from consultant.models import Case, InboundMessage
 from tests.support.corpus import PTP_FILE, QUESTIONS, SPECIAL, question_files
 
@@ -63,9 +64,25 @@ def test_a_database_never_set_up_is_one_line_naming_the_fix(
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1, (args, result.output)
         assert result.output == (
-            "Error: the database has no CaseConsultant tables yet, or older ones: "
+            "Error: the database has no CaseConsultant tables yet: "
             "run `consultant db upgrade` first\n"
         ), args
+
+
+def test_a_database_of_an_older_version_says_which_and_what_to_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0007")
+    monkeypatch.setenv("CONSULTANT_DATABASE_URL", url)
+    monkeypatch.setenv("CONSULTANT_VAR_DIR", str(tmp_path / "var"))
+    result = CliRunner().invoke(main, ["cases", "show", "CC-000001"])
+    assert result.exit_code == 1
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert result.output == (
+        f"Error: the database's schema is revision 0007, this version needs {head}: "
+        "run `consultant db upgrade` first\n"
+    )
 
 
 def test_users_create_reads_the_password_from_stdin(cli: Cli) -> None:

@@ -28,9 +28,7 @@ def upgrade() -> None:
     with op.batch_alter_table("case") as batch:
         batch.add_column(sa.Column("modifiers", sa.Text(), nullable=False, server_default=""))
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE INDEX ix_case_codes ON \"case\" USING gin (string_to_array(codes, ' '))"
-        )
+        op.execute("CREATE INDEX ix_case_codes ON \"case\" USING gin (string_to_array(codes, ' '))")
         op.execute('ANALYZE "case"')  # the index's expression gets statistics at once
 
 
