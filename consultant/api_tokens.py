@@ -91,8 +91,9 @@ def _info(token: ApiToken, email: str) -> TokenInfo:
     )
 
 
-def create(db: Database, email: str, name: str = "") -> NewToken:
-    """Make a token for the active user ``email``; the secret is returned once, never stored."""
+def create(db: Database, email: str, name: str = "", actor: str | None = None) -> NewToken:
+    """Make a token for the active user ``email``; the secret is returned once, never stored.
+    The audit log names ``actor`` (who made it) when given."""
     name = " ".join(name.split())
     if len(name) > MAX_NAME_CHARS:
         raise TokenError(f"the name may have at most {MAX_NAME_CHARS} characters")
@@ -118,6 +119,7 @@ def create(db: Database, email: str, name: str = "") -> NewToken:
             user_id=user.id,
             token=token.id,
             prefix=token.prefix,
+            **({"by": actor} if actor else {}),
         )
         return NewToken(token.id, user.email, name, token.prefix, secret)
 
@@ -171,8 +173,14 @@ def list_tokens(db: Database, email: str | None = None) -> list[TokenInfo]:
         return [_info(token, owner) for token, owner in session.execute(query)]
 
 
-def revoke(db: Database, token_id: int, now: datetime | None = None) -> TokenInfo:
-    """Revoke token ``token_id`` for good; revoking it again changes nothing."""
+def revoke(
+    db: Database, token_id: int, now: datetime | None = None, actor: str | None = None
+) -> TokenInfo:
+    """Revoke token ``token_id`` for good; revoking it again changes nothing.
+
+    The revocation is a conditional update, so of two at once only one sets the time and
+    writes the audit entry (naming ``actor`` when given).
+    """
     with db.session() as session:
         row = session.execute(
             select(ApiToken, User.email)
@@ -182,8 +190,13 @@ def revoke(db: Database, token_id: int, now: datetime | None = None) -> TokenInf
         if row is None:
             raise TokenError(f"there is no token {token_id}")
         token, email = row
-        if token.revoked_at is None:
-            token.revoked_at = now or utcnow()
+        revoked = session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now or utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if revoked.rowcount:
             auth_log.record(
                 session,
                 AuthEventKind.TOKEN_REVOKED,
@@ -191,5 +204,7 @@ def revoke(db: Database, token_id: int, now: datetime | None = None) -> TokenInf
                 user_id=token.user_id,
                 token=token.id,
                 prefix=token.prefix,
+                **({"by": actor} if actor else {}),
             )
+        session.refresh(token)
         return _info(token, email)

@@ -813,7 +813,7 @@ def tokens_create(ctx: _Context, email: str, name: str) -> None:
     from consultant.api_tokens import TokenError, create
 
     try:
-        made = create(ctx.database, email, name)
+        made = create(ctx.database, email, name, actor=_actor(None))
     except TokenError as error:
         raise click.ClickException(str(error)) from None
     click.echo(made.secret)
@@ -851,7 +851,7 @@ def tokens_revoke(ctx: _Context, token_id: int) -> None:
     from consultant.api_tokens import TokenError, revoke
 
     try:
-        token = revoke(ctx.database, token_id)
+        token = revoke(ctx.database, token_id, actor=_actor(None))
     except TokenError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"token {token.id} ({token.prefix}..., {token.email}) is revoked")

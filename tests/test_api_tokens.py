@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 from collections.abc import Callable
 from datetime import timedelta
@@ -79,7 +80,7 @@ def test_a_revoked_token_opens_nothing_and_revoking_again_keeps_the_time(
     assert first.revoked and first.revoked_at is not None
     assert api_tokens.verify(db, made.secret) is None
     again = api_tokens.revoke(db, made.id, now=utcnow() + timedelta(hours=1))
-    assert again.revoked_at == first.revoked_at
+    assert again.revoked_at == first.revoked_at and again.revoked
     logged = [(e.kind, e.email, e.details["prefix"]) for e in reversed(auth_log.recent(db))]
     assert logged == [
         ("token_created", EXPERT, made.prefix),
@@ -180,6 +181,9 @@ def test_tokens_create_list_revoke(cli: Cli, db: Database, expert: str) -> None:
     assert api_tokens.verify(db, secret) is None
     assert "revoked" in cli("tokens", "list", expert).output
     assert cli("tokens", "list", "other@clinic.example").output == ""
+    made, ended = reversed(auth_log.recent(db))
+    assert (made.kind, ended.kind) == ("token_created", "token_revoked")
+    assert made.details["by"] == ended.details["by"] == f"cli:{getpass.getuser()}"
 
 
 def test_tokens_commands_refuse_in_one_line(cli: Cli, db: Database, expert: str) -> None:
