@@ -9,6 +9,7 @@ deferred transaction that reads first and writes later can fail with
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,14 +138,17 @@ def schema_revisions(url: str) -> tuple[str | None, str]:
 
     For explaining a failure: it opens its own connection and reads Alembic's table.
     """
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    quiet = logging.getLogger("alembic")
+    level, quiet.level = quiet.level, logging.WARNING  # its INFO lines say nothing here
     engine = make_engine(url)
     try:
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+        quiet.setLevel(level)
     return current, head or ""
