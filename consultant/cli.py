@@ -247,12 +247,30 @@ def analyze_command(ctx: _Context, path: Path, as_json: bool) -> None:
 
 @main.command("draft")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="The reply (text and HTML), the reviewer's panel, and the facts it used.",
+)
 @pass_context
-def draft_command(ctx: _Context, path: Path) -> None:
-    """The text draft CaseConsultant would write for one email (changes nothing)."""
+def draft_command(ctx: _Context, path: Path, as_json: bool) -> None:
+    """The draft CaseConsultant would write for one email (changes nothing)."""
     from consultant.cases.answering import draft_answer
 
-    click.echo(draft_answer(ctx.services, _parsed(path), reference=None).body.text, nl=False)
+    draft = draft_answer(ctx.services, _parsed(path), reference=None)
+    if not as_json:
+        click.echo(draft.body.text, nl=False)
+        return
+    record = draft.record
+    data = {
+        "reply": {"text": draft.body.text, "html": draft.body.html},
+        "panel": record["panel"],
+        "on": record["on"],
+        "facts": record["facts"],
+        "analysis": record["analysis"],
+    }
+    click.echo(json.dumps(data, indent=2, default=str))
 
 
 # -- cases -----------------------------------------------------------------

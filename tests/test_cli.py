@@ -204,6 +204,17 @@ def test_draft_prints_the_text_draft(cli: Cli) -> None:
     assert "[expert: " in output
 
 
+def test_draft_json_has_the_reply_and_the_reviewers_panel_apart(cli: Cli) -> None:
+    path = str(QUESTIONS / "01.eml")
+    data = json.loads(cli("draft", path, "--json").output)
+    assert set(data) == {"reply", "panel", "on", "facts", "analysis"}
+    assert data["reply"]["text"] == cli("draft", path).output
+    assert "<p>" in data["reply"]["html"]
+    assert "operator" not in data["reply"]["text"] + data["reply"]["html"]
+    assert any("the operator imports" in note["text"] for note in data["panel"])
+    assert [c["code"] for c in data["analysis"]["codes"]][:2] == ["29880", "29877"]
+
+
 def test_unreadable_file_is_one_line(cli: Cli, tmp_path: Path) -> None:
     empty = tmp_path / "empty.eml"
     empty.write_bytes(b"")

@@ -18,6 +18,7 @@ from consultant.codes.entries import Status
 from consultant.codes.icd10cm_refs import references
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
+from consultant.drafting.render import series
 
 PROCEDURE_SYSTEMS = (System.CPT, System.HCPCS)
 # The order facts are stated in: the codes, then the edits, then notes, then what is missing.
@@ -42,8 +43,9 @@ GLOBAL_SURGERY_DAYS = {"000", "010", "090"}
 class Fact:
     """One thing the data says, about some codes, from one release."""
 
-    # code, ptp, ptp_none, mue, addon, pfs, excludes1, icd_note, modifier, missing: each has
-    # a partial templates/replies/facts/<kind>.{txt,html}.j2
+    # code, ptp, ptp_none, mue, addon, pfs, excludes1, icd_note, modifier: each has
+    # a partial templates/replies/facts/<kind>.{txt,html}.j2. "missing" (data not
+    # loaded) is the reviewer's panel's alone, never the reply's.
     kind: str
     codes: list[str]
     data: dict[str, Any]
@@ -66,13 +68,45 @@ class Facts:
     def of(self, kind: str) -> list[Fact]:
         return [f for f in self.items if f.kind == kind]
 
+    @property
+    def reply_items(self) -> list[Fact]:
+        """The facts the reply states: not what could not be checked (that is the panel's)."""
+        return [f for f in self.items if not _unchecked(f)]
+
+    def panel(self) -> list[dict[str, str]]:
+        """What only the reviewer sees: data not loaded, codes not checked, limits reached.
+
+        It may name files, commands and the operator; the reply never does.
+        """
+        notes = [
+            {"kind": "not_loaded", "text": f"{f.data['what']}: {f.data['reason']}"}
+            for f in self.items
+            if f.kind == "missing"
+        ]
+        unchecked = [f.codes[0] for f in self.items if f.kind == "code" and _unchecked(f)]
+        if unchecked:
+            notes.append(
+                {
+                    "kind": "not_checked",
+                    "text": f"Not checked, so the reply says nothing of them: {series(unchecked)}",
+                }
+            )
+        notes += [{"kind": "limit", "text": limit} for limit in self.limits]
+        return notes
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "on": self.on,
             "setting": self.setting,
             "facts": [f.as_dict() for f in self.items],
             "limits": list(self.limits),
+            "panel": self.panel(),
         }
+
+
+def _unchecked(fact: Fact) -> bool:
+    """A fact that says only that something could not be checked."""
+    return fact.kind == "missing" or (fact.kind == "code" and fact.data["status"] == Status.NO_DATA)
 
 
 def _missing(facts: Facts, what: str, reason: str) -> None:

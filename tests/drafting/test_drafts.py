@@ -120,13 +120,58 @@ def test_diagnosis_note_among_the_codes_named(services: Services) -> None:
     assert "B96.20 in your question is named by it" in text
 
 
-def test_missing_cpt_data_is_said_plainly(services: Services) -> None:
-    text = draft(services, (QUESTIONS / "02.eml").read_bytes())
-    assert "- 99213 (CPT): not checked (see below)." in text
-    assert (
-        "Not checked: CPT data (no CPT data is loaded: CPT descriptors are licensed by the AMA"
-        in (text)
-    )
+OPERATOR_WORDS = (
+    "operator",
+    "consultant ",
+    "codes import",
+    "CONSULTANT_",
+    "not checked",
+    ".txt",
+    ".csv",
+)
+
+
+def _no_operator_words(text: str) -> None:
+    lowered = text.lower()
+    for word in OPERATOR_WORDS:
+        assert word.lower() not in lowered, word
+
+
+def test_data_not_loaded_is_the_reviewers_to_know_never_the_requesters(
+    services: Services,
+) -> None:
+    made = draft_answer(services, parse_message((QUESTIONS / "02.eml").read_bytes()), None, TODAY)
+    _no_operator_words(made.body.text)
+    _no_operator_words(made.body.html)
+    assert "99213" in made.body.text  # named in the question, restated; nothing said of it
+    panel = made.record["panel"]
+    assert {
+        "kind": "not_loaded",
+        "text": "CPT data: no CPT data is loaded: CPT descriptors are licensed by the AMA; "
+        "the operator imports their own file with `consultant codes import cpt FILE`",
+    } in panel
+    assert {
+        "kind": "not_checked",
+        "text": "Not checked, so the reply says nothing of them: 99213 and 11102",
+    } in panel
+
+
+def test_no_reply_names_a_command_a_setting_a_file_or_the_operator(
+    services: Services, make_settings: Callable[..., Settings], sqlite_url: str
+) -> None:
+    """Every sample question, with the code data loaded and with none at all."""
+    empty = build_services(make_settings(database_url=sqlite_url))
+    try:
+        for built in (services, empty):
+            for path in sorted(QUESTIONS.glob("*.eml")):
+                made = draft_answer(built, parse_message(path.read_bytes()), None, TODAY)
+                _no_operator_words(made.body.text)
+                _no_operator_words(made.body.html)
+        nothing = draft_answer(empty, parse_message((QUESTIONS / "01.eml").read_bytes()), None)
+        kinds = [note["kind"] for note in nothing.record["panel"]]
+        assert kinds.count("not_loaded") >= 4 and "not_checked" in kinds
+    finally:
+        empty.db.dispose()
 
 
 def test_every_draft_waits_for_the_expert(services: Services) -> None:

@@ -293,6 +293,17 @@ def test_data_not_loaded_is_named_in_the_facts_never_a_bare_kind(ann: FlaskClien
 
 
 @pytest.mark.usefixtures("question")
+def test_what_only_the_reviewer_needs_is_beside_the_draft_not_in_it(ann: FlaskClient) -> None:
+    page = get(ann, CASE)
+    assert page.text("//div[@class='panel-notes']/h3") == "For you only (not in the reply)"
+    notes = page.texts("//div[@class='panel-notes']//li")
+    assert "ICD-10-CM data: no ICD-10-CM release is loaded" in notes
+    assert any("the operator imports their own file" in note for note in notes)
+    assert "Not checked, so the reply says nothing of them: 29880, 29877" in " ".join(notes)
+    assert "operator" not in page.draft and "not checked" not in page.draft
+
+
+@pytest.mark.usefixtures("question")
 def test_a_reviewer_without_the_page_cannot_act_and_forms_need_the_token(
     app: Flask, ann: FlaskClient, services: Services
 ) -> None:
