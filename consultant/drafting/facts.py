@@ -18,7 +18,8 @@ from consultant.codes.entries import Status
 from consultant.codes.icd10cm_refs import references
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
-from consultant.drafting.render import series
+from consultant.drafting.render import cite, series
+from consultant.drafting.staleness import cadence, is_stale
 
 PROCEDURE_SYSTEMS = (System.CPT, System.HCPCS)
 # The order facts are stated in: the codes, then the edits, then notes, then what is missing.
@@ -68,13 +69,25 @@ class Facts:
     def of(self, kind: str) -> list[Fact]:
         return [f for f in self.items if f.kind == kind]
 
+    def is_stale(self, fact: Fact) -> bool:
+        """The fact's release is not the one for the date of service (``staleness``)."""
+        return is_stale(fact.source, date.fromisoformat(self.on))
+
+    def _held_back(self, fact: Fact) -> bool:
+        """A negative the data cannot support: from a stale release, or from none at all."""
+        if fact.kind == "modifier":
+            return not fact.data.get("meaning")
+        return _negative(fact) and self.is_stale(fact)
+
     @property
     def reply_items(self) -> list[Fact]:
-        """The facts the reply states: not what could not be checked (that is the panel's)."""
-        return [f for f in self.items if not _unchecked(f)]
+        """The facts the reply states: not what could not be checked, nor a negative from
+        data that is not in force (those are the panel's)."""
+        return [f for f in self.items if not (_unchecked(f) or self._held_back(f))]
 
     def panel(self) -> list[dict[str, str]]:
-        """What only the reviewer sees: data not loaded, codes not checked, limits reached.
+        """What only the reviewer sees: data not loaded or stale, codes not checked, what the
+        reply leaves out and why, limits reached.
 
         It may name files, commands and the operator; the reply never does.
         """
@@ -83,6 +96,7 @@ class Facts:
             for f in self.items
             if f.kind == "missing"
         ]
+        notes += self._stale_notes()
         unchecked = [f.codes[0] for f in self.items if f.kind == "code" and _unchecked(f)]
         if unchecked:
             notes.append(
@@ -91,7 +105,34 @@ class Facts:
                     "text": f"Not checked, so the reply says nothing of them: {series(unchecked)}",
                 }
             )
+        unknown = [f.codes[0] for f in self.items if f.kind == "modifier" and self._held_back(f)]
+        if unknown:
+            notes.append(
+                {
+                    "kind": "not_checked",
+                    "text": f"No meaning on file for modifier {series(unknown)}; the reply says "
+                    "nothing of it",
+                }
+            )
         notes += [{"kind": "limit", "text": limit} for limit in self.limits]
+        return notes
+
+    def _stale_notes(self) -> list[dict[str, str]]:
+        by_release: dict[int, tuple[dict[str, Any], list[str]]] = {}
+        for fact in self.items:
+            if fact.source and self.is_stale(fact):
+                source, left_out = by_release.setdefault(fact.source["id"], (fact.source, []))
+                if self._held_back(fact):
+                    left_out.append("/".join(fact.codes))
+        notes = []
+        for source, left_out in by_release.values():
+            text = (
+                f"{cite(source)} is not the release for {self.on} (updated "
+                f"{cadence(source['kind'])}): the reply names it for what it lists"
+            )
+            if left_out:
+                text += f" and leaves out what it does not list ({series(left_out)})"
+            notes.append({"kind": "stale", "text": text})
         return notes
 
     def as_dict(self) -> dict[str, Any]:
@@ -102,6 +143,20 @@ class Facts:
             "limits": list(self.limits),
             "panel": self.panel(),
         }
+
+
+NEGATIVE_STATUSES = frozenset(
+    {Status.NOT_FOUND, Status.DELETED, Status.TERMINATED, Status.NOT_YET_EFFECTIVE}
+)
+
+
+def _negative(fact: Fact) -> bool:
+    """A fact that says something is not so: not found, deleted, no edit, no MUE value."""
+    if fact.kind == "code":
+        return fact.data["status"] in NEGATIVE_STATUSES
+    if fact.kind == "mue":
+        return not fact.data.get("found")
+    return fact.kind == "ptp_none"
 
 
 def _unchecked(fact: Fact) -> bool:

@@ -57,13 +57,17 @@ KIND_LABELS = {
 }
 
 
+def release_name(source: dict[str, Any]) -> str:
+    """``NCCI PTP edits (practitioner) v323r0``: a release named as a reader knows it."""
+    setting = f" ({source['setting']})" if source.get("setting") else ""
+    return f"{KIND_LABELS.get(source['kind'], source['kind'])}{setting} {source['version']}"
+
+
 def cite(source: dict[str, Any] | None) -> str:
     """``[NCCI PTP edits (practitioner) v323r0, effective 2026-10-01]``: where a fact is from."""
     if not source:
         return ""
-    setting = f" ({source['setting']})" if source.get("setting") else ""
-    label = KIND_LABELS.get(source["kind"], source["kind"])
-    return f"[{label}{setting} {source['version']}, effective {source['effective']}]"
+    return f"[{release_name(source)}, effective {source['effective']}]"
 
 
 def item(text: str) -> Markup:
@@ -97,6 +101,7 @@ class Renderer:
         self.env.filters["quote"] = quote
         self.env.filters["paragraphs"] = paragraphs
         self.env.filters["cite"] = cite
+        self.env.filters["release_name"] = release_name
         self.env.filters["series"] = series
         self.env.filters["item"] = item
 

@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
+from email.message import EmailMessage
 from pathlib import Path
 
 import psycopg
@@ -172,6 +173,48 @@ def test_no_reply_names_a_command_a_setting_a_file_or_the_operator(
         assert kinds.count("not_loaded") >= 4 and "not_checked" in kinds
     finally:
         empty.db.dispose()
+
+
+def _question(body: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = "Dana Coder <dana@clinic.example>"
+    message["To"] = "consult@caseconsultant.example"
+    message["Subject"] = "HCPCS question"
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@clinic.example>"
+    message.set_content(body)
+    return bytes(message)
+
+
+def test_a_stale_release_names_what_it_lists_and_never_calls_anything_missing(
+    services: Services,
+) -> None:
+    """HCPCS 2020 answering a 2026 question: G0316 (not in it) is not called not found, the
+    unknown JZ is not said to mean nothing, and G0289 is valid in 2020, not on the date."""
+    raw = _question("DOS 12/01/2026: G0316 with G0289, and do we need JZ on the drug line?")
+    made = draft_answer(services, parse_message(raw), None, TODAY)
+    reply = made.body.text
+    for negative in ("not found", "no longer", "no meaning", "G0316 (HCPCS)"):
+        assert negative not in reply, negative
+    assert "G0289 (HCPCS): " in reply
+    assert "Valid and billable in HCPCS Level II 2020." in reply
+    assert "billable on 2026-12-01" not in reply
+    stale = [n["text"] for n in made.record["panel"] if n["kind"] == "stale"]
+    assert any(
+        text.startswith(
+            "[HCPCS Level II 2020, effective 2020-01-01] is not the release for "
+            "2026-12-01 (updated quarterly)"
+        )
+        and "G0316" in text
+        for text in stale
+    ), stale
+    assert any("JZ" in n["text"] for n in made.record["panel"])
+
+
+def test_a_release_in_force_still_says_what_it_does_not_list(services: Services) -> None:
+    """The same HCPCS file asked about a date in its own year may call a code not found."""
+    raw = _question("DOS 03/02/2020: is G0316 billable?")
+    reply = draft_answer(services, parse_message(raw), None, TODAY).body.text
+    assert "G0316 (HCPCS): not found in the code set" in reply
 
 
 def test_every_draft_waits_for_the_expert(services: Services) -> None:

@@ -1,0 +1,47 @@
+"""Whether a fact's release is the one for the date of service, by each kind's cadence.
+
+Each kind of release is replaced on a known rhythm: HCPCS, NCCI PTP, MUE,
+add-on edits and the PFS file every quarter, ICD-10-CM every October with an
+April update, ICD-10-PCS every October, CPT every January. A release older
+than its cadence allows for the date of service (or, for a code set, one that
+starts after that date) is stale: what it lists may still be said, naming the
+release, but nothing it lacks may be called not found, deleted or absent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+CADENCE_MONTHS = {
+    "hcpcs": 3,
+    "ncci-ptp": 3,
+    "mue": 3,
+    "aoc": 3,
+    "pfs": 3,
+    "icd10cm": 6,
+    "icd10pcs": 12,
+    "cpt": 12,
+}
+CADENCE_WORDS = {3: "quarterly", 6: "twice a year", 12: "yearly"}
+# Code sets say what a code is on a date; the CMS edit files keep each edit's own dates.
+CODE_SETS = frozenset({"hcpcs", "icd10cm", "icd10pcs", "cpt"})
+
+
+def _months_later(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def is_stale(source: dict[str, Any] | None, on: date) -> bool:
+    """True when ``source`` (a cited release) is not the release for ``on``."""
+    if not source or source.get("kind") not in CADENCE_MONTHS:
+        return False
+    effective = date.fromisoformat(str(source["effective"]))
+    if source["kind"] in CODE_SETS and on < effective:
+        return True
+    return on >= _months_later(effective, CADENCE_MONTHS[source["kind"]])
+
+
+def cadence(kind: str) -> str:
+    return CADENCE_WORDS[CADENCE_MONTHS[kind]]
