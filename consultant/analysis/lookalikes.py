@@ -58,6 +58,10 @@ _BEFORE = re.compile(
             # A zip after a state: "Tucson, AZ 85710", "Tucson AZ", "Arizona 85710".
             rf"(?:,\s*|\b(?!{_VERBS}\b)[A-Z][a-z]+\.?\s+|(?:^|\n)[ \t]*)(?:{_STATES})\s+\Z",
             rf"\b(?:{_STATE_NAMES}),?\s+\Z",
+            # A document's own number, "is" allowed between: "our PO is 45378", "PO# 45378",
+            # "invoice is 45378", "LCD (L33718)", "Article A57001", "NCD 220.6".
+            r"(?i:\b(?:p\.?o|purchase order|invoice|lcd|l\.?c\.?d|ncd|article|lca)\b\.?"
+            rf"(?:\s*(?:{_ID_MARK}|:))*\s*(?:(?:is|was|=)\s+)?\(?\s*)\Z",
             # Money: "$20956", "USD 20956".
             r"[$€£]\s?\Z|(?i:\b(?:usd|eur)\s?)\Z",
             # Prefixed references: CC-000123, PA-425311, CMS-1500 (but CPT-99213, Dx-E11.9).

@@ -122,10 +122,17 @@ def test_the_data_is_asked_only_where_the_shape_leaves_a_doubt() -> None:
         "The 837 export is saved in C:\\claims\\new\\batch_4338582551.txt on our side.",
         "See https://portal.example.org/claims/20956/detail or /srv/exports/99213.csv",
         "Attached: 99213.pdf and op note 2026-10-01.pdf",
+        "Our PO is 45378; PO# 45379, purchase order 45380, invoice is 45381",
+        "Per the LCD (L33718) and Article A57001, see also NCD 220.6",
     ],
 )
 def test_numbers_that_only_look_like_codes_are_not_codes(text: str) -> None:
     assert find_codes(text) == []
+
+
+def test_a_document_number_beside_a_real_code_leaves_the_code() -> None:
+    text = "Per the LCD (L33718), is 20610 covered with M17.11? Our PO is 45378."
+    assert find_codes(text) == [("CPT", "20610"), ("ICD-10-CM", "M17.11")]
 
 
 def test_a_signature_block_gives_no_codes() -> None:
