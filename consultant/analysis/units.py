@@ -13,6 +13,7 @@ import re
 
 from consultant.analysis.codes import Mention
 from consultant.analysis.model import Units
+from consultant.codes.systems import System
 
 _WORDS = {
     "one": 1,
@@ -80,7 +81,12 @@ def _counted(text: str, mentions: list[Mention]) -> list[tuple[int, Units]]:
 
 
 def find_units(text: str, mentions: list[Mention]) -> list[Units]:
-    """Every count of units in ``text``, in order, with its code where the text ties one."""
+    """Every count of units in ``text``, in order, with its code where the text ties one.
+
+    Units are of services, so only a procedure or supply code takes a count; a diagnosis
+    next to "155 units" leaves the count untied rather than wrongly tied.
+    """
+    mentions = [m for m in mentions if m.system != System.ICD10CM]
     lowered = text.lower()
     found = _counted(text, mentions) if "unit" in lowered or "uos" in lowered else []
     taken = {start for start, _ in found}

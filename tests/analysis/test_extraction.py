@@ -239,6 +239,10 @@ def test_built_in_hcpcs_modifiers_are_real_ones() -> None:
         ),
         ("Dexamethasone 10 mg IV: how many units of J1100?", []),
         ("a 3 x 4 cm lesion, 11042", []),
+        # A diagnosis takes no units: the count is left untied, never given to it.
+        ("We gave J1100 with Dx M54.5, 155 units.", [Units(155, None, "155 units")]),
+        ("J1100 x 155 units for M54.5", [Units(155, "J1100", "155 units")]),
+        ("M54.5 x 2", []),
     ],
 )
 def test_units(text: str, units: list[Units]) -> None:
