@@ -9,18 +9,21 @@ the text makes it a modifier: numbers such as 25 or 50 are everywhere in
 prose, and uppercase pairs such as GO or PO are words or abbreviations too.
 So a token counts when it is attached to a code, follows or precedes the word
 "modifier", follows "with" or a lone hyphen, is one of the few that mean
-nothing else (XS, KX, JW...), or is listed with one that already counts.
+nothing else (XS, KX, JW...), is listed with one that already counts, or
+follows a word that puts a modifier on a claim ("append 79 to 20610", "use GT
+instead of 95", "the 25 when", "is it 58 or 78?", "plus PT?", "physical status
+P3") and ends its phrase (so "add 25 units" and "the 50 states" stay numbers).
 
 The built-in list (``_CPT`` and ``_HCPCS`` below):
 
 - CPT: the two-digit modifiers of Appendix A of the CPT code book (numbers only,
   no AMA text): 22 23 24 25 26 27 32 33 47 50-59 62 63 66 73 74 76-82 90-93
-  95-97 99.
+  95-97 99, and the anaesthesia physical status modifiers P1-P6.
 - HCPCS Level II, the ones coders name most: XE XP XS XU (distinct service);
   E1-E4 FA F1-F9 TA T1-T9 LT RT LC LD LM RC RI (anatomic; NCCI-associated
   with 24 25 57 58 78 79 27 59 91); GP GO GN KX CO CQ (therapy); JW JZ JG TB
   JA JB KO (drugs); GA GX GY GZ (liability notices); GT (telehealth); PO PN
-  (off-campus departments); QW (CLIA-waived test); GC GE (teaching
+  (off-campus departments); PT (screening turned diagnostic); QW (CLIA-waived test); GC GE (teaching
   physicians); QK QS QX QY QZ (anaesthesia); NU KH KI KJ KS (DME); TC
   (technical component); FX FY (x-ray); GH GV GW Q5 Q6 SG.
 
@@ -49,12 +52,12 @@ MODIFIER_SYSTEM = "modifier"
 
 _CPT = (
     "22 23 24 25 26 27 32 33 47 50 51 52 53 54 55 56 57 58 59 62 63 66 73 74 76 77 78 79 "
-    "80 81 82 90 91 92 93 95 96 97 99"
+    "80 81 82 90 91 92 93 95 96 97 99 P1 P2 P3 P4 P5 P6"
 )
 _HCPCS = (
     "CO CQ E1 E2 E3 E4 F1 F2 F3 F4 F5 F6 F7 F8 F9 FA FX FY GA GC GE GH GN GO GP GT GV GW GX "
     "GY GZ JA JB JG JW JZ KH KI KJ KO KS KX LC LD LM LT NU PN PO Q5 Q6 QK QS QW QX QY QZ RC "
-    "RI RT SG T1 T2 T3 T4 T5 T6 T7 T8 T9 TA TB TC XE XP XS XU"
+    "PT RI RT SG T1 T2 T3 T4 T5 T6 T7 T8 T9 TA TB TC XE XP XS XU"
 )
 # Two letters that mean a modifier even written alone in a sentence.
 _UNAMBIGUOUS = "XE XP XS XU JW JZ KX GA GY GZ GP GN QW TC"
@@ -72,6 +75,15 @@ _TOKEN = re.compile(r"(?<![\w.$€£])(?<!\d/)(?:\d{2}|[A-Z][0-9A-Z])(?![\w%]|[.
 _KEYWORD_BEFORE = re.compile(r"(?i:\bmod(?:ifier)?s?)\.?\s*:?\s*#?\s*\Z")
 _KEYWORD_AFTER = re.compile(r"\s+(?i:mod(?:ifier)?s?)\b")
 _WITH_BEFORE = re.compile(r"(?i:\bwith(?:\s+(?:an?|the))?)\s+\Z")
+# Words that put a modifier on a claim, and what may follow the modifier after them.
+_CUE_BEFORE = re.compile(
+    r"(?i:\b(?:append(?:ed|ing)?|add(?:ed|ing)?|use|using|plus|attach(?:ed|ing)?|is\s+it|"
+    r"the|physical\s+status))\s+\Z"
+)
+_OR_BEFORE = re.compile(r"(?i:\bor)\s+\Z")  # ", or 58?" once a modifier was named
+_CUE_ENDS = re.compile(
+    r"\s*(?:[?.,;:!)]|\Z|\n|(?i:or|and|instead|rather|to|on|for|when|if|modifiers?|mod)\b)"
+)
 # A number after "with" is a modifier only where nothing follows it ("with 50?"), not
 # in "with 50 patients".
 _ENDS_PHRASE = re.compile(r"\s*(?:[?.,;:!)]|\Z|\n|(?i:or|and|modifiers?|mod)\b)")
@@ -189,8 +201,13 @@ def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
             start < 2 or not (text[start - 2].isalnum() or text[start - 2] in _HYPHENS)
         )
         after_with = _WITH_BEFORE.search(text, max(0, start - 12), start) is not None
+        cued = _CUE_ENDS.match(text, end) is not None and (
+            _CUE_BEFORE.search(text, max(0, start - 20), start) is not None
+            or (any(s < start for s in found.at) and _OR_BEFORE.search(text, start - 4, start))
+        )
         if (
-            mm in UNAMBIGUOUS
+            cued
+            or mm in UNAMBIGUOUS
             or lone_hyphen
             or _KEYWORD_BEFORE.search(text, max(0, start - 14), start)
             or _KEYWORD_AFTER.match(text, end)

@@ -160,6 +160,13 @@ def test_a_signature_block_gives_no_codes() -> None:
         ("GP KX on every line", ["GP", "KX"]),
         ("bilateral, RT/LT or 50", ["RT", "LT", "50"]),
         ("do we need JW or JZ", ["JW", "JZ"]),
+        # Named by what is done with them, not by the word "modifier".
+        ("Can we bill 99213 with the 25 when 11102 is done?", ["25"]),
+        ("Return to the OR for 27447: is it 58 or 78?", ["58", "78"]),
+        ("Do I append 79 to 20610, or 58?", ["79", "58"]),
+        ("For telehealth 99214, use GT instead of 95?", ["GT", "95"]),
+        ("Anesthesia 00790 with physical status P3", ["P3"]),
+        ("Screening 45378 turned diagnostic: plus PT? Or is it 33?", ["PT", "33"]),
         ("59 or XS?", ["59", "XS"]),
         ("Modifier 78 or 79?", ["78", "79"]),
         ("Do we need the KX modifier?", ["KX"]),
@@ -180,6 +187,8 @@ def test_modifiers_however_written(text: str, modifiers: list[str]) -> None:
         "Atlanta, GA 30301 and Denver, CO 80202",
         "Denied as CO-59 and CO-45 on 10/25/2026",
         "Which modifiers go on this claim?",
+        "We add 25 units of J1100; use 50 mg; the 50 states differ; is it 99213 or 99214?",
+        "The PT evaluation 97161 and the 25 minutes of 97110",
     ],
 )
 def test_numbers_and_words_are_not_modifiers(text: str) -> None:
