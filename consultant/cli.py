@@ -225,10 +225,16 @@ def _parsed(path: Path) -> Any:
 @pass_context
 def analyze_command(ctx: _Context, path: Path, as_json: bool) -> None:
     """What one email asks and what the code data says about it (changes nothing)."""
-    from consultant.cases.answering import analyse
+    from consultant.cases.answering import analyse, message_phi
 
-    analysis, facts = analyse(ctx.services, _parsed(path))
-    data = analysis.as_json() | {"on": facts.on, "facts": [f.as_dict() for f in facts.items]}
+    parsed = _parsed(path)
+    analysis, facts = analyse(ctx.services, parsed)
+    phi = message_phi(parsed)  # quoted and forwarded parts too, as processing flags a case
+    data = analysis.as_json() | {
+        "phi": {"found": phi.found, "kinds": phi.kinds},
+        "on": facts.on,
+        "facts": [f.as_dict() for f in facts.items],
+    }
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
         return

@@ -192,6 +192,20 @@ def test_analyze_changes_nothing(cli: Cli, database_url: str) -> None:
     database.dispose()
 
 
+def test_analyze_flags_phi_in_a_forwarded_part_as_processing_does(cli: Cli, tmp_path: Path) -> None:
+    forwarded = tmp_path / "forwarded.eml"
+    forwarded.write_bytes(
+        b"From: Dana Coder <dana@clinic.example>\r\nTo: consult@caseconsultant.example\r\n"
+        b"Subject: Fw: denial\r\nMessage-ID: <fw.1@clinic.example>\r\n\r\n"
+        b"See the denial below: is XU the right fix for 97140, or 59?\r\n\r\n"
+        b"---------- Forwarded message ---------\r\nFrom: Payer <era@payer.example>\r\n"
+        b"Subject: Denial\r\n\r\nPt Linda Moreau, DOB 04/02/1957: 97140 denied, CO-97.\r\n"
+    )
+    output = cli("analyze", str(forwarded)).output
+    assert "PHI:       dob, patient_name" in output
+    assert "Linda" not in output and "1957" not in output
+
+
 def test_analyze_flags_phi_without_printing_it(cli: Cli) -> None:
     output = cli("analyze", str(SPECIAL / "phi.eml")).output
     assert "PHI:       dob, member_id, mrn, patient_name" in output

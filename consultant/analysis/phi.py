@@ -1,9 +1,10 @@
 """Protected health information in a question: find it, so it is flagged and never quoted.
 
-Looks for what identifies a patient: a name given with a date of birth or
-after "Patient:", a date of birth, an MRN, an SSN, a Medicare Beneficiary
-Identifier or another member ID, and a phone number said to be the patient's
-(or a relative's). A phone number alone is not PHI: every signature has one.
+Looks for what identifies a patient: a name given with a date of birth, after
+"patient" or "pt" (with or without a colon) or after Mr./Ms./Mrs.; a date of
+birth, an MRN, an SSN, a Medicare Beneficiary Identifier or another member ID;
+and a phone number said to be the patient's (or a relative's). A phone number
+alone is not PHI: every signature has one.
 The spans found are removed from anything we quote back; the kinds (never the
 values) are recorded on the case.
 """
@@ -13,9 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4})"
+    rf"{_MONTH} \d{{1,2}},? \d{{4}}|\d{{1,2}} {_MONTH},? \d{{4}})"
 )
 # Medicare Beneficiary Identifier: 11 characters, letters other than S L O I B Z, not inside
 # a longer word (the check comes after the first digit so the search can skip to digits).
@@ -73,10 +75,11 @@ RULES: tuple[_Rule, ...] = (
     _Rule(
         "ssn",
         re.compile(
-            rf"\b(?:SSN|social security(?: number| no\.?)?){_LABEL}\d{{3}}-?\d{{2}}-?\d{{4}}\b",
+            rf"\b(?:SSN|social(?: security)?(?: number| no\.?| #)?){_LABEL}"
+            r"\d{3}[- ]?\d{2}[- ]?\d{4}\b",
             re.I,
         ),
-        ("ssn", "social security"),
+        ("ssn", "social"),
     ),
     # Written as 123-45-6789, without the numbers never issued (000, 666, 9xx; 00; 0000).
     _Rule(
@@ -105,6 +108,18 @@ RULES: tuple[_Rule, ...] = (
         ("patient", "name", "pt:", "pt -", "pt-"),
     ),
     _Rule("patient_name", re.compile(rf"\b{_NAME}(?=,?\s*\(?(?i:{DOB_LABEL})\b)"), _DOB_CUES),
+    # "Our patient Harold Jenkins had ...", "pt Linda Moreau": a name with no date of birth.
+    _Rule(
+        "patient_name",
+        re.compile(rf"(?i:\b(?:patient|pt)(?:'s|\u2019s)?\.?\s+(?:name\s+)?(?:is\s+)?){_NAME}"),
+        ("patient", "pt"),
+    ),
+    # "Mr. John Carter", "Ms. Alvarez": someone the sender writes about.
+    _Rule(
+        "patient_name",
+        re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+[A-Z][a-z'\u2019-]+(?: [A-Z][a-z'\u2019-]+)?"),
+        ("mr", "ms", "miss", "mx"),
+    ),
 )
 
 

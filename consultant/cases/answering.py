@@ -12,7 +12,7 @@ from datetime import date
 from consultant.analysis.analyze import analyze
 from consultant.analysis.model import Analysis, Known
 from consultant.analysis.modifiers import MODIFIER_SYSTEM
-from consultant.analysis.phi import redact, redact_file_name
+from consultant.analysis.phi import PhiFindings, find_phi, redact, redact_file_name
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
 from consultant.drafting.draft import Draft, make_draft
@@ -84,6 +84,12 @@ def analyse(
     facts = gather(analysis, services.lookup, today, settings.max_code_pairs)
     facts.limits[:0] = limits
     return analysis, facts
+
+
+def message_phi(parsed: ParsedMessage) -> PhiFindings:
+    """PHI anywhere in the message: the new text, and the quoted and forwarded parts too
+    (the analysis reads the new text only, but a patient named below it is still PHI)."""
+    return find_phi(f"{parsed.subject}\n{parsed.text}")
 
 
 def draft_answer(

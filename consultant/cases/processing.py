@@ -31,9 +31,9 @@ from enum import StrEnum
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from consultant.analysis.phi import PhiFindings, find_phi, redact, redact_file_name
+from consultant.analysis.phi import PhiFindings, redact, redact_file_name
 from consultant.cases import claims, lifecycle, runs, senders, thread_index
-from consultant.cases.answering import draft_answer
+from consultant.cases.answering import draft_answer, message_phi
 from consultant.cases.bounces import apply_bounce
 from consultant.cases.claims import Claim, ClaimRefused
 from consultant.cases.events import record
@@ -635,7 +635,7 @@ def _flag_phi(session: Session, case: Case, parsed: ParsedMessage) -> PhiFinding
     The analysis looks at the new text only; a patient named in an earlier,
     quoted message is still PHI on this case.
     """
-    phi = find_phi(f"{parsed.subject}\n{parsed.text}")
+    phi = message_phi(parsed)
     if phi.found:
         case.phi_flagged = True
         record(session, case, "phi_flagged", kinds=phi.kinds)

@@ -375,6 +375,13 @@ def test_topics(subject: str, text: str, topics: set[str]) -> None:
         ("subscriber # XJ4417720", ["member_id"], "XJ4417720"),
         ("The patient's cell is (555) 123-4567.", ["phone"], "(555) 123-4567"),
         ("Pt can be reached at 555-123-4567", ["phone"], "555-123-4567"),
+        # A name is PHI without a date of birth when the text says whose it is.
+        ("Our patient Harold Jenkins had 45378.", ["patient_name"], "Harold Jenkins"),
+        ("patient Jane Doe was seen for 99213", ["patient_name"], "Jane Doe"),
+        ("Mr. John Carter came in for 99213", ["patient_name"], "Carter"),
+        ("Ms. Alvarez had 20610", ["patient_name"], "Alvarez"),
+        ("dob 14 March 1962", ["dob"], "1962"),
+        ("social 123 45 6789", ["ssn"], "6789"),
     ],
 )
 def test_phi_is_found_and_removed(text: str, kinds: list[str], removed: str) -> None:
@@ -390,6 +397,8 @@ def test_phi_is_found_and_removed(text: str, kinds: list[str], removed: str) -> 
         "Policy number pending; member services said to call.",
         "Patient: new patient visit with 99204",
         "The claim number is 9250125786 and the NPI is 1234567890.",
+        "The patient had 99213; patient was seen in the ER; PT evaluation 97161.",
+        "Thanks, Amy Park (billing) on the Patient Portal",
     ],
 )
 def test_what_is_not_phi(text: str) -> None:
