@@ -30,6 +30,7 @@ import select
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -285,6 +286,12 @@ class ImapPoller:
         if not client.has_capability("IDLE"):
             stop.wait(self.settings.imap_poll_seconds)
             return
+        # Mail saved while our last command ran, after the server's sync for it, is not
+        # reported when IDLE starts (Dovecot tells it only at the next sync, here DONE,
+        # up to a renewal later). A NOOP syncs first, so it is reported now.
+        _, responses = client.noop()
+        if _announces_mail(responses) or _new_mail_announced(client):
+            return
         client.idle()
         try:
             self._idle(client, stop)
@@ -309,8 +316,16 @@ class ImapPoller:
             if not _readable(client, min(left, self.settings.imap_idle_check_seconds)):
                 continue
             responses = client.idle_check(timeout=0)
-            if not responses or any(len(r) > 1 and r[1] in NEW_MAIL for r in responses):
+            if not responses or _announces_mail(responses):
                 return
+
+
+def _announces_mail(responses: list[Any]) -> bool:
+    """True if any of imapclient's parsed untagged responses reports new mail (a RECENT
+    count of 0, which Dovecot sends after an expunge, does not)."""
+    return any(
+        len(r) > 1 and r[1] in NEW_MAIL and not (r[1] == b"RECENT" and r[0] == 0) for r in responses
+    )
 
 
 def _readable(client: IMAPClient, timeout: float) -> bool:
