@@ -562,15 +562,12 @@ def _review(name: str, *args: Any, **kwargs: Any) -> Any:
 
 def _conflict_diff(conflict: Any) -> str:
     """What changed since the version the command was based on, as a unified diff."""
-    import difflib
+    from consultant.cases.diffs import unified_diff
 
-    lines = difflib.unified_diff(
-        conflict.base.text.splitlines(keepends=True),
-        conflict.current.text.splitlines(keepends=True),
-        f"v{conflict.base.number}",
-        f"v{conflict.current.number} ({conflict.current.author})",
+    base, current = conflict.base, conflict.current
+    return unified_diff(
+        base.text, current.text, f"v{base.number}", f"v{current.number} ({current.author})"
     )
-    return "".join(lines)
 
 
 def _current_draft(ctx: _Context, reference: str) -> tuple[int, str]:

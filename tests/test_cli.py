@@ -34,14 +34,19 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> C
     return run
 
 
-def _drop_questions(var: Path) -> None:
+def _drop(var: Path, *files: Path) -> None:
+    """Put ``files`` in the Maildir inbox, old enough for it to trust they are complete."""
     new = var / "mail" / "inbox" / "new"
     new.mkdir(parents=True, exist_ok=True)
-    settled = time.time() - 10  # old enough for the inbox to trust the file is complete
-    for path in question_files():
+    settled = time.time() - 10
+    for path in files:
         target = new / path.name
         target.write_bytes(path.read_bytes())
         os.utime(target, (settled, settled))
+
+
+def _drop_questions(var: Path) -> None:
+    _drop(var, *question_files())
 
 
 def test_db_upgrade_creates_the_sqlite_file(
@@ -237,15 +242,6 @@ def test_unreadable_file_is_one_line(cli: Cli, tmp_path: Path) -> None:
     assert result.output == f"Error: {empty}: empty message: no bytes to read\n"
 
 
-def _drop(var: Path, raw: bytes, name: str = "phi.eml") -> None:
-    new = var / "mail" / "inbox" / "new"
-    new.mkdir(parents=True, exist_ok=True)
-    target = new / name
-    target.write_bytes(raw)
-    settled = time.time() - 10
-    os.utime(target, (settled, settled))
-
-
 def test_claim_take_over_release_and_notes(cli: Cli, tmp_path: Path) -> None:
     _drop_questions(tmp_path / "var")
     cli("poll", "--once")
@@ -284,7 +280,7 @@ def test_claim_take_over_release_and_notes(cli: Cli, tmp_path: Path) -> None:
 def test_show_prints_patient_details_only_when_asked_and_records_it(
     cli: Cli, tmp_path: Path
 ) -> None:
-    _drop(tmp_path / "var", (SPECIAL / "phi.eml").read_bytes())
+    _drop(tmp_path / "var", SPECIAL / "phi.eml")
     cli("poll", "--once")
     shown = cli("cases", "show", "CC-000001")
     assert "Robert Miller" not in shown.output and "07/22/1961" not in shown.output

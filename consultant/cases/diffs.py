@@ -1,4 +1,5 @@
-"""Comparing and merging draft versions: a side-by-side diff and a three-way merge.
+"""Comparing and merging draft versions: a side-by-side diff, a unified diff for the CLI and
+the API, and a three-way merge.
 
 The diff is line by line (difflib) with the changed words of a changed line
 marked, as reviewers compare replies a sentence at a time. The merge (merge3,
@@ -106,3 +107,11 @@ def merge(base: str, mine: str, theirs: str, theirs_label: str) -> Merged:
     )
     text = "".join(lines)
     return Merged(text, clean=not unresolved(text))
+
+
+def unified_diff(before: str, after: str, before_label: str, after_label: str) -> str:
+    """``before`` -> ``after`` as a unified diff (empty when they are the same)."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), before_label, after_label
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)

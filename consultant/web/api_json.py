@@ -3,7 +3,6 @@ where lists and summaries show it, times as ISO 8601 (the caller's encoder write
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from consultant.analysis.phi import redact, redact_file_name
 from consultant.cases import review_claims
+from consultant.cases.diffs import unified_diff
 from consultant.cases.queue import SLA_STATUSES, QueuePage
 from consultant.cases.review_errors import DraftConflict
 from consultant.cases.sla import current_sla
@@ -33,14 +33,6 @@ def queue(found: QueuePage, page: int, per_page: int) -> dict[str, Any]:
         "counts": found.counts,
         "cases": [row.as_json() for row in found.rows],
     }
-
-
-def unified_diff(before: str, after: str, before_label: str, after_label: str) -> str:
-    """``before`` -> ``after`` as a unified diff (empty when they are the same)."""
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True), before_label, after_label
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def conflict(refused: DraftConflict) -> dict[str, Any]:

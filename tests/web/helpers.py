@@ -74,8 +74,8 @@ def attachment_mail() -> bytes:
     message["Message-ID"] = "<att.1@clinic.example>"
     message.set_content("Lap chole with cholangiogram: 47563 or 47562? Op note attached.\n")
     message.add_alternative(
-        "<p>Lap chole: <b>47563</b>?<script>alert(1)</script>"
-        '<img src="https://tracker.example/pixel.png"></p>',
+        "<p>Lap chole: <b>47563</b>?<script>alert('mail ran')</script>"
+        '<img src="https://tracker.example/pixel.png" onerror="alert(2)"></p>',
         subtype="html",
     )
     message.add_attachment(

@@ -10,9 +10,6 @@ Each page is photographed at desktop and phone width into var/screenshots.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -215,28 +212,11 @@ def test_the_editor_counts_notes_previews_and_lists_its_shortcuts(
     assert_clean_console(browser)
 
 
-def _html_mail() -> bytes:
-    message = EmailMessage()
-    message["From"] = "Dana Coder <dana@clinic.example>"
-    message["To"] = "consult@caseconsultant.example"
-    message["Subject"] = "Pt John Smith DOB 03/14/1962, 47563?"
-    message["Date"] = format_datetime(datetime(2026, 10, 5, 12, 0, tzinfo=UTC))
-    message["Message-ID"] = "<html.1@clinic.example>"
-    message.set_content("Lap chole: 47563 or 47562?\n")
-    message.add_alternative(
-        "<p>Lap chole: <b>47563</b>?</p><script>alert('mail ran')</script>"
-        '<img src="https://tracker.example/pixel.png" onerror="alert(2)">',
-        subtype="html",
-    )
-    message.add_attachment(b"%PDF-1.4\n", maintype="application", subtype="pdf", filename="op.pdf")
-    return bytes(message)
-
-
 def test_an_html_mail_with_a_script_and_a_remote_image_runs_and_loads_nothing(
     browser: WebDriver, services: Services, live_server: Callable[[Services], LiveServer]
 ) -> None:
     add_reviewer(services)
-    store_mail(services, _html_mail())
+    store_mail(services, attachment_mail())
     server = live_server(services)
     open_case(browser, server, REVIEWER)
     assert "John Smith" not in browser.find_element(By.TAG_NAME, "main").text
