@@ -9,8 +9,10 @@ loaded code data) may settle it.
 
 from __future__ import annotations
 
+from datetime import date
+
 from consultant.analysis.codes import find_mentions, unique_codes
-from consultant.analysis.dates import dates_of_service
+from consultant.analysis.dates import dates_of_service, service_lines
 from consultant.analysis.model import Analysis, FoundCode, Known
 from consultant.analysis.modifiers import find_modifiers
 from consultant.analysis.phi import find_phi
@@ -20,8 +22,13 @@ from consultant.analysis.units import find_units
 from consultant.analysis.wording import Wording
 
 
-def analyze(subject: str, text: str, known: Known | None = None) -> Analysis:
-    """Everything the facts and the draft need from ``subject`` and ``text``."""
+def analyze(
+    subject: str, text: str, known: Known | None = None, today: date | None = None
+) -> Analysis:
+    """Everything the facts and the draft need from ``subject`` and ``text``.
+
+    ``today`` gives the year of a date written without one ("seen on 11/15").
+    """
     whole = f"{subject}\n{text}" if subject else text
     mentions = find_mentions(whole, known)
     modifiers = find_modifiers(whole, mentions, known)
@@ -43,7 +50,8 @@ def analyze(subject: str, text: str, known: Known | None = None) -> Analysis:
         codes=codes,
         modifiers=tuple(modifiers.named),
         units=tuple(units),
-        dates_of_service=tuple(dates_of_service(whole)),
+        dates_of_service=tuple(dates_of_service(whole, today)),
+        lines=tuple(service_lines(whole, mentions, today)),
         setting=find_setting(whole, wording),
         topics=find_topics(whole, mentions, modifiers.named, units, wording),
         phi_kinds=tuple(find_phi(whole).kinds),

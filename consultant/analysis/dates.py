@@ -7,13 +7,21 @@ service happened "on" it ("seen on March 3, 2026", "billed 99204 on
 09/30/2026"). It does not count when it is a date of birth (that is PHI, see
 ``phi``), or when "on" follows what was done to the claim ("submitted ... on",
 "denied on", "valid through").
+
+Each date is also tied to the line it describes (``service_lines``): the codes
+named in its sentence, and whether it is a procedure's date or a visit's, so
+that each line's facts are looked up as of its own date and a global period is
+counted from the procedure's.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
+from typing import Protocol
 
+from consultant.analysis.model import Line
 from consultant.analysis.phi import DOB_LABEL
 from consultant.analysis.wording import lower_keeping_offsets
 
@@ -44,6 +52,8 @@ _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _NUMERIC = re.compile(
     r"(?P<a>\d\d{0,3})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,4})(?![\w/])"
 )
+# 10/02 without a year: the year comes from the other dates written, else from today.
+_MONTH_DAY = re.compile(r"(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\w/])")
 # March 3, 2026; mar. 3rd 2026 (in the lower-cased text).
 _MONTH_FIRST = re.compile(
     rf"(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b"
@@ -92,17 +102,41 @@ def _valid(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _dates(text: str) -> list[tuple[int, int, date]]:
+def _dates(text: str, today: date | None = None) -> list[tuple[int, int, date]]:
     """(start, end, date) of every date written in ``text``, in order."""
     lowered = lower_keeping_offsets(text)
     found = [(m.start(), m.end(), _numeric(m)) for m in _NUMERIC.finditer(text)]
     found += [(m.start(), m.end(), _named(m)) for m in _MONTH_FIRST.finditer(lowered)]
     found += [(m.start(), m.end(), _named(m)) for m in _DAY_FIRST.finditer(lowered)]
+    full = [f for f in found if f[2] is not None]
+    taken = [(start, end) for start, end, _ in full]
+    found += [
+        (m.start(), m.end(), _without_year(m, full, today))
+        for m in _MONTH_DAY.finditer(text)
+        if not any(start <= m.start() < end for start, end in taken)
+    ]
     return sorted(
         (start, end, when)
         for start, end, when in found
         if when is not None and (start == 0 or not _JOINED.match(text, start - 1))
     )
+
+
+def _without_year(
+    match: re.Match[str], full: list[tuple[int, int, date | None]], today: date | None
+) -> date | None:
+    """10/02 as a date: in the year of the nearest date written in full, else the latest
+    such date on or before ``today`` (a question asks about services already given)."""
+    month, day = int(match["a"]), int(match["b"])
+    if full:
+        nearest = min(full, key=lambda f: abs(f[0] - match.start()))[2]
+        assert nearest is not None
+        return _valid(nearest.year, month, day)
+    today = today or date.today()
+    when = _valid(today.year, month, day)
+    if when is not None and when > today:
+        when = _valid(today.year - 1, month, day)
+    return when
 
 
 def _sentence_start(text: str, position: int) -> int:
@@ -127,14 +161,84 @@ def _is_service(text: str, start: int, previous_end: int | None) -> bool:
     return not _CLAIM_VERB.search(text, _sentence_start(text, start), start)
 
 
-def dates_of_service(text: str) -> list[date]:
+def _service_dates(text: str, today: date | None) -> list[tuple[int, int, date]]:
+    found = []
+    previous_end: int | None = None
+    for start, end, when in _dates(text, today):
+        if _is_service(text, start, previous_end):
+            previous_end = end
+            found.append((start, end, when))
+    return found
+
+
+def dates_of_service(text: str, today: date | None = None) -> list[date]:
     """Each date of service stated in ``text``, once, in order."""
     found: list[date] = []
-    previous_end: int | None = None
-    for start, end, when in _dates(text):
-        if not _is_service(text, start, previous_end):
-            continue
-        previous_end = end
+    for _, _, when in _service_dates(text, today):
         if when not in found:
             found.append(when)
     return found
+
+
+class _Placed(Protocol):
+    code: str
+    start: int
+
+
+_PROCEDURE_WORDS = re.compile(
+    r"(?i:\b(?:surgery|surgical|procedure|operation|operated|operative|repair(?:ed)?|"
+    r"excision|arthroscopy|fracture care|performed|post-?op|op)\b)"
+)
+_VISIT_WORDS = re.compile(
+    r"(?i:\b(?:visit|seen|sees|office|follow-?up|e/m|e&m|evaluation|encounter|consult(?:ation)?|"
+    r"came (?:back|in)|returns?|returned)\b)"
+)
+
+
+def _role(text: str, start: int, sentence: int) -> str | None:
+    """The word nearest before the date (within its sentence) says whose date it is."""
+    words = [(m.end(), "procedure") for m in _PROCEDURE_WORDS.finditer(text, sentence, start)] + [
+        (m.end(), "visit") for m in _VISIT_WORDS.finditer(text, sentence, start)
+    ]
+    return max(words)[1] if words else None
+
+
+def service_lines(text: str, mentions: Sequence[_Placed], today: date | None = None) -> list[Line]:
+    """Each date of service with the codes it describes, in order.
+
+    A date takes the codes written before it in its sentence, back to the date
+    before it ("27447 on 10/02/2026 and 99213 on 11/15/2026"); when none are, the
+    codes right after it, joined by words like "for" or "with" ("seen on 11/15/2026
+    for 99213"; not "on 10/02: can we bill 99214?", which asks about another line).
+    """
+    dated = _service_dates(text, today)
+    lines = []
+    for index, (start, end, when) in enumerate(dated):
+        sentence = _sentence_start(text, start)
+        if index and dated[index - 1][1] > sentence:
+            sentence = dated[index - 1][1]
+        codes = _codes_between(mentions, sentence, start) or _codes_after(text, mentions, end)
+        lines.append(Line(when, _role(text, start, sentence), codes))
+    return lines
+
+
+# What may stand between a date and the codes after it that belong to its line.
+_JOINING = re.compile(
+    r"[\s,:(\-\u2013]*(?:(?:for|with|billed|as|an?|the|cpt|code|codes|and|e/m|visit)\b"
+    r"[\s,:(\-\u2013]*)*",
+    re.I,
+)
+
+
+def _codes_after(text: str, mentions: Sequence[_Placed], end: int) -> tuple[str, ...]:
+    codes: list[str] = []
+    for mention in sorted((m for m in mentions if m.start >= end), key=lambda m: m.start):
+        if not _JOINING.fullmatch(text, end, mention.start):
+            break
+        codes.append(mention.code)
+        end = mention.start + len(mention.code)
+    return tuple(dict.fromkeys(codes))
+
+
+def _codes_between(mentions: Sequence[_Placed], start: int, stop: int) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.code for m in mentions if start <= m.start < stop))

@@ -59,11 +59,21 @@ class Setting:
 
 
 @dataclass(frozen=True)
+class Line:
+    """A date of service, what happened on it (procedure, visit or unsaid), and its codes."""
+
+    on: date
+    role: str | None
+    codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Analysis:
     codes: tuple[FoundCode, ...] = ()
     modifiers: tuple[str, ...] = ()
     units: tuple[Units, ...] = ()
     dates_of_service: tuple[date, ...] = ()
+    lines: tuple[Line, ...] = ()
     setting: Setting = field(default_factory=Setting)
     topics: tuple[str, ...] = ()
     phi_kinds: tuple[str, ...] = ()
@@ -74,6 +84,13 @@ class Analysis:
 
     def codes_of(self, system: str) -> list[str]:
         return [c.code for c in self.codes if c.system == system]
+
+    def date_of(self, code: str) -> date | None:
+        """The date of service of the line that names ``code``, if the text ties one to it."""
+        return next((line.on for line in self.lines if code in line.codes), None)
+
+    def dates_with(self, role: str) -> list[date]:
+        return [line.on for line in self.lines if line.role == role]
 
     def as_json(self) -> dict[str, Any]:
         """The shape `consultant analyze --json` prints (facts are added by the caller)."""
@@ -91,6 +108,10 @@ class Analysis:
             "topics": list(self.topics),
             "units": [{"count": u.count, "code": u.code, "text": u.text} for u in self.units],
             "dates_of_service": [d.isoformat() for d in self.dates_of_service],
+            "lines": [
+                {"on": line.on.isoformat(), "role": line.role, "codes": list(line.codes)}
+                for line in self.lines
+            ],
             "setting": {
                 "place": self.setting.place,
                 "payer": self.setting.payer,

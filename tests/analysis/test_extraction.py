@@ -431,6 +431,7 @@ def test_analysis_as_json() -> None:
         "topics": ["ncci", "modifier", "mue", "em"],
         "units": [{"count": 1, "code": "93000", "text": "x 1"}],
         "dates_of_service": ["2026-09-30"],
+        "lines": [{"on": "2026-09-30", "role": None, "codes": ["99204", "93000"]}],
         "setting": {"place": "office", "payer": "medicare", "pos": 11, "payer_name": None},
         "phi": {"found": True, "kinds": ["dob", "patient_name"]},
     }
