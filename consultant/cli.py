@@ -257,7 +257,7 @@ def analyze_command(ctx: _Context, path: Path, as_json: bool) -> None:
     "--json",
     "as_json",
     is_flag=True,
-    help="The reply (text and HTML), the reviewer's panel, and the facts it used.",
+    help="The reply (text and HTML), the reviewer's panel, the conclusions and the facts.",
 )
 @pass_context
 def draft_command(ctx: _Context, path: Path, as_json: bool) -> None:
@@ -272,6 +272,8 @@ def draft_command(ctx: _Context, path: Path, as_json: bool) -> None:
     data = {
         "reply": {"text": draft.body.text, "html": draft.body.html},
         "panel": record["panel"],
+        "conclusions": record["conclusions"],
+        "undecided": record["undecided"],
         "on": record["on"],
         "facts": record["facts"],
         "analysis": record["analysis"],

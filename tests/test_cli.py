@@ -224,9 +224,15 @@ def test_draft_prints_the_text_draft(cli: Cli) -> None:
 
 
 def test_draft_json_has_the_reply_and_the_reviewers_panel_apart(cli: Cli) -> None:
+    assert cli("codes", "import", "ncci-ptp", str(PTP_FILE)).exit_code == 0
     path = str(QUESTIONS / "01.eml")
     data = json.loads(cli("draft", path, "--json").output)
-    assert set(data) == {"reply", "panel", "on", "facts", "analysis"}
+    assert set(data) == {"reply", "panel", "conclusions", "undecided", "on", "facts", "analysis"}
+    (edit, choice) = data["conclusions"]
+    assert (edit["rule"], choice["rule"]) == ("ptp_edit", "bypass_modifier")
+    assert edit["codes"] == ["29880", "29877"] and edit["answer"] in data["reply"]["text"]
+    assert edit["citations"][0]["source"] == "ncci-manual"
+    assert edit["releases"][0]["version"] == "v323r0"
     assert data["reply"]["text"] == cli("draft", path).output
     assert "<p>" in data["reply"]["html"]
     assert "operator" not in data["reply"]["text"] + data["reply"]["html"]

@@ -69,7 +69,7 @@ def analyse(
         limits.append(f"only the first {settings.max_text_chars:,} characters were analysed")
         text = text[: settings.max_text_chars]
     known = _CountedKnown(known_in(services.lookup), settings.max_message_codes * KNOWN_PER_CODE)
-    analysis = analyze(parsed.subject, text, known)
+    analysis = analyze(parsed.subject, text, known, today)
     if known.exceeded:
         limits.append(
             f"{known.asked:,} ambiguous code shapes: only the first {known.limit:,} were "

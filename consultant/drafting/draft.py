@@ -1,8 +1,9 @@
-"""Making the draft reply: the question restated, the facts with citations, open points.
+"""Making the draft reply: the short answer, why, the facts with citations, what to confirm.
 
-The reply is rendered from ``templates/replies/answer.*.j2`` (a partial per
-fact kind and per topic); the analysis and the facts are returned with it so
-they can be stored on the draft and shown to the reviewer.
+The rules conclude first (``consultant.rules``); the reply is rendered from
+``templates/replies/answer.*.j2`` (a partial per rule, per fact kind and per
+topic no rule answered). The analysis, the facts and the conclusions are
+returned with it, to be stored on the draft and shown to the reviewer.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from consultant.analysis.model import Analysis
-from consultant.drafting.facts import Facts
+from consultant.codes.systems import System
+from consultant.drafting.conclusions import for_reply, word
+from consultant.drafting.facts import PROCEDURE_SYSTEMS, Facts
 from consultant.drafting.render import RenderedBody, Renderer, series
+from consultant.rules.library import Evaluation, evaluate
 
 TOPIC_WORDS = {
     "ncci": "NCCI edits",
@@ -63,12 +67,19 @@ def make_draft(
     display_name: str,
 ) -> Draft:
     """Render the answer draft; ``subject`` and ``question`` must already be free of PHI."""
+    evaluation = word(renderer, evaluate(analysis, facts))
+    conclusions = for_reply(evaluation)
+    answered = evaluation.answered_topics(analysis)
     body = renderer.render(
         "answer",
         requester_name=requester_name,
         restatement=restate(analysis),
         facts=facts,
-        topics=list(analysis.topics),
+        conclusions=conclusions,
+        confirm=list(dict.fromkeys(c["confirm"] for c in conclusions if c["confirm"])),
+        topics=[t for t in analysis.topics if t not in answered],
+        procedures=[c.code for c in analysis.codes if c.system in PROCEDURE_SYSTEMS],
+        diagnoses=analysis.codes_of(System.ICD10CM),
         subject=subject,
         reference=reference,
         question=question,
@@ -76,4 +87,15 @@ def make_draft(
         attachments=attachments,
         display_name=display_name,
     )
-    return Draft(body, {"analysis": analysis.as_json(), **facts.as_dict()})
+    record = {"analysis": analysis.as_json(), **facts.as_dict()}
+    record["panel"] = record["panel"] + _undecided_notes(evaluation)
+    record["conclusions"] = conclusions
+    record["undecided"] = [u.as_dict() for u in evaluation.undecided]
+    return Draft(body, record)
+
+
+def _undecided_notes(evaluation: Evaluation) -> list[dict[str, str]]:
+    return [
+        {"kind": "undecided", "text": f"Rule {u.rule} ({'/'.join(u.codes)}): {u.reason}"}
+        for u in evaluation.undecided
+    ]

@@ -8,6 +8,7 @@ what is missing, so the draft can say so plainly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from itertools import combinations
@@ -27,8 +28,10 @@ KIND_ORDER = (
     "code",
     "ptp",
     "ptp_none",
+    "ptp_window",
     "mue",
     "addon",
+    "not_addon",
     "pfs",
     "excludes1",
     "icd_note",
@@ -51,10 +54,17 @@ class Fact:
     codes: list[str]
     data: dict[str, Any]
     source: dict[str, Any] | None = None
+    on: str | None = None  # the date of service of the fact's line, when not the question's
 
     def as_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy costs more than the lookups (data is plain).
-        return {"kind": self.kind, "codes": self.codes, "data": self.data, "source": self.source}
+        return {
+            "kind": self.kind,
+            "codes": self.codes,
+            "data": self.data,
+            "source": self.source,
+            "on": self.on,
+        }
 
 
 @dataclass
@@ -69,9 +79,13 @@ class Facts:
     def of(self, kind: str) -> list[Fact]:
         return [f for f in self.items if f.kind == kind]
 
+    def day(self, fact: Fact) -> str:
+        """The date of service the fact was looked up for: its line's, else the question's."""
+        return fact.on or self.on
+
     def is_stale(self, fact: Fact) -> bool:
         """The fact's release is not the one for the date of service (``staleness``)."""
-        return is_stale(fact.source, date.fromisoformat(self.on))
+        return is_stale(fact.source, date.fromisoformat(self.day(fact)))
 
     def _held_back(self, fact: Fact) -> bool:
         """A negative the data cannot support: from a stale release, or from none at all."""
@@ -156,7 +170,7 @@ def _negative(fact: Fact) -> bool:
         return fact.data["status"] in NEGATIVE_STATUSES
     if fact.kind == "mue":
         return not fact.data.get("found")
-    return fact.kind == "ptp_none"
+    return fact.kind in ("ptp_none", "ptp_window", "not_addon")
 
 
 def _unchecked(fact: Fact) -> bool:
@@ -188,17 +202,26 @@ def gather(
     procedures = [c for c in analysis.codes if c.system in PROCEDURE_SYSTEMS]
     diagnoses = analysis.codes_of(System.ICD10CM)
 
+    def day(code: str) -> date:
+        return analysis.date_of(code) or on
+
     for found in analysis.codes:
-        result = lookup.code(System(found.system), found.code, on)
+        result = lookup.code(System(found.system), found.code, day(found.code))
         if result.status == Status.NO_DATA:
             _missing(facts, f"{found.system} data", result.message or "not loaded")
-        facts.items.append(Fact("code", [found.code], result.as_dict(), result.release))
+        facts.items.append(
+            Fact("code", [found.code], result.as_dict(), result.release, _own(day(found.code), on))
+        )
 
-    _ptp_facts(facts, analysis, lookup, on, [c.code for c in procedures], max_pairs)
+    _ptp_facts(facts, analysis, lookup, day, [c.code for c in procedures], max_pairs)
     for found in procedures:
-        _mue_fact(facts, analysis, lookup, on, found.code, found.units)
-        _addon_fact(facts, lookup, on, found.code, [c.code for c in procedures])
-        _pfs_fact(facts, analysis, lookup, on, found.code)
+        when = day(found.code)
+        _mue_fact(facts, analysis, lookup, when, found.code, found.units)
+        _addon_fact(facts, analysis, lookup, when, found.code, [c.code for c in procedures])
+        _pfs_fact(facts, analysis, lookup, when, found.code)
+    for fact in facts.items:
+        if fact.on is None and fact.kind in ("mue", "addon", "pfs"):
+            fact.on = _own(day(fact.codes[0]), on)
 
     if len(diagnoses) > 1:
         conflicts = lookup.excludes1_conflicts(diagnoses, on)
@@ -222,6 +245,11 @@ def gather(
     return facts
 
 
+def _own(day: date, question: date) -> str | None:
+    """A line's date when it differs from the question's (else the fact uses the question's)."""
+    return None if day == question else day.isoformat()
+
+
 def _note_facts(facts: Facts, lookup: CodeLookup, on: date, code: str, others: list[str]) -> None:
     """Code-first, use-additional and code-also notes of ``code`` that name another code asked."""
     notes = lookup.icd10cm_notes(code, on)
@@ -238,13 +266,22 @@ def _ptp_facts(
     facts: Facts,
     analysis: Analysis,
     lookup: CodeLookup,
-    on: date,
+    day: Callable[[str], date],
     codes: list[str],
     max_pairs: int | None,
 ) -> None:
-    clear: list[list[str]] = []
+    """PTP edits between the codes of each day: an edit binds services on the same date."""
+    clear: dict[date, list[list[str]]] = {}
+    question = date.fromisoformat(facts.on)
     release = None
-    pairs = list(combinations(codes, 2))
+    every = list(combinations(codes, 2))
+    pairs = [(a, b) for a, b in every if day(a) == day(b)]
+    apart = [f"{a}/{b}" for a, b in every if day(a) != day(b)]
+    if apart:
+        facts.limits.append(
+            f"Not checked for NCCI PTP edits, as the text gives them different dates of "
+            f"service: {series(apart)}"
+        )
     if max_pairs is not None and len(pairs) > max_pairs:
         facts.limits.append(
             f"{len(pairs):,} pairs of procedure codes: only the first {max_pairs:,} were "
@@ -252,13 +289,18 @@ def _ptp_facts(
         )
         pairs = pairs[:max_pairs]
     for a, b in pairs:
+        on = day(a)
         result = lookup.ptp(a, b, on, facts.setting)
         if result.release is None:
             _missing(facts, "NCCI PTP edits", result.message or "not loaded")
             return
         release = result.release
         if not result.edits:
-            clear.append([a, b])
+            clear.setdefault(on, []).append([a, b])
+        own = _own(on, question)
+        for window in result.other_windows:
+            pair = [window.column1, window.column2]
+            facts.items.append(Fact("ptp_window", pair, asdict(window), result.release, own))
         for edit in result.edits:
             bypass = [
                 m
@@ -266,10 +308,13 @@ def _ptp_facts(
                 if edit.modifier_indicator == 1 and lookup.modifier(m, on).ncci_associated
             ]
             data = asdict(edit) | {"named_modifiers_that_may_bypass": bypass}
-            facts.items.append(Fact("ptp", [edit.column1, edit.column2], data, result.release))
-    if clear:
-        codes_clear = sorted({c for pair in clear for c in pair}, key=codes.index)
-        facts.items.append(Fact("ptp_none", codes_clear, {"pairs": clear}, release))
+            pair = [edit.column1, edit.column2]
+            facts.items.append(Fact("ptp", pair, data, result.release, own))
+    for on, pairs_clear in clear.items():
+        codes_clear = sorted({c for pair in pairs_clear for c in pair}, key=codes.index)
+        facts.items.append(
+            Fact("ptp_none", codes_clear, {"pairs": pairs_clear}, release, _own(on, question))
+        )
 
 
 def _mue_fact(
@@ -293,12 +338,16 @@ def _mue_fact(
     facts.items.append(Fact("mue", [code], data, result.release))
 
 
-def _addon_fact(facts: Facts, lookup: CodeLookup, on: date, code: str, codes: list[str]) -> None:
+def _addon_fact(
+    facts: Facts, analysis: Analysis, lookup: CodeLookup, on: date, code: str, codes: list[str]
+) -> None:
     result = lookup.addon(code, on)
     if result.release is None:
         _missing(facts, "add-on code edits", result.message or "not loaded")
         return
     if not result.is_addon:
+        if "addon" in analysis.topics:  # asked: that it is not one is part of the answer
+            facts.items.append(Fact("not_addon", [code], {"code": code}, result.release))
         return
     present = [c for c in codes if c in result.primaries]
     data = result.as_dict() | {"primaries_present": present}

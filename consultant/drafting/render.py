@@ -81,6 +81,11 @@ def series(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def capitalize_first(text: str) -> str:
+    """The first letter upper case, the rest as written (codes keep their case)."""
+    return text[:1].upper() + text[1:]
+
+
 def open_expert_markers(text: str) -> list[str]:
     """The ``[expert: ...]`` notes still in a draft; approval refuses to send while any remain."""
     return EXPERT_MARKER.findall(text)
@@ -104,6 +109,7 @@ class Renderer:
         self.env.filters["release_name"] = release_name
         self.env.filters["series"] = series
         self.env.filters["item"] = item
+        self.env.filters["capitalize_first"] = capitalize_first
 
     def render(self, name: str, **context: Any) -> RenderedBody:
         text = self.env.get_template(f"replies/{name}.txt.j2").render(**context)

@@ -7,7 +7,17 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from consultant.services import Services
-from consultant.web import account, admin, api, auth, case_page, dashboard, filters, queue
+from consultant.web import (
+    account,
+    admin,
+    api,
+    auth,
+    case_page,
+    dashboard,
+    filters,
+    queue,
+    sources,
+)
 from consultant.web import codes as code_pages
 from consultant.web.security import add_security_headers, secret_key
 
@@ -38,6 +48,7 @@ def create_app(services: Services) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(code_pages.bp)
+    app.register_blueprint(sources.bp)
     app.register_blueprint(api.bp)  # after CSRFProtect: it exempts itself
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(add_security_headers)

@@ -73,7 +73,9 @@ def test_empty_draft_is_refused(services: Services, case_ref: str) -> None:
 
 
 def test_approval_refuses_open_expert_notes(services: Services, case_ref: str) -> None:
-    refusal = r"2 open \[expert: \.\.\.\] note\(s\), first \[expert: say whether the documentation"
+    refusal = (
+        r"2 open \[expert: \.\.\.\] note\(s\), first \[expert: say whether the record shows 29880"
+    )
     with pytest.raises(review.ReviewError, match=refusal):
         review.approve(services, case_ref, EXPERT, version=1)
     assert _case(services, case_ref).status == "awaiting_review"

@@ -11,73 +11,22 @@ the wording, regenerate them with CONSULTANT_TEST_UPDATE_GOLDEN=1 and review the
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
-from email.message import EmailMessage
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from config import Settings
 from consultant.cases.answering import analyse, draft_answer
-from consultant.codes.importers import importer_for
-from consultant.codes.importers.icd10cm import default_tabular
-from consultant.codes.importing import import_release
-from consultant.db import Database, upgrade
 from consultant.drafting.render import open_expert_markers
 from consultant.mail.parse import parse_message
 from consultant.services import Services, build_services
-from tests.support.corpus import AOC_FILE, DATA, MUE_FILE, PFS_FILE, PTP_FILE, QUESTIONS, special
+from tests.drafting.support import question
+from tests.support.corpus import QUESTIONS, special
 
 TODAY = date(2026, 11, 2)
 GOLDEN = Path(__file__).parent / "golden"
-HCPCS_ZIP = DATA / "cms" / "2020-Alpha-Numeric-HCPCS-File.zip"
-CODE_FILES = [
-    ("icd10cm", None),
-    ("hcpcs", HCPCS_ZIP),
-    ("ncci-ptp", PTP_FILE),
-    ("mue", MUE_FILE),
-    ("aoc", AOC_FILE),
-    ("pfs", PFS_FILE),
-]
-
-
-def _load_code_data(url: str) -> None:
-    upgrade(url)
-    db = Database(url)
-    for kind, path in CODE_FILES:
-        import_release(db, importer_for(kind), [path or default_tabular()])
-    db.dispose()
-
-
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def code_data_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A database with all the code data loaded once; the drafting tests only read it."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('code-data') / 'codes.db'}"
-        _load_code_data(url)
-        yield url
-        return
-    server = request.getfixturevalue("postgres_server")
-    name = f"cc_codes_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{server.rsplit('/', 1)[0]}/{name}"
-    _load_code_data(url)
-    yield url
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def services(make_settings: Callable[..., Settings], code_data_url: str) -> Iterator[Services]:
-    built = build_services(make_settings(database_url=code_data_url))
-    yield built
-    built.db.dispose()
 
 
 def draft(services: Services, raw: bytes) -> str:
@@ -175,22 +124,12 @@ def test_no_reply_names_a_command_a_setting_a_file_or_the_operator(
         empty.db.dispose()
 
 
-def _question(body: str) -> bytes:
-    message = EmailMessage()
-    message["From"] = "Dana Coder <dana@clinic.example>"
-    message["To"] = "consult@caseconsultant.example"
-    message["Subject"] = "HCPCS question"
-    message["Message-ID"] = f"<{uuid.uuid4().hex}@clinic.example>"
-    message.set_content(body)
-    return bytes(message)
-
-
 def test_a_stale_release_names_what_it_lists_and_never_calls_anything_missing(
     services: Services,
 ) -> None:
     """HCPCS 2020 answering a 2026 question: G0316 (not in it) is not called not found, the
     unknown JZ is not said to mean nothing, and G0289 is valid in 2020, not on the date."""
-    raw = _question("DOS 12/01/2026: G0316 with G0289, and do we need JZ on the drug line?")
+    raw = question("DOS 12/01/2026: G0316 with G0289, and do we need JZ on the drug line?")
     made = draft_answer(services, parse_message(raw), None, TODAY)
     reply = made.body.text
     for negative in ("not found", "no longer", "no meaning", "G0316 (HCPCS)"):
@@ -212,14 +151,25 @@ def test_a_stale_release_names_what_it_lists_and_never_calls_anything_missing(
 
 def test_a_release_in_force_still_says_what_it_does_not_list(services: Services) -> None:
     """The same HCPCS file asked about a date in its own year may call a code not found."""
-    raw = _question("DOS 03/02/2020: is G0316 billable?")
+    raw = question("DOS 03/02/2020: is G0316 billable?")
     reply = draft_answer(services, parse_message(raw), None, TODAY).body.text
     assert "G0316 (HCPCS): not found in the code set" in reply
 
 
-def test_every_draft_waits_for_the_expert(services: Services) -> None:
+def test_expert_markers_only_where_the_record_decides(services: Services) -> None:
+    """A question the rules answer whole leaves nothing to fill in; one that turns on the
+    record asks the expert for exactly that, naming this question's codes."""
+    answered = draft(services, (QUESTIONS / "07.eml").read_bytes())  # sequencing: N39.0, B96.20
+    assert not open_expert_markers(answered)
+    assert "- Report N39.0 first, then B96.20." in answered
+    bundled = draft(services, (QUESTIONS / "01.eml").read_bytes())
+    assert open_expert_markers(bundled) == [
+        "[expert: confirm the record shows 29877 distinct from 29880 (another session, site or "
+        "structure, or another practitioner) before a modifier is used]"
+    ]
     for path in sorted(QUESTIONS.glob("*.eml")):
-        assert open_expert_markers(draft(services, path.read_bytes())), path.name
+        for marker in open_expert_markers(draft(services, path.read_bytes())):
+            assert marker != "[expert: write the answer to the question]", path.name
 
 
 def test_phi_is_never_in_the_draft(services: Services) -> None:

@@ -436,7 +436,7 @@ def test_approving_a_draft_with_an_open_expert_note_is_refused(
     signed_in: FlaskClient, services: Services
 ) -> None:
     case = get(signed_in, CASE)
-    first = "[expert: say whether the documentation shows distinct services"
+    first = "[expert: say whether the record shows 29880 and 29877 as distinct services"
     assert first in case.draft
     assert "2 open [expert: ...] note(s)" in case.text("//p[@id='markers']")
 

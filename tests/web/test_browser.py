@@ -123,8 +123,8 @@ def test_a_reviewer_signs_in_edits_and_approves_a_case(
     wait_for_text(browser, "h1", "CC-000001: NCCI: 29880 and 29877")
     assert browser.find_element(By.CSS_SELECTOR, ".meta .status").text == "awaiting review"
     box = browser.find_element(By.NAME, "text")
-    assert "[expert: say which modifier, if any, the documentation supports]" in box.get_attribute(
-        "value"
+    assert "[expert: say which modifier, if any, the record supports for 29880 and 29877]" in (
+        box.get_attribute("value")
     )
 
     box.clear()

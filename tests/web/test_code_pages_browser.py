@@ -1,4 +1,5 @@
-"""Code search and code pages in a real browser (Debian's headless Chromium), on SQLite.
+"""Code search, code pages, the rules' conclusions on a case page and the sources they cite,
+in a real browser (Debian's headless Chromium), on SQLite with the constructed CMS files.
 
 Search answers as you type (static/code_search.js) under the site's CSP, and
 the pages are photographed at desktop and phone width for a person to look at.
@@ -18,11 +19,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 from config import Settings
 from consultant.codes.importers import importer_for
 from consultant.codes.importing import import_release
+from consultant.rules.sources import SOURCES
 from consultant.services import Services
 from tests.codes.test_code_page import TABULAR
 from tests.support.browser import LiveServer, console_log, page_screenshots
 from tests.support.corpus import AOC_FILE, MUE_FILE, PFS_FILE, PTP_FILE
-from tests.web.helpers import PASSWORD, REVIEWER, add_reviewer
+from tests.web.helpers import PASSWORD, REVIEWER, add_reviewer, store_question
 
 WAIT = 30
 
@@ -116,3 +118,37 @@ def test_a_procedure_code_page_at_desktop_and_phone_width(
         ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "CPT 64494")
     )
     page_screenshots(browser, "code-page-add-on")
+
+
+def test_the_case_page_shows_each_conclusion_with_its_citations(
+    browser: WebDriver, server: LiveServer, services: Services
+) -> None:
+    store_question(services, "01.eml")  # 29880 with 29877: 59 or XS?
+    sign_in(browser, server, "/cases/CC-000001")
+    WebDriverWait(browser, WAIT).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, ".conclusions li.conclusion"))
+    )
+    items = browser.find_elements(By.CSS_SELECTOR, ".conclusions li.conclusion")
+    answers = [i.find_element(By.CSS_SELECTOR, ".answer").text for i in items]
+    assert answers[0].startswith("29877 is bundled into 29880 on the same day; with 59 and XS")
+    cited = items[0].find_element(By.CSS_SELECTOR, ".cited").text
+    assert "National Correct Coding Initiative Policy Manual for Medicare Services" in cited
+    assert "NCCI PTP edits (practitioner) v323r0" in cited
+    confirm = items[0].find_element(By.CSS_SELECTOR, ".confirm").text
+    assert confirm.startswith("Still open: confirm the record shows 29877 distinct")
+    # The draft beside them opens with the same short answer.
+    assert answers[0] in browser.find_element(By.NAME, "text").get_attribute("value")
+    assert_clean_console(browser)
+    page_screenshots(browser, "case-conclusions")
+
+    items[0].find_element(By.LINK_TEXT, "ptp_edit").click()
+    WebDriverWait(browser, WAIT).until(ec.url_contains("/sources#rule-ptp_edit"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Sources"
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.sources tbody tr")
+    assert len(rows) == len(SOURCES)
+    manual = browser.find_element(By.ID, "ncci-manual")
+    assert "ptp_edit" in manual.text and "revision effective January 1, 2026" in manual.text
+    link = manual.find_element(By.TAG_NAME, "a")
+    assert link.get_attribute("href") == SOURCES["ncci-manual"].address
+    assert_clean_console(browser)
+    page_screenshots(browser, "sources")
