@@ -916,4 +916,178 @@ def snippets_list(ctx: _Context) -> None:
             click.echo(f"{snippet.name:<24} {snippet.body.splitlines()[0]}")
 
 
+# -- guidance notes --------------------------------------------------------
+
+
+@main.group("guidance")
+def guidance_group() -> None:
+    """Experts' guidance notes on a code, a pair, a modifier or a topic, used by drafts."""
+
+
+def _guidance(ctx: _Context, change: Callable[[Any], Any]) -> Any:
+    """Run ``change`` (given a session) and say a refused change in one line."""
+    from consultant.cases.guidance import GuidanceError, as_dict
+
+    try:
+        with ctx.database.session() as session:
+            return as_dict(change(session))
+    except GuidanceError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _note_line(note: dict[str, Any]) -> str:
+    state = "" if note["enabled"] else " (disabled)"
+    return (
+        f"#{note['id']} v{note['version']} {note['kind']} {note['target']}{state}: "
+        f"{note['text'].splitlines()[0]}"
+    )
+
+
+_TARGET_OPTIONS = (
+    click.option("--code", help="A code the note is about (20956, F17.210)."),
+    click.option("--pair", help="Two codes billed together (20956+20902)."),
+    click.option("--modifier", help="A modifier (59, XS)."),
+    click.option("--topic", help="A topic (ncci, modifier, mue, global, addon, em, ...)."),
+)
+
+
+def _target(code: str | None, pair: str | None, modifier: str | None, topic: str | None) -> Any:
+    given = [
+        (k, v)
+        for k, v in (("code", code), ("pair", pair), ("modifier", modifier), ("topic", topic))
+        if v
+    ]
+    if len(given) != 1:
+        raise click.UsageError(
+            "say what the note is about: one of --code, --pair, --modifier, --topic"
+        )
+    return given[0]
+
+
+def _with_targets(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_TARGET_OPTIONS):
+        command = option(command)
+    return command
+
+
+@guidance_group.command("list")
+@pass_context
+def guidance_list(ctx: _Context) -> None:
+    """Every note, enabled or not, by what it is about."""
+    from consultant.cases.guidance import as_dict, list_notes
+
+    with ctx.database.read_session() as session:
+        for note in list_notes(session):
+            click.echo(_note_line(as_dict(note)))
+
+
+@guidance_group.command("add")
+@_with_targets
+@click.option("--text", required=True, help="What the draft should say, as the reply says it.")
+@click.option("--citation", default="", help="Where it comes from (document, chapter, section).")
+@click.option("--as", "actor", help="Who writes it (default cli:<login>).")
+@pass_context
+def guidance_add(
+    ctx: _Context,
+    code: str | None,
+    pair: str | None,
+    modifier: str | None,
+    topic: str | None,
+    text: str,
+    citation: str,
+    actor: str | None,
+) -> None:
+    """Add a note; drafts use it from the next question that names its target."""
+    from consultant.cases.guidance import NoteInput, add_note
+
+    kind, target = _target(code, pair, modifier, topic)
+    note = _guidance(
+        ctx, lambda s: add_note(s, NoteInput(kind, target, text, citation), _actor(actor))
+    )
+    click.echo(f"added {_note_line(note)}")
+
+
+@guidance_group.command("edit")
+@click.argument("note_id", type=int)
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    required=True,
+    help="The version you changed; refused if someone saved a newer one.",
+)
+@_with_targets
+@click.option("--text", help="The new words (default: as they are).")
+@click.option("--citation", help="The new citation (default: as it is).")
+@click.option("--as", "actor", help="Who edits (default cli:<login>).")
+@pass_context
+def guidance_edit(
+    ctx: _Context,
+    note_id: int,
+    version: int,
+    code: str | None,
+    pair: str | None,
+    modifier: str | None,
+    topic: str | None,
+    text: str | None,
+    citation: str | None,
+    actor: str | None,
+) -> None:
+    """Change a note's words, citation or target."""
+    from consultant.cases.guidance import NoteInput, edit_note, get_note
+
+    def change(session: Any) -> Any:
+        note = get_note(session, note_id)
+        kind, target = (
+            _target(code, pair, modifier, topic)
+            if any((code, pair, modifier, topic))
+            else (note.target_kind, note.target)
+        )
+        given = NoteInput(
+            kind,
+            target,
+            note.text if text is None else text,
+            note.citation if citation is None else citation,
+        )
+        return edit_note(session, note_id, version, given, _actor(actor))
+
+    click.echo(f"saved {_note_line(_guidance(ctx, change))}")
+
+
+def _switch(ctx: _Context, note_id: int, version: int, enabled: bool, actor: str | None) -> None:
+    from consultant.cases.guidance import set_enabled
+
+    note = _guidance(ctx, lambda s: set_enabled(s, note_id, version, enabled, _actor(actor)))
+    click.echo(_note_line(note))
+
+
+_VERSION_READ = click.option(
+    "--version",
+    "version",
+    type=int,
+    required=True,
+    help="The version you read; refused if it changed since.",
+)
+
+
+@guidance_group.command("enable")
+@click.argument("note_id", type=int)
+@_VERSION_READ
+@click.option("--as", "actor", help="Who (default cli:<login>).")
+@pass_context
+def guidance_enable(ctx: _Context, note_id: int, version: int, actor: str | None) -> None:
+    """Use a note in drafts again."""
+    _switch(ctx, note_id, version, True, actor)
+
+
+@guidance_group.command("disable")
+@click.argument("note_id", type=int)
+@_VERSION_READ
+@click.option("--as", "actor", help="Who (default cli:<login>).")
+@pass_context
+def guidance_disable(ctx: _Context, note_id: int, version: int, actor: str | None) -> None:
+    """Stop using a note in drafts (it is kept, and can be enabled again)."""
+    _switch(ctx, note_id, version, False, actor)
+
+
 main.add_command(codes_group)

@@ -497,6 +497,27 @@ class Snippet(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class GuidanceNote(Base):
+    """An expert's note on a code, a code pair, a modifier or a topic, that drafts use like a
+    shipped rule. Edits carry the version they were made on; a stale one is refused."""
+
+    __tablename__ = "guidance_note"
+    __table_args__ = (Index("ix_guidance_note_target", "target_kind", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_kind: Mapped[str] = mapped_column(CleanString(20))  # code, pair, modifier, topic
+    target: Mapped[str] = mapped_column(CleanString(40))  # 20956, 20902+20956, 59, ncci
+    text: Mapped[str] = mapped_column(CleanText)
+    citation: Mapped[str] = mapped_column(CleanString(500), default="")
+    author: Mapped[str] = mapped_column(CleanString(320))
+    updated_by: Mapped[str] = mapped_column(CleanString(320))
+    version: Mapped[int] = mapped_column(default=1)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    from_case: Mapped[str | None] = mapped_column(CleanString(20), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class SenderRule(Base):
     """An allowed sender address or domain, kept by admins (beside CONSULTANT_ALLOWED_SENDERS)."""
 

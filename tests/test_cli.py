@@ -299,3 +299,40 @@ def test_show_prints_patient_details_only_when_asked_and_records_it(
         e["what"] == "Patient details shown by the command line" and e["who"] == "ann@example.com"
         for e in timeline
     )
+
+
+def test_guidance_notes_from_the_cli_reach_the_draft(cli: Cli) -> None:
+    added = cli(
+        "guidance",
+        "add",
+        "--pair",
+        "29880+29877",
+        "--text",
+        "Chondroplasty in a separate compartment is reported with XS on 29877.",
+        "--citation",
+        "Practice policy 12",
+        "--as",
+        "ann@example.com",
+    )
+    assert added.output == (
+        "added #1 v1 pair 29877+29880: Chondroplasty in a separate compartment is reported "
+        "with XS on 29877.\n"
+    )
+    draft = cli("draft", str(QUESTIONS / "01.eml")).output
+    assert "- Chondroplasty in a separate compartment is reported with XS on 29877." in draft
+    assert "(Practice policy 12)" in draft
+
+    edited = cli("guidance", "edit", "1", "--version", "1", "--text", "Use XS on 29877.")
+    assert edited.output.startswith("saved #1 v2 pair 29877+29880: Use XS on 29877.")
+    stale = cli("guidance", "disable", "1", "--version", "1", "--as", "bob@example.com")
+    assert stale.exit_code == 1
+    assert "changed since version 1: it is now version 2" in stale.output
+    assert cli("guidance", "disable", "1", "--version", "2").output.endswith(
+        "(disabled): Use XS on 29877.\n"
+    )
+    assert "Use XS on 29877" not in cli("draft", str(QUESTIONS / "01.eml")).output
+    assert cli("guidance", "list").output == "#1 v3 pair 29877+29880 (disabled): Use XS on 29877.\n"
+    refused = cli("guidance", "add", "--code", "hello", "--text", "x")
+    assert refused.exit_code == 1 and "'hello' is not a code" in refused.output
+    both = cli("guidance", "add", "--code", "20956", "--topic", "ncci", "--text", "x")
+    assert both.exit_code == 2 and "one of --code, --pair, --modifier, --topic" in both.output

@@ -13,6 +13,7 @@ from consultant.analysis.analyze import analyze
 from consultant.analysis.model import Analysis, Known
 from consultant.analysis.modifiers import MODIFIER_SYSTEM
 from consultant.analysis.phi import PhiFindings, find_phi, redact, redact_file_name
+from consultant.cases.guidance import notes_for
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
 from consultant.drafting.draft import Draft, make_draft
@@ -97,6 +98,8 @@ def draft_answer(
 ) -> Draft:
     """The draft reply to ``parsed``, with patient details removed from all it quotes."""
     analysis, facts = analyse(services, parsed, today)
+    with services.db.read_session() as session:
+        notes = notes_for(session, analysis)
     return make_draft(
         services.renderer,
         analysis,
@@ -107,4 +110,5 @@ def draft_answer(
         question=redact(parsed.new_text),
         attachments=[redact_file_name(a.filename) for a in parsed.attachments],
         display_name=services.settings.display_name,
+        notes=notes,
     )

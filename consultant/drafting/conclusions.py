@@ -37,6 +37,8 @@ def word(renderer: Renderer, evaluation: Evaluation) -> Evaluation:
 def cited(conclusion: Conclusion) -> str:
     """Where a conclusion comes from: its documents, then the releases of its facts."""
     parts = [c.text() for c in conclusion.citations]
+    if conclusion.note is not None and conclusion.params.get("citation"):
+        parts.append(conclusion.params["citation"])
     parts += [release_name(r) for r in conclusion.releases]
     return "; ".join(parts)
 

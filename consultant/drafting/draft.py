@@ -65,9 +65,11 @@ def make_draft(
     question: str,
     attachments: list[str],
     display_name: str,
+    notes: list[dict[str, Any]] | None = None,
 ) -> Draft:
-    """Render the answer draft; ``subject`` and ``question`` must already be free of PHI."""
-    evaluation = word(renderer, evaluate(analysis, facts))
+    """Render the answer draft; ``subject`` and ``question`` must already be free of PHI.
+    ``notes`` are the experts' guidance notes the question names (``cases.guidance``)."""
+    evaluation = word(renderer, evaluate(analysis, facts, notes))
     conclusions = for_reply(evaluation)
     answered = evaluation.answered_topics(analysis)
     body = renderer.render(

@@ -14,6 +14,7 @@ from consultant.rules import (
     code_status,
     diagnoses,
     global_surgery,
+    guidance,
     payment,
     ptp,
     telehealth,
@@ -30,6 +31,7 @@ RULES: tuple[Rule, ...] = (
     *global_surgery.RULES,
     *telehealth.RULES,
     *diagnoses.RULES,
+    *guidance.RULES,
 )
 
 
@@ -48,6 +50,7 @@ class Evaluation:
         """
         by_name = {r.name: r for r in RULES}
         topics = {t for c in self.conclusions for t in by_name[c.rule].answers}
+        topics |= {c.note["answers"] for c in self.conclusions if c.note and c.note["answers"]}
         covered = {m for c in self.conclusions for m in c.modifiers}
         if analysis.modifiers and not set(analysis.modifiers) <= covered:
             topics.discard("modifier")
@@ -60,9 +63,15 @@ class Evaluation:
         }
 
 
-def evaluate(analysis: Analysis, facts: Facts, rules: tuple[Rule, ...] = RULES) -> Evaluation:
-    """Run every rule on the question; a rule that raises is a bug, and is not hidden."""
-    context = Context(analysis, facts)
+def evaluate(
+    analysis: Analysis,
+    facts: Facts,
+    notes: list[dict[str, Any]] | None = None,
+    rules: tuple[Rule, ...] = RULES,
+) -> Evaluation:
+    """Run every rule on the question, with the guidance ``notes`` it names; a rule that
+    raises is a bug, and is not hidden."""
+    context = Context(analysis, facts, tuple(notes or ()))
     evaluation = Evaluation()
     for one in rules:
         for outcome in one.run(context):

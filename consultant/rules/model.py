@@ -88,6 +88,7 @@ class Context:
 
     analysis: Analysis
     facts: Facts
+    notes: tuple[dict[str, Any], ...] = ()  # the experts' guidance notes the question names
 
     def usable(self, kind: str) -> list[Fact]:
         """Facts of ``kind`` a conclusion may rest on: stated in the reply, not held back."""

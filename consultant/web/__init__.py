@@ -15,6 +15,7 @@ from consultant.web import (
     case_page,
     dashboard,
     filters,
+    guidance,
     queue,
     sources,
 )
@@ -49,6 +50,7 @@ def create_app(services: Services) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(code_pages.bp)
     app.register_blueprint(sources.bp)
+    app.register_blueprint(guidance.bp)
     app.register_blueprint(api.bp)  # after CSRFProtect: it exempts itself
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(add_security_headers)

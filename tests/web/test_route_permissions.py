@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from consultant.cases.guidance import NoteInput, add_note
 from consultant.models import AuthEvent, CaseEvent, CaseNote, Role
 from consultant.services import Services
 from consultant.web import create_app
@@ -31,6 +32,7 @@ VALUES = {
     "inbound_id": "1",
     "rule_id": "1",
     "snippet_id": "1",
+    "note_id": "1",
     "user_id": "1",
 }
 
@@ -40,6 +42,8 @@ def app(services: Services) -> Flask:
     add_reviewer(services, ADMIN, Role.ADMIN)
     add_reviewer(services, REVIEWER)
     store_question(services, "01.eml")
+    with services.db.session() as session:
+        add_note(session, NoteInput("code", "29880", "A note to open."), ADMIN)
     return create_app(services)
 
 
