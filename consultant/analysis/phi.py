@@ -192,13 +192,18 @@ def redact(text: str, findings: PhiFindings | None = None) -> str:
 _NAME_SEPARATORS = str.maketrans({"_": " ", "+": " "})
 
 
+def file_name_words(name: str) -> str:
+    """A file name read as words: ``_`` and ``+`` as spaces, one for one (same offsets)."""
+    return name.translate(_NAME_SEPARATORS)
+
+
 def redact_file_name(name: str) -> str:
     """A file name with PHI replaced, found as if its ``_`` and ``+`` were spaces.
 
     Scanners and EHR exports name files ``John_Smith_DOB_1962-03-14_MRN12345678.pdf``;
     the separators are swapped one for one, so the spans found fit the original.
     """
-    return redact(name, find_phi(name.translate(_NAME_SEPARATORS)))
+    return redact(name, find_phi(file_name_words(name)))
 
 
 def segments(text: str) -> list[tuple[str, str | None]]:

@@ -12,13 +12,20 @@ from datetime import date
 from consultant.analysis.analyze import analyze
 from consultant.analysis.model import Analysis, Known
 from consultant.analysis.modifiers import MODIFIER_SYSTEM
-from consultant.analysis.phi import PhiFindings, find_phi, redact, redact_file_name
+from consultant.analysis.phi import (
+    PhiFindings,
+    file_name_words,
+    find_phi,
+    redact,
+    redact_file_name,
+)
 from consultant.cases.guidance import notes_for
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
 from consultant.drafting.draft import Draft, make_draft
 from consultant.drafting.facts import Facts, gather
 from consultant.mail.parse import ParsedMessage
+from consultant.mail.reply_text import question_text
 from consultant.services import Services
 
 KNOWN_PER_CODE = 10  # lookups that may settle ambiguous shapes, per code looked up
@@ -65,7 +72,8 @@ def analyse(
     """
     settings = services.settings
     limits: list[str] = []
-    text = parsed.new_text
+    # The new text, with a forwarded denial (or other message) below it that it asks about.
+    text = question_text(parsed.text, settings.consult_address)
     if len(text) > settings.max_text_chars:
         limits.append(f"only the first {settings.max_text_chars:,} characters were analysed")
         text = text[: settings.max_text_chars]
@@ -88,9 +96,11 @@ def analyse(
 
 
 def message_phi(parsed: ParsedMessage) -> PhiFindings:
-    """PHI anywhere in the message: the new text, and the quoted and forwarded parts too
-    (the analysis reads the new text only, but a patient named below it is still PHI)."""
-    return find_phi(f"{parsed.subject}\n{parsed.text}")
+    """PHI anywhere in the message: the new text, the quoted and forwarded parts too (the
+    analysis reads the new text only, but a patient named below it is still PHI), and the
+    attachments' file names (``Jenkins_Harold_DOB_1962-03-14.pdf``)."""
+    names = "\n".join(file_name_words(a.filename) for a in parsed.attachments)
+    return find_phi(f"{parsed.subject}\n{parsed.text}\n{names}")
 
 
 def draft_answer(

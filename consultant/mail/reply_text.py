@@ -17,6 +17,12 @@ wrapped over two lines or with a no-break space, and forwarded-message separator
 header whose quote is ">"-marked is read line by line: unquoted lines there are the sender's
 answers between the quoted ones (inline replies) or below them (bottom posting).
 
+Forwarded content: a forwarded message ("---------- Forwarded message ---------", "Begin
+forwarded message:") or a quoted one the new text points to ("see the denial below", "per the
+email below") is part of the question (``question_text``): a coder forwards a denial to ask
+about it. A quoted message from the consult address, or one that names one of our case
+references ("CC-000123"), is the history of our own thread, never part of the new question.
+
 Signatures: the "-- " delimiter, phone taglines ("Sent from my iPhone") and a sign-off line
 ("Thanks,", "Best regards,") followed only by a few short lines that read like a name, title,
 phone or address, never by a question.
@@ -50,6 +56,13 @@ _SIGN_OFF = re.compile(
     r"[,.!]?(?: [A-Z][\w.'-]*){0,3}"
 )
 _RULE = re.compile(r"[_=*-]{5,}")
+_FORWARD = re.compile(r"(?i:forwarded message|begin forwarded message)")
+# Words by which the new text says the message below is what it asks about.
+_POINTS_BELOW = re.compile(
+    r"(?i:\b(?:below|underneath|forwarded|forwarding|see (?:the )?(?:attached|thread|trail)"
+    r"|(?:the|this) (?:thread|trail|chain) )\b)"
+)
+_OUR_THREAD = re.compile(r"\bCC-\d{6,}\b")
 
 
 def new_text(text: str) -> str:
@@ -60,6 +73,27 @@ def new_text(text: str) -> str:
     lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
     written = _unquoted(lines)
     return _tidy(_without_signature(written)) or _tidy(written) or text.strip()
+
+
+def question_text(text: str, own_address: str = "") -> str:
+    """What the sender asks about: ``new_text``, and below it the forwarded or quoted message
+    it points to, when it points to one that is not our own thread's history (a quoted
+    message from ``own_address``, or one that names a case reference)."""
+    new = new_text(text)
+    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    searched = (line if len(line) <= HEADER_LINE_MAX_CHARS else "" for line in lines)
+    header = _reply_header("\n".join(searched))
+    if header is None:
+        return new
+    first, last = header
+    separator = " ".join(lines[first : last + 1])
+    below = _tidy([line.lstrip("> ").strip() for line in lines[last + 1 :]])
+    ours = own_address.lower()
+    if not below or _OUR_THREAD.search(below) or (ours and ours in f"{separator} {below}".lower()):
+        return new
+    if _FORWARD.search(separator) or _POINTS_BELOW.search(new):
+        return f"{new}\n\n{below}"
+    return new
 
 
 def _unquoted(lines: list[str]) -> list[str]:

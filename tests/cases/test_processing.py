@@ -526,6 +526,29 @@ def test_phi_question_flags_the_case(services: Services) -> None:
     assert "phi_flagged" in case.timeline
 
 
+def test_a_patient_named_only_in_an_attachments_file_name_flags_the_case(
+    services: Services,
+) -> None:
+    message = EmailMessage()
+    message["From"] = "Dana <dana@clinic.example>"
+    message["Subject"] = "Op note for 27447"
+    message["Message-ID"] = "<phi-file-name@clinic.example>"
+    message.set_content("Is 27447 right for this? The op note is attached.")
+    message.add_attachment(
+        b"%PDF-1.4",
+        maintype="application",
+        subtype="pdf",
+        filename="Jenkins_Harold_DOB_1962-03-14.pdf",
+    )
+
+    deliver(services, bytes(message))
+
+    [case] = cases(services)
+    assert case.phi_flagged is True
+    [(_, draft_text, _)] = case.drafts
+    assert "Jenkins" not in draft_text and "1962" not in draft_text
+
+
 def test_phi_is_neither_in_the_draft_nor_in_the_acknowledgment(services: Services) -> None:
     deliver(services, special("phi.eml"))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from consultant.mail.parse import ParsedMessage, parse_message
-from consultant.mail.reply_text import new_text
+from consultant.mail.reply_text import new_text, question_text
 from tests.support.corpus import BENCH_MBOX, QUESTIONS, special
 
 REPLIES = Path(__file__).parent / "data" / "replies"
@@ -321,3 +321,54 @@ def test_message_without_quote_or_signature_is_unchanged() -> None:
     text = "We only read the tracing. Is it 93010 or 93000-26? Dx I48.91."
 
     assert new_text(text) == text
+
+
+# The question with what it points to (issue 9) --------------------------------------------
+
+DENIAL = """Hi, see the denial below. Is XU the right fix, or 59?
+
+Thanks
+Dana
+
+-----Original Message-----
+From: Payer Claims <claims@payer.example>
+Sent: Monday, November 2, 2026 9:00 AM
+To: Dana
+Subject: Claim denial
+
+Line 2 97530 denied CO-97: bundled with 97140 (NCCI). DOS 10/20/2026.
+"""
+
+
+def test_a_denial_the_question_points_to_is_part_of_it() -> None:
+    asked = question_text(DENIAL, "consult@caseconsultant.example")
+    assert asked.startswith("Hi, see the denial below. Is XU the right fix, or 59?\n\n")
+    assert asked.endswith("Line 2 97530 denied CO-97: bundled with 97140 (NCCI). DOS 10/20/2026.")
+    assert new_text(DENIAL) == "Hi, see the denial below. Is XU the right fix, or 59?"
+
+
+def test_a_forwarded_message_is_part_of_the_question_without_being_pointed_to() -> None:
+    text = (
+        "What do you make of this?\n\n---------- Forwarded message ---------\n"
+        "From: Dr. Lee <lee@clinic.example>\nSubject: op note\n\n"
+        "We did 20956 and 20902 through separate incisions.\n"
+    )
+    assert question_text(text).endswith("We did 20956 and 20902 through separate incisions.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Our own answer quoted below a thank-you that points to it.
+        "Thanks, see below.\n\nOn Mon, Nov 2, 2026 at 9:00 AM CaseConsultant "
+        "<consult@caseconsultant.example> wrote:\n> 29877 is bundled into 29880.\n",
+        # Our thread by its reference, whoever's address is on the header.
+        "Per the thread below, one more question: 99213?\n\n-----Original Message-----\n"
+        "From: Amy <amy@clinic.example>\nSubject: RE: [CC-000001] NCCI\n\n29880 and 29877\n",
+        # A quoted message the new text does not point to.
+        "And for 99214?\n\nOn Mon, Nov 2, 2026 at 9:00 AM Amy <amy@clinic.example> wrote:\n"
+        "> 29880 and 29877\n",
+    ],
+)
+def test_quoted_history_is_not_part_of_the_question(text: str) -> None:
+    assert question_text(text, "consult@caseconsultant.example") == new_text(text)
