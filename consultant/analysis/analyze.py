@@ -16,6 +16,7 @@ from consultant.analysis.dates import dates_of_service, service_lines
 from consultant.analysis.model import Analysis, FoundCode, Known
 from consultant.analysis.modifiers import find_modifiers
 from consultant.analysis.phi import find_phi
+from consultant.analysis.purpose import CODING, find_purpose
 from consultant.analysis.setting import find_setting
 from consultant.analysis.topics import find_topics
 from consultant.analysis.units import find_units
@@ -46,6 +47,10 @@ def analyze(
         FoundCode(system, code, tuple(ties[(system, code)]), counts.get(code))
         for system, code in unique_codes(mentions)
     )
+    topics = find_topics(whole, mentions, modifiers.named, wording)
+    purpose = find_purpose(whole, bool(codes or modifiers.named or topics), wording)
+    if purpose != CODING:  # no code analysis: what looks like a code there is not asked about
+        return Analysis(phi_kinds=tuple(find_phi(whole).kinds), purpose=purpose)
     return Analysis(
         codes=codes,
         modifiers=tuple(modifiers.named),
@@ -53,6 +58,6 @@ def analyze(
         dates_of_service=tuple(dates_of_service(whole, today)),
         lines=tuple(service_lines(whole, mentions, today)),
         setting=find_setting(whole, wording),
-        topics=find_topics(whole, mentions, modifiers.named, units, wording),
+        topics=topics,
         phi_kinds=tuple(find_phi(whole).kinds),
     )

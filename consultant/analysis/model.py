@@ -77,6 +77,11 @@ class Analysis:
     setting: Setting = field(default_factory=Setting)
     topics: tuple[str, ...] = ()
     phi_kinds: tuple[str, ...] = ()
+    purpose: str = "coding"  # or "thanks", "account", "career" (``purpose``): no code analysis
+
+    @property
+    def is_coding(self) -> bool:
+        return self.purpose == "coding"
 
     @property
     def phi_found(self) -> bool:
@@ -119,4 +124,5 @@ class Analysis:
                 "payer_name": self.setting.payer_name,
             },
             "phi": {"found": self.phi_found, "kinds": list(self.phi_kinds)},
+            "purpose": self.purpose,
         }

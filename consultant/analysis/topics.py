@@ -2,7 +2,7 @@
 
 The topics pick the facts and the template partials of the draft, so each one
 fires on what a coder would say about it, and on what was found: a modifier
-named makes the question about modifiers; units make it about MUEs; 78 or 79
+named makes the question about modifiers (units only when asked about); 78 or 79
 about the global period; an E/M code (99202-99499) or modifier 25 about E/M;
 GA, GY or GZ about coverage; two different codes offered as alternatives
 ("is it 93010 or 93000-26?") about choosing the code. Plain mentions do not:
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from consultant.analysis.codes import Mention
-from consultant.analysis.model import TOPICS, Units
+from consultant.analysis.model import TOPICS
 from consultant.analysis.wording import Phrases, Wording
 from consultant.codes.systems import System
 
@@ -28,8 +28,12 @@ _WORDS: dict[str, Phrases] = {
         "billed together, billed with, column 1, column 2, column one, column two"
     ),
     "modifier": Phrases.of("modifier, modifiers"),
+    # Asked about units, not units mentioned: "billed J1100 x 10 units, do we need JW?" is not.
     "mue": Phrases.of(
-        "mue, mues, medically unlikely, units, uos, per day, per date, units of service"
+        "mue, mues, medically unlikely, how many units, how many uos, number of units, "
+        "units allowed, allowed units, max units, maximum units, unit limit, units limit, "
+        "too many units, units denied, units per day, units per date, per day limit, "
+        "units of service, more than one unit, more units"
     ),
     "global": Phrases.of(
         "global, post-op, postop, post-operative, postoperative, post operative, pre-op, "
@@ -113,13 +117,10 @@ def _is_em(mention: Mention) -> bool:
     )
 
 
-def _from_findings(
-    text: str, mentions: Sequence[Mention], modifiers: Sequence[str], units: Sequence[Units]
-) -> set[str]:
+def _from_findings(text: str, mentions: Sequence[Mention], modifiers: Sequence[str]) -> set[str]:
     named = set(modifiers)
     found = {
         "modifier": bool(named),
-        "mue": bool(units),
         "global": bool(named & _GLOBAL_MODIFIERS),
         "coverage": bool(named & _COVERAGE_MODIFIERS),
         "em": "25" in named or any(_is_em(m) for m in mentions),
@@ -136,12 +137,11 @@ def find_topics(
     text: str,
     mentions: Sequence[Mention],
     modifiers: Sequence[str],
-    units: Sequence[Units],
     wording: Wording | None = None,
 ) -> tuple[str, ...]:
     """The topics of the question, in the order of ``TOPICS`` (``wording``: of ``text``)."""
     wording = wording or Wording.of(text)
-    topics = _from_findings(text, mentions, modifiers, units)
+    topics = _from_findings(text, mentions, modifiers)
     topics.update(topic for topic, phrases in _WORDS.items() if phrases.found_in(wording))
     asks_which = "which" in wording.words or "what" in wording.words
     if "crosswalk" not in topics and asks_which and _WHICH_DIAGNOSIS.search(wording.joined):

@@ -69,6 +69,16 @@ def make_draft(
 ) -> Draft:
     """Render the answer draft; ``subject`` and ``question`` must already be free of PHI.
     ``notes`` are the experts' guidance notes the question names (``cases.guidance``)."""
+    if not analysis.is_coding:
+        return _not_coding(
+            renderer,
+            analysis,
+            facts,
+            requester_name=requester_name,
+            subject=subject,
+            question=question,
+            display_name=display_name,
+        )
     evaluation = word(renderer, evaluate(analysis, facts, notes))
     conclusions = for_reply(evaluation)
     answered = evaluation.answered_topics(analysis)
@@ -93,6 +103,46 @@ def make_draft(
     record["panel"] = record["panel"] + _undecided_notes(evaluation)
     record["conclusions"] = conclusions
     record["undecided"] = [u.as_dict() for u in evaluation.undecided]
+    return Draft(body, record)
+
+
+NOT_CODING = {
+    "thanks": "a thank-you: no reply is needed (reject the case to close it without one), or "
+    "send the short acknowledgment drafted",
+    "account": "a question about our own invoice or account, not about coding",
+    "career": "a career, training or exam question, not about coding",
+}
+
+
+def _not_coding(
+    renderer: Renderer,
+    analysis: Analysis,
+    facts: Facts,
+    *,
+    requester_name: str | None,
+    subject: str,
+    question: str,
+    display_name: str,
+) -> Draft:
+    """A message that asks no coding question: no codes looked up, a reply suited to it."""
+    body = renderer.render(
+        "not_coding",
+        purpose=analysis.purpose,
+        requester_name=requester_name,
+        subject=subject,
+        question=question,
+        phi_removed=analysis.phi_found,
+        display_name=display_name,
+    )
+    record = {"analysis": analysis.as_json(), **facts.as_dict()}
+    record["panel"] = [
+        {
+            "kind": "not_coding",
+            "text": f"Not a coding question: {NOT_CODING[analysis.purpose]}. No code analysis.",
+        },
+        *record["panel"],
+    ]
+    record["conclusions"], record["undecided"] = [], []
     return Draft(body, record)
 
 

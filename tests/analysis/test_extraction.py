@@ -428,15 +428,40 @@ def test_analysis_as_json() -> None:
             {"system": CM, "code": "R00.2", "modifiers": [], "units": None},
         ],
         "modifiers": ["26"],
-        "topics": ["ncci", "modifier", "mue", "em"],
+        "topics": ["ncci", "modifier", "em"],  # "x 1" is a unit billed, not a question on it
         "units": [{"count": 1, "code": "93000", "text": "x 1"}],
         "dates_of_service": ["2026-09-30"],
         "lines": [{"on": "2026-09-30", "role": None, "codes": ["99204", "93000"]}],
         "setting": {"place": "office", "payer": "medicare", "pos": 11, "payer_name": None},
         "phi": {"found": True, "kinds": ["dob", "patient_name"]},
+        "purpose": "coding",
     }
 
 
 def test_the_subject_is_read_first() -> None:
     analysis = analyze("99213-25 with 11102", "Dx L98.9, and 11102 again")
     assert [c.code for c in analysis.codes] == ["99213", "11102", "L98.9"]
+
+
+# What is not a coding question (issue 9) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "purpose"),
+    [
+        ("Thank you so much, that was very helpful!", "thanks"),
+        ("Got it, thanks again.", "thanks"),
+        ("I got your invoice #4512 for November; can you resend it with our PO 45378?", "account"),
+        ("How do I renew our subscription?", "account"),
+        ("Any advice on passing the CPC exam? I'm looking for a coding job.", "career"),
+        ("Thanks! And is 99213 billable with 11102?", "coding"),
+        ("Thanks. One more: do we need modifier 25 here?", "coding"),
+        ("What is the rule for billing a visit on the same day?", "coding"),
+        ("Can you help with this claim?", "coding"),
+    ],
+)
+def test_what_is_a_coding_question(text: str, purpose: str) -> None:
+    analysis = analyze("", text)
+    assert analysis.purpose == purpose
+    if purpose != "coding":
+        assert analysis.codes == () and analysis.topics == ()

@@ -92,3 +92,37 @@ def test_a_visit_is_checked_as_of_its_own_date_against_the_surgery_window(
     assert days == {"27447": None, "99213": "2026-11-15"}  # None: the question's own date
     assert draft.record["on"] == "2026-10-02"
     assert any("different dates of service" in n["text"] for n in draft.record["panel"])
+
+
+def test_a_forwarded_denial_is_read_as_part_of_the_question(services: Services) -> None:
+    draft = made(
+        services,
+        "Hi, see the denial below. Is XU the right fix, or 59?\n\n"
+        "-----Original Message-----\nFrom: Payer Claims <claims@payer.example>\n"
+        "Subject: Claim denial\n\n"
+        "Line 2 97530 denied: bundled with 97140 (NCCI). DOS 10/20/2026.\n",
+    )
+    assert [c["code"] for c in draft.record["analysis"]["codes"]] == ["97530", "97140"]
+    choice = conclusion(draft, "bypass_modifier")
+    assert choice["answer"].startswith("XU on 97530 fits when it was an unusual service")
+    assert "97530 is bundled into 97140 on the same day; with XU and 59 on 97530" in (
+        draft.body.text
+    )
+
+
+def test_a_message_that_is_not_a_coding_question_gets_a_reply_suited_to_it(
+    services: Services,
+) -> None:
+    thanks = made(services, "Thank you so much, that was very helpful!")
+    assert "Thank you for letting us know." in thanks.body.text
+    assert not open_expert_markers(thanks.body.text)
+    assert thanks.record["facts"] == [] and thanks.record["conclusions"] == []
+    assert thanks.record["panel"][0]["text"].startswith("Not a coding question: a thank-you")
+    invoice = made(services, "I got your invoice #4512; can you resend it with our PO 45378?")
+    assert "45378" not in [c["code"] for c in invoice.record["analysis"]["codes"]]
+    assert open_expert_markers(invoice.body.text) == [
+        "[expert: answer the account or invoice question, or say who will]"
+    ]
+    career = made(services, "Any advice on passing the CPC exam? Looking for a coding job.")
+    assert "we cannot advise on careers, training or exams here" in career.body.text
+    assert career.record["analysis"]["purpose"] == "career"
