@@ -4,7 +4,7 @@ Loads ICD-10-CM (from the package), HCPCS 2020 and the constructed NCCI, MUE,
 add-on and PFS files (made-up values: never shown as real) into a new SQLite
 file, parses every message of ../shared/corpus/bench/corpus-1000.mbox (not
 timed), then times per message: the new text and its analysis; the facts
-looked up and the draft rendered. Prints means, p99s and the total.
+looked up, the rules run and the draft rendered. Prints means, p99s and the total.
 
 usage: .venv/bin/python bench/bench_drafting.py [--database-url URL]
 """
@@ -34,6 +34,7 @@ from consultant.db import upgrade  # noqa: E402
 from consultant.drafting.draft import make_draft  # noqa: E402
 from consultant.drafting.facts import gather  # noqa: E402
 from consultant.mail.parse import parse_message  # noqa: E402
+from consultant.mail.reply_text import question_text  # noqa: E402
 from consultant.services import build_services  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
@@ -78,8 +79,8 @@ def main() -> int:
         drafting_us.clear()
         for parsed in messages:
             started = time.perf_counter()
-            text = parsed.new_text
-            analysis = analyze(parsed.subject, text, known)
+            text = question_text(parsed.text, settings.consult_address)
+            analysis = analyze(parsed.subject, text, known, TODAY)
             middle = time.perf_counter()
             facts = gather(analysis, lookup, TODAY)
             make_draft(
@@ -98,8 +99,8 @@ def main() -> int:
             drafting_us.append((ended - middle) * 1e6)
     total = (sum(analysis_us) + sum(drafting_us)) / 1e6
     print(f"database: {url.split(':')[0]}, {len(messages)} messages")
-    print(_summary("new text + analysis", analysis_us))
-    print(_summary("facts + rendering", drafting_us))
+    print(_summary("question + analysis", analysis_us))
+    print(_summary("facts, rules, rendering", drafting_us))
     print(f"1,000 messages to drafts: {total:.2f} s on one core")
     services.db.dispose()
     return 0

@@ -35,7 +35,7 @@ _ID_LABELS = (
     "claim|account|acct|member|subscriber|policy|invoice|ticket|confirmation|conf|npi|tin|ein|"
     "ssn|mrn|icn|dcn|tcn|zip|zip code|postal code|fax|phone|tel|telephone|cell|mobile|ext|"
     "extension|suite|ste|p\\.?o\\.? box|apt|tax id|federal id|prior auth|prior authorization|"
-    "hicn|mbi|id"
+    "hicn|mbi|id|ref"
 )
 # Words that name an identifier only with "#", "no.", "number" or "ID" ("order #12345");
 # bare, they are ordinary words ("in this case 99213 ...", "we order 80053").
@@ -62,6 +62,10 @@ _BEFORE = re.compile(
             # "invoice is 45378", "LCD (L33718)", "Article A57001", "NCD 220.6".
             r"(?i:\b(?:p\.?o|purchase order|invoice|lcd|l\.?c\.?d|ncd|article|lca)\b\.?"
             rf"(?:\s*(?:{_ID_MARK}|:))*\s*(?:(?:is|was|=)\s+)?\(?\s*)\Z",
+            # Remittance codes and lists of them: "remark M15 and N130", "RARC N130, MA130",
+            # "CARC 16": reason and remark codes are not diagnoses.
+            r"(?i:\b(?:remark|rarc|carc|reason|adjustment)(?:\s+codes?)?\b[\s:#]*"
+            r"(?:[A-Z]{0,2}-?\d{1,3}\s*(?:,|and|&|/|or)\s*)*)\Z",
             # Money: "$20956", "USD 20956".
             r"[$€£]\s?\Z|(?i:\b(?:usd|eur)\s?)\Z",
             # Prefixed references: CC-000123, PA-425311, CMS-1500 (but CPT-99213, Dx-E11.9).

@@ -124,6 +124,8 @@ def test_the_data_is_asked_only_where_the_shape_leaves_a_doubt() -> None:
         "Attached: 99213.pdf and op note 2026-10-01.pdf",
         "Our PO is 45378; PO# 45379, purchase order 45380, invoice is 45381",
         "Per the LCD (L33718) and Article A57001, see also NCD 220.6",
+        "Denied CO-97 with remark M15 and N130; RARC N657, MA130; CARC 16; reason code 97",
+        "Remark codes: M15, N130 and N657. Our ref 45820.",
     ],
 )
 def test_numbers_that_only_look_like_codes_are_not_codes(text: str) -> None:
