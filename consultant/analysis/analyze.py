@@ -48,7 +48,7 @@ def analyze(
         for system, code in unique_codes(mentions)
     )
     topics = find_topics(whole, mentions, modifiers.named, wording)
-    purpose = find_purpose(whole, bool(codes or modifiers.named or topics), wording)
+    purpose = find_purpose(whole, bool(codes or modifiers.named), wording)
     if purpose != CODING:  # no code analysis: what looks like a code there is not asked about
         return Analysis(phi_kinds=tuple(find_phi(whole).kinds), purpose=purpose)
     return Analysis(

@@ -22,14 +22,17 @@ The built-in list (``_CPT`` and ``_HCPCS`` below):
 - HCPCS Level II, the ones coders name most: XE XP XS XU (distinct service);
   E1-E4 FA F1-F9 TA T1-T9 LT RT LC LD LM RC RI (anatomic; NCCI-associated
   with 24 25 57 58 78 79 27 59 91); GP GO GN KX CO CQ (therapy); JW JZ JG TB
-  JA JB KO (drugs); GA GX GY GZ (liability notices); GT (telehealth); PO PN
+  JA JB KO (drugs); GA GX GY GZ (liability notices); GT FQ FR (telehealth); FS FT
+  (split/shared and unrelated E/M); PO PN
   (off-campus departments); PT (screening turned diagnostic); QW (CLIA-waived test); GC GE (teaching
   physicians); QK QS QX QY QZ (anaesthesia); NU KH KI KJ KS (DME); TC
-  (technical component); FX FY (x-ray); GH GV GW Q5 Q6 SG.
+  (technical component); FX FY (x-ray); Q7 Q8 Q9 (foot care class findings); GH GV GW Q5
+  Q6 SG.
 
 Source: every HCPCS one is in CMS's 2020 HCPCS Level II modifier file
-(``../shared/data/cms/HCPCS2020_level2_modifiers_derived.tsv``) except JZ,
-which CMS added in 2023; a test checks it. Left out on purpose, because in
+(``../shared/data/cms/HCPCS2020_level2_modifiers_derived.tsv``) except those
+CMS added since: FQ, FR (telehealth), FS (split/shared E/M), FT (an unrelated
+E/M in a global period) and JZ (no drug wasted); a test checks it. Left out on purpose, because in
 clinical prose they are mostly abbreviations: AS, AI, AA, CR, CS, ET, PD, RR,
 SA, UE ("RT UE", right upper extremity, is not two modifiers). Those and every
 other HCPCS modifier are still accepted where the text says they are one
@@ -55,9 +58,10 @@ _CPT = (
     "80 81 82 90 91 92 93 95 96 97 99 P1 P2 P3 P4 P5 P6"
 )
 _HCPCS = (
-    "CO CQ E1 E2 E3 E4 F1 F2 F3 F4 F5 F6 F7 F8 F9 FA FX FY GA GC GE GH GN GO GP GT GV GW GX "
-    "GY GZ JA JB JG JW JZ KH KI KJ KO KS KX LC LD LM LT NU PN PO Q5 Q6 QK QS QW QX QY QZ RC "
-    "PT RI RT SG T1 T2 T3 T4 T5 T6 T7 T8 T9 TA TB TC XE XP XS XU"
+    "CO CQ E1 E2 E3 E4 F1 F2 F3 F4 F5 F6 F7 F8 F9 FA FQ FR FS FT FX FY GA GC GE GH GN "
+    "GO GP GT GV GW GX GY GZ JA JB JG JW JZ KH KI KJ KO KS KX LC LD LM LT NU PN PO Q5 "
+    "Q6 Q7 Q8 Q9 QK QS QW QX QY QZ RC PT RI RT SG T1 T2 T3 T4 T5 T6 T7 T8 T9 TA TB TC "
+    "XE XP XS XU"
 )
 # Two letters that mean a modifier even written alone in a sentence.
 _UNAMBIGUOUS = "XE XP XS XU JW JZ KX GA GY GZ GP GN QW TC"
@@ -71,7 +75,10 @@ _HYPHENS = "-\u2013"  # hyphen-minus and en dash
 _PROCEDURE_SYSTEMS = (System.CPT, System.HCPCS)
 
 # A two-character token in upper case or digits, not part of a word, number or date.
-_TOKEN = re.compile(r"(?<![\w.$€£])(?<!\d/)(?:\d{2}|[A-Z][0-9A-Z])(?![\w%]|[.,:/-]\d)")
+# "T1/T2" is a list; "10/25" is a date.
+_TOKEN = re.compile(
+    r"(?<![\w.$€£])(?:(?<!\d/)|(?<=[A-Z]\d/))(?:\d{2}|[A-Z][0-9A-Z])(?![\w%]|[.,:/-]\d)"
+)
 _KEYWORD_BEFORE = re.compile(r"(?i:\bmod(?:ifier)?s?)\.?\s*:?\s*#?\s*\Z")
 _KEYWORD_AFTER = re.compile(r"\s+(?i:mod(?:ifier)?s?)\b")
 _WITH_BEFORE = re.compile(r"(?i:\bwith(?:\s+(?:an?|the))?)\s+\Z")
@@ -81,8 +88,30 @@ _CUE_BEFORE = re.compile(
     r"the|physical\s+status))\s+\Z"
 )
 _OR_BEFORE = re.compile(r"(?i:\bor)\s+\Z")  # ", or 58?" once a modifier was named
+# In a message about modifiers, words that ask about one more ("do we need 25 on the E/M?",
+# "is that 78 or 79?", "put PT on the 45385", "just 59 on the second line", "not 76?").
+_CONTEXT_CUE_BEFORE = re.compile(
+    r"(?i:\b(?:be|need|needs|put|puts|get|gets|that|just|not|would|want|take|takes|apply|"
+    r"applies|report|bill|does\s+it\s+need))\s+\Z"
+)
+# ... or end in a question: "76 maybe?", "59 or 51?".
+_QUESTION_AFTER = re.compile(r"\s*(?i:maybe|perhaps|instead)?\s*\?")
+# After such a word, a question or a code it goes on settles it in any message:
+# "does it need 59?", "need 59 or 51?", "put PT on the 45385".
+_SETTLED_AFTER = re.compile(
+    r"\s*(?:(?i:or)\s+[0-9A-Z]{2}\s*)?\?"
+    r"|\s+(?i:on|to)\s+(?:the\s+)?(?:\d{5}\b|[A-Z]\d{4}\b|(?i:e/m|e&m|visit|second|other|first))"
+)
+# A message about modifiers: the word, or the things modifiers are asked about.
+_MODIFIER_CONTEXT = re.compile(
+    r"(?i:\bmod(?:ifier)?s?\b|\bbundl|\bncci\b|\bptp\b|\bedits?\b|\bglobal\b|\bpost-?op|"
+    r"\bbypass|\be/m\b|\be&m\b|\bsame (?:day|session|date)\b|\bden(?:ied|ial|y)\b|"
+    r"\breturn(?:ed)? to the or\b|\brepeat|\bassist|\bbilateral\b|\bdistinct\b|\bseparate\b|"
+    r"\bsurgeon\b|\bsurgery\b)"
+)
 _CUE_ENDS = re.compile(
-    r"\s*(?:[?.,;:!)]|\Z|\n|(?i:or|and|instead|rather|to|on|for|when|if|modifiers?|mod)\b)"
+    r"\s*(?:[?.,;:!)]|\Z|\n|"
+    r"(?i:or|and|instead|rather|to|on|for|when|if|since|because|here|modifiers?|mod)\b)"
 )
 # A number after "with" is a modifier only where nothing follows it ("with 50?"), not
 # in "with 50 patients".
@@ -97,12 +126,17 @@ _ZIP_AFTER = re.compile(r"\s+\d{5}(?:-\d{4})?\b")
 _CITY_BEFORE = re.compile(r"(?:,|\b[A-Z][a-z]+)\s*\Z")
 
 # Modifiers written right after a code: "-25", "-RT", " GP", then "-59", "/LT", " KX".
+# In a table a modifier column may hold digits: "29877   59 LT", "| 93458 | 26 |".
 _ATTACHED = re.compile(
     r"[ \t]*[-\u2013][ \t]*(?P<hyphen>[0-9A-Za-z]{2})(?!\w)|[ \t]+(?P<spaced>[A-Z][0-9A-Z])(?!\w)"
+    r"|(?:[ \t]{2,}|\t)(?P<column>\d{2})(?=[ \t]+[A-Z][0-9A-Z]\b|[ \t]{2,}|\t)"
+    r"|[ \t]*\|[ \t]*(?P<piped>\d{2}|[A-Z][0-9A-Z])(?=[ \t]*\|)"
 )
 _ATTACHED_MORE = re.compile(
     r"[ \t]*[-\u2013/][ \t]*(?P<hyphen>[0-9A-Za-z]{2})(?!\w)"
     r"|[ \t]*(?:,|\bor\b|\band\b)?[ \t]*(?P<spaced>[A-Z][0-9A-Z])(?!\w)"
+    r"|[ \t]+(?P<column>\d{2})(?=[ \t]{2,}|[ \t]+[A-Z][0-9A-Z]\b)"
+    r"|[ \t]*\|[ \t]*(?P<piped>\d{2}|[A-Z][0-9A-Z])(?=[ \t]*\|)"
 )
 # "66984 with 50", "66984-LT with modifier 79", "J1100 with the JW modifier".
 _WITH_AFTER_CODE = re.compile(
@@ -153,7 +187,7 @@ def _attached(text: str, mentions: list[Mention], found: _Collector) -> None:
             continue
         position, pattern = mention.end, _ATTACHED
         while match := pattern.match(text, position):
-            group = "hyphen" if match.group("hyphen") else "spaced"
+            group = next(g for g in ("hyphen", "spaced", "column", "piped") if match.group(g))
             mm = match.group(group)
             if not (_valid(mm, found.known) if group == "hyphen" else mm in MODIFIERS):
                 break
@@ -189,7 +223,12 @@ def _is_state(text: str, start: int, end: int) -> bool:
 
 
 def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
-    """Tokens that count on their own; returns the rest, which may join a list."""
+    """Tokens that count on their own; returns the rest, which may join a list.
+
+    In a message about modifiers (the word, or one already found) a token also counts
+    after a word that asks about one more, or when it ends a question.
+    """
+    context = bool(found.at) or _MODIFIER_CONTEXT.search(text) is not None
     waiting = []
     for match in _TOKEN.finditer(text):
         start, end = match.span()
@@ -205,8 +244,17 @@ def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
             _CUE_BEFORE.search(text, max(0, start - 20), start) is not None
             or (any(s < start for s in found.at) and _OR_BEFORE.search(text, start - 4, start))
         )
+        cue_word = _CONTEXT_CUE_BEFORE.search(text, max(0, start - 20), start) is not None
+        asked = (cue_word and _SETTLED_AFTER.match(text, end) is not None) or (
+            context
+            and (
+                (cue_word and _CUE_ENDS.match(text, end) is not None)
+                or _QUESTION_AFTER.match(text, end) is not None
+            )
+        )
         if (
             cued
+            or asked
             or mm in UNAMBIGUOUS
             or lone_hyphen
             or _KEYWORD_BEFORE.search(text, max(0, start - 14), start)

@@ -62,6 +62,11 @@ _POINTS_BELOW = re.compile(
     r"(?i:\b(?:below|underneath|forwarded|forwarding|see (?:the )?(?:attached|thread|trail)"
     r"|(?:the|this) (?:thread|trail|chain) )\b)"
 )
+# "Unrelated to the thread below": pointing away from it.
+_POINTS_AWAY = re.compile(
+    r"(?i:\b(?:unrelated to|not about|separate from|apart from|aside from|besides|other than|"
+    r"different from)\s+(?:the\s+|this\s+|that\s+)?(?:\w+\s+){0,2}(?:below|thread|trail|chain)\b)"
+)
 _OUR_THREAD = re.compile(r"\bCC-\d{6,}\b")
 
 
@@ -91,7 +96,7 @@ def question_text(text: str, own_address: str = "") -> str:
     ours = own_address.lower()
     if not below or _OUR_THREAD.search(below) or (ours and ours in f"{separator} {below}".lower()):
         return new
-    if _FORWARD.search(separator) or _POINTS_BELOW.search(new):
+    if _FORWARD.search(separator) or (_POINTS_BELOW.search(new) and not _POINTS_AWAY.search(new)):
         return f"{new}\n\n{below}"
     return new
 

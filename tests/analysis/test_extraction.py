@@ -227,7 +227,7 @@ def test_built_in_hcpcs_modifiers_are_real_ones() -> None:
     path = DATA / "cms" / "HCPCS2020_level2_modifiers_derived.tsv"
     with path.open(newline="") as file:
         in_2020 = {row["MOD"] for row in csv.DictReader(file, delimiter="\t")}
-    assert HCPCS_MODIFIERS - in_2020 == {"JZ"}  # JZ: added by CMS in 2023
+    assert HCPCS_MODIFIERS - in_2020 == {"FQ", "FR", "FS", "FT", "JZ"}  # added by CMS since
 
 
 # Units ----------------------------------------------------------------------------------
