@@ -79,6 +79,18 @@ def _unknown_sender(services: Services) -> RenderedBody:
     )
 
 
+def _not_coding(services: Services) -> RenderedBody:
+    return services.renderer.render(
+        "not_coding",
+        purpose="thanks",
+        requester_name=REQUESTER,
+        subject="Thanks!",
+        question="Thank you, that got our claim paid.",
+        phi_removed=False,
+        display_name=services.settings.display_name,
+    )
+
+
 def _edited(services: Services) -> RenderedBody:
     return RenderedBody(EDITED, services.renderer.html_for_text(EDITED), "edited")
 
@@ -90,6 +102,10 @@ SAMPLES: dict[str, tuple[str, Callable[[Services], RenderedBody]]] = {
     "unknown_sender": (
         "The notice to a sender who is not registered (when unknown senders get a notice).",
         _unknown_sender,
+    ),
+    "not_coding": (
+        "The draft for a message that asks no coding question (here a thank-you).",
+        _not_coding,
     ),
 }
 

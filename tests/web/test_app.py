@@ -366,7 +366,7 @@ def test_approving_sends_one_threaded_reply_and_the_case_shows_as_sent(
     page = submit(signed_in, page, f"{CASE}/approve")
     assert page.flashes == ["CC-000001 approved: draft v2 is on its way."]
     assert page.status == "sent"
-    assert page.tree.xpath("//textarea[@name='text']") == []  # nothing left to edit
+    assert page.tree.xpath("//section[@id='draft']//textarea") == []  # nothing left to edit
     assert "29877 is bundled into 29880" in page.text("//pre[@class='draft-text']")
 
     (reply,) = sent_replies(services.settings)
