@@ -34,7 +34,6 @@ from consultant.db import upgrade  # noqa: E402
 from consultant.drafting.draft import make_draft  # noqa: E402
 from consultant.drafting.facts import gather  # noqa: E402
 from consultant.mail.parse import parse_message  # noqa: E402
-from consultant.mail.reply_text import question_text  # noqa: E402
 from consultant.services import build_services  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
@@ -79,7 +78,7 @@ def main() -> int:
         drafting_us.clear()
         for parsed in messages:
             started = time.perf_counter()
-            text = question_text(parsed.text, settings.consult_address)
+            text = parsed.question_text(settings.consult_address)
             analysis = analyze(parsed.subject, text, known, TODAY)
             middle = time.perf_counter()
             facts = gather(analysis, lookup, TODAY)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from consultant.analysis.codes import find_mentions, unique_codes
-from consultant.analysis.dates import dates_of_service, service_lines
+from consultant.analysis.dates import service_lines
 from consultant.analysis.model import Analysis, FoundCode, Known
 from consultant.analysis.modifiers import find_modifiers
 from consultant.analysis.phi import find_phi
@@ -47,17 +47,17 @@ def analyze(
         FoundCode(system, code, tuple(ties[(system, code)]), counts.get(code))
         for system, code in unique_codes(mentions)
     )
-    topics = find_topics(whole, mentions, modifiers.named, wording)
     purpose = find_purpose(whole, bool(codes or modifiers.named), wording)
     if purpose != CODING:  # no code analysis: what looks like a code there is not asked about
         return Analysis(phi_kinds=tuple(find_phi(whole).kinds), purpose=purpose)
+    lines = tuple(service_lines(whole, mentions, today))  # each date of service, with its codes
     return Analysis(
         codes=codes,
         modifiers=tuple(modifiers.named),
         units=tuple(units),
-        dates_of_service=tuple(dates_of_service(whole, today)),
-        lines=tuple(service_lines(whole, mentions, today)),
+        dates_of_service=tuple(dict.fromkeys(line.on for line in lines)),
+        lines=lines,
         setting=find_setting(whole, wording),
-        topics=topics,
+        topics=find_topics(whole, mentions, modifiers.named, wording),
         phi_kinds=tuple(find_phi(whole).kinds),
     )

@@ -172,7 +172,8 @@ def _service_dates(text: str, today: date | None) -> list[tuple[int, int, date]]
 
 
 def dates_of_service(text: str, today: date | None = None) -> list[date]:
-    """Each date of service stated in ``text``, once, in order."""
+    """Each date of service stated in ``text``, once, in order (``analyze`` takes them from
+    ``service_lines``, which finds the same dates)."""
     found: list[date] = []
     for _, _, when in _service_dates(text, today):
         if when not in found:

@@ -127,16 +127,16 @@ _CITY_BEFORE = re.compile(r"(?:,|\b[A-Z][a-z]+)\s*\Z")
 
 # Modifiers written right after a code: "-25", "-RT", " GP", then "-59", "/LT", " KX".
 # In a table a modifier column may hold digits: "29877   59 LT", "| 93458 | 26 |".
+# A table cell between pipes: "| 93458 | 26 |".
+_PIPED = r"|[ \t]*\|[ \t]*(?P<piped>\d{2}|[A-Z][0-9A-Z])(?=[ \t]*\|)"
 _ATTACHED = re.compile(
     r"[ \t]*[-\u2013][ \t]*(?P<hyphen>[0-9A-Za-z]{2})(?!\w)|[ \t]+(?P<spaced>[A-Z][0-9A-Z])(?!\w)"
-    r"|(?:[ \t]{2,}|\t)(?P<column>\d{2})(?=[ \t]+[A-Z][0-9A-Z]\b|[ \t]{2,}|\t)"
-    r"|[ \t]*\|[ \t]*(?P<piped>\d{2}|[A-Z][0-9A-Z])(?=[ \t]*\|)"
+    r"|(?:[ \t]{2,}|\t)(?P<column>\d{2})(?=[ \t]+[A-Z][0-9A-Z]\b|[ \t]{2,}|\t)" + _PIPED
 )
 _ATTACHED_MORE = re.compile(
     r"[ \t]*[-\u2013/][ \t]*(?P<hyphen>[0-9A-Za-z]{2})(?!\w)"
     r"|[ \t]*(?:,|\bor\b|\band\b)?[ \t]*(?P<spaced>[A-Z][0-9A-Z])(?!\w)"
-    r"|[ \t]+(?P<column>\d{2})(?=[ \t]{2,}|[ \t]+[A-Z][0-9A-Z]\b)"
-    r"|[ \t]*\|[ \t]*(?P<piped>\d{2}|[A-Z][0-9A-Z])(?=[ \t]*\|)"
+    r"|[ \t]+(?P<column>\d{2})(?=[ \t]{2,}|[ \t]+[A-Z][0-9A-Z]\b)" + _PIPED
 )
 # "66984 with 50", "66984-LT with modifier 79", "J1100 with the JW modifier".
 _WITH_AFTER_CODE = re.compile(

@@ -25,7 +25,6 @@ from consultant.codes.systems import System
 from consultant.drafting.draft import Draft, make_draft
 from consultant.drafting.facts import Facts, gather
 from consultant.mail.parse import ParsedMessage
-from consultant.mail.reply_text import question_text
 from consultant.services import Services
 
 KNOWN_PER_CODE = 10  # lookups that may settle ambiguous shapes, per code looked up
@@ -73,7 +72,7 @@ def analyse(
     settings = services.settings
     limits: list[str] = []
     # The new text, with a forwarded denial (or other message) below it that it asks about.
-    text = question_text(parsed.text, settings.consult_address)
+    text = parsed.question_text(settings.consult_address)
     if len(text) > settings.max_text_chars:
         limits.append(f"only the first {settings.max_text_chars:,} characters were analysed")
         text = text[: settings.max_text_chars]

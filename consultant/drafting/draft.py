@@ -69,21 +69,14 @@ def make_draft(
 ) -> Draft:
     """Render the answer draft; ``subject`` and ``question`` must already be free of PHI.
     ``notes`` are the experts' guidance notes the question names (``cases.guidance``)."""
-    if not analysis.is_coding:
-        return _not_coding(
-            renderer,
-            analysis,
-            facts,
-            requester_name=requester_name,
-            subject=subject,
-            question=question,
-            display_name=display_name,
-        )
-    evaluation = word(renderer, evaluate(analysis, facts, notes))
+    # A message that asks no coding question has nothing for the rules: a reply suited to it.
+    coding = analysis.is_coding
+    evaluation = word(renderer, evaluate(analysis, facts, notes)) if coding else Evaluation()
     conclusions = for_reply(evaluation)
     answered = evaluation.answered_topics(analysis)
     body = renderer.render(
-        "answer",
+        "answer" if coding else "not_coding",
+        purpose=analysis.purpose,
         requester_name=requester_name,
         restatement=restate(analysis),
         facts=facts,
@@ -100,7 +93,7 @@ def make_draft(
         display_name=display_name,
     )
     record = {"analysis": analysis.as_json(), **facts.as_dict()}
-    record["panel"] = record["panel"] + _undecided_notes(evaluation)
+    record["panel"] = _purpose_notes(analysis) + record["panel"] + _undecided_notes(evaluation)
     record["conclusions"] = conclusions
     record["undecided"] = [u.as_dict() for u in evaluation.undecided]
     return Draft(body, record)
@@ -114,36 +107,11 @@ NOT_CODING = {
 }
 
 
-def _not_coding(
-    renderer: Renderer,
-    analysis: Analysis,
-    facts: Facts,
-    *,
-    requester_name: str | None,
-    subject: str,
-    question: str,
-    display_name: str,
-) -> Draft:
-    """A message that asks no coding question: no codes looked up, a reply suited to it."""
-    body = renderer.render(
-        "not_coding",
-        purpose=analysis.purpose,
-        requester_name=requester_name,
-        subject=subject,
-        question=question,
-        phi_removed=analysis.phi_found,
-        display_name=display_name,
-    )
-    record = {"analysis": analysis.as_json(), **facts.as_dict()}
-    record["panel"] = [
-        {
-            "kind": "not_coding",
-            "text": f"Not a coding question: {NOT_CODING[analysis.purpose]}. No code analysis.",
-        },
-        *record["panel"],
-    ]
-    record["conclusions"], record["undecided"] = [], []
-    return Draft(body, record)
+def _purpose_notes(analysis: Analysis) -> list[dict[str, str]]:
+    if analysis.is_coding:
+        return []
+    text = f"Not a coding question: {NOT_CODING[analysis.purpose]}. No code analysis."
+    return [{"kind": "not_coding", "text": text}]
 
 
 def _undecided_notes(evaluation: Evaluation) -> list[dict[str, str]]:

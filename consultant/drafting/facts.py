@@ -76,6 +76,18 @@ class Facts:
     items: list[Fact] = field(default_factory=list)
     limits: list[str] = field(default_factory=list)  # what was left unchecked, and why
 
+    def add(
+        self,
+        kind: str,
+        codes: list[str],
+        data: dict[str, Any],
+        source: dict[str, Any] | None,
+        on: date | None = None,
+    ) -> None:
+        """Record a fact looked up as of ``on`` (a line's own date; the question's if None)."""
+        own = None if on is None or on.isoformat() == self.on else on.isoformat()
+        self.items.append(Fact(kind, codes, data, source, own))
+
     def of(self, kind: str) -> list[Fact]:
         return [f for f in self.items if f.kind == kind]
 
@@ -87,7 +99,7 @@ class Facts:
         """The fact's release is not the one for the date of service (``staleness``)."""
         return is_stale(fact.source, date.fromisoformat(self.day(fact)))
 
-    def _held_back(self, fact: Fact) -> bool:
+    def held_back(self, fact: Fact) -> bool:
         """A negative the data cannot support: from a stale release, or from none at all."""
         if fact.kind == "modifier":
             return not fact.data.get("meaning")
@@ -97,7 +109,7 @@ class Facts:
     def reply_items(self) -> list[Fact]:
         """The facts the reply states: not what could not be checked, nor a negative from
         data that is not in force (those are the panel's)."""
-        return [f for f in self.items if not (_unchecked(f) or self._held_back(f))]
+        return [f for f in self.items if not (_unchecked(f) or self.held_back(f))]
 
     def panel(self) -> list[dict[str, str]]:
         """What only the reviewer sees: data not loaded or stale, codes not checked, what the
@@ -119,7 +131,7 @@ class Facts:
                     "text": f"Not checked, so the reply says nothing of them: {series(unchecked)}",
                 }
             )
-        unknown = [f.codes[0] for f in self.items if f.kind == "modifier" and self._held_back(f)]
+        unknown = [f.codes[0] for f in self.items if f.kind == "modifier" and self.held_back(f)]
         if unknown:
             notes.append(
                 {
@@ -136,7 +148,7 @@ class Facts:
         for fact in self.items:
             if fact.source and self.is_stale(fact):
                 source, left_out = by_release.setdefault(fact.source["id"], (fact.source, []))
-                if self._held_back(fact):
+                if self.held_back(fact):
                     left_out.append("/".join(fact.codes))
         notes = []
         for source, left_out in by_release.values():
@@ -180,7 +192,7 @@ def _unchecked(fact: Fact) -> bool:
 
 def _missing(facts: Facts, what: str, reason: str) -> None:
     if not any(f.kind == "missing" and f.data["what"] == what for f in facts.items):
-        facts.items.append(Fact("missing", [], {"what": what, "reason": reason}))
+        facts.add("missing", [], {"what": what, "reason": reason}, None)
 
 
 def gather(
@@ -209,9 +221,7 @@ def gather(
         result = lookup.code(System(found.system), found.code, day(found.code))
         if result.status == Status.NO_DATA:
             _missing(facts, f"{found.system} data", result.message or "not loaded")
-        facts.items.append(
-            Fact("code", [found.code], result.as_dict(), result.release, _own(day(found.code), on))
-        )
+        facts.add("code", [found.code], result.as_dict(), result.release, day(found.code))
 
     _ptp_facts(facts, analysis, lookup, day, [c.code for c in procedures], max_pairs)
     for found in procedures:
@@ -219,35 +229,21 @@ def gather(
         _mue_fact(facts, analysis, lookup, when, found.code, found.units)
         _addon_fact(facts, analysis, lookup, when, found.code, [c.code for c in procedures])
         _pfs_fact(facts, analysis, lookup, when, found.code)
-    for fact in facts.items:
-        if fact.on is None and fact.kind in ("mue", "addon", "pfs"):
-            fact.on = _own(day(fact.codes[0]), on)
 
     if len(diagnoses) > 1:
         conflicts = lookup.excludes1_conflicts(diagnoses, on)
         for conflict in conflicts.conflicts:
-            facts.items.append(
-                Fact(
-                    "excludes1",
-                    [conflict.code, conflict.excluded],
-                    asdict(conflict),
-                    conflicts.release,
-                )
-            )
+            pair = [conflict.code, conflict.excluded]
+            facts.add("excludes1", pair, asdict(conflict), conflicts.release)
     for code in diagnoses:
         _note_facts(facts, lookup, on, code, [d for d in diagnoses if d != code])
 
     for modifier in analysis.modifiers:
         result = lookup.modifier(modifier, on)
         source = result.source if isinstance(result.source, dict) else None
-        facts.items.append(Fact("modifier", [modifier], result.as_dict(), source))
+        facts.add("modifier", [modifier], result.as_dict(), source)
     facts.items.sort(key=lambda f: KIND_ORDER.index(f.kind))
     return facts
-
-
-def _own(day: date, question: date) -> str | None:
-    """A line's date when it differs from the question's (else the fact uses the question's)."""
-    return None if day == question else day.isoformat()
 
 
 def _note_facts(facts: Facts, lookup: CodeLookup, on: date, code: str, others: list[str]) -> None:
@@ -259,7 +255,7 @@ def _note_facts(facts: Facts, lookup: CodeLookup, on: date, code: str, others: l
         named = [o for o in others if any(r.matches(o) for r in references(note.text))]
         if named:
             data = {"on": note.source, "kind": note.kind, "text": note.text, "named": named}
-            facts.items.append(Fact("icd_note", [code, *named], data, notes.release))
+            facts.add("icd_note", [code, *named], data, notes.release)
 
 
 def _ptp_facts(
@@ -272,7 +268,6 @@ def _ptp_facts(
 ) -> None:
     """PTP edits between the codes of each day: an edit binds services on the same date."""
     clear: dict[date, list[list[str]]] = {}
-    question = date.fromisoformat(facts.on)
     release = None
     every = list(combinations(codes, 2))
     pairs = [(a, b) for a, b in every if day(a) == day(b)]
@@ -297,10 +292,9 @@ def _ptp_facts(
         release = result.release
         if not result.edits:
             clear.setdefault(on, []).append([a, b])
-        own = _own(on, question)
         for window in result.other_windows:
             pair = [window.column1, window.column2]
-            facts.items.append(Fact("ptp_window", pair, asdict(window), result.release, own))
+            facts.add("ptp_window", pair, asdict(window), result.release, on)
         for edit in result.edits:
             bypass = [
                 m
@@ -309,12 +303,10 @@ def _ptp_facts(
             ]
             data = asdict(edit) | {"named_modifiers_that_may_bypass": bypass}
             pair = [edit.column1, edit.column2]
-            facts.items.append(Fact("ptp", pair, data, result.release, own))
+            facts.add("ptp", pair, data, result.release, on)
     for on, pairs_clear in clear.items():
         codes_clear = sorted({c for pair in pairs_clear for c in pair}, key=codes.index)
-        facts.items.append(
-            Fact("ptp_none", codes_clear, {"pairs": pairs_clear}, release, _own(on, question))
-        )
+        facts.add("ptp_none", codes_clear, {"pairs": pairs_clear}, release, on)
 
 
 def _mue_fact(
@@ -335,7 +327,7 @@ def _mue_fact(
     data = result.as_dict() | {"units_asked": asked}
     if result.found and asked is not None:
         data["exceeds"] = asked > (result.value or 0)
-    facts.items.append(Fact("mue", [code], data, result.release))
+    facts.add("mue", [code], data, result.release, on)
 
 
 def _addon_fact(
@@ -347,11 +339,11 @@ def _addon_fact(
         return
     if not result.is_addon:
         if "addon" in analysis.topics:  # asked: that it is not one is part of the answer
-            facts.items.append(Fact("not_addon", [code], {"code": code}, result.release))
+            facts.add("not_addon", [code], {"code": code}, result.release, on)
         return
     present = [c for c in codes if c in result.primaries]
     data = result.as_dict() | {"primaries_present": present}
-    facts.items.append(Fact("addon", [code], data, result.release))
+    facts.add("addon", [code], data, result.release, on)
 
 
 def _pfs_fact(facts: Facts, analysis: Analysis, lookup: CodeLookup, on: date, code: str) -> None:
@@ -365,4 +357,4 @@ def _pfs_fact(facts: Facts, analysis: Analysis, lookup: CodeLookup, on: date, co
     data = result.as_dict()
     data["surgical_global"] = result.indicators.get("global_days") in GLOBAL_SURGERY_DAYS
     data["global_modifiers_named"] = sorted(set(analysis.modifiers) & GLOBAL_MODIFIERS)
-    facts.items.append(Fact("pfs", [code], data, result.release))
+    facts.add("pfs", [code], data, result.release, on)

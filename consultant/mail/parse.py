@@ -86,9 +86,18 @@ class ParsedMessage:
         return tuple(dict.fromkeys(ordered))
 
     @cached_property
+    def reading(self) -> reply_text.Reading:
+        """The body read once: the new text, and the message quoted or forwarded under it."""
+        return reply_text.read(self.text)
+
+    @property
     def new_text(self) -> str:
         """What the sender wrote now: ``text`` without quoted earlier messages and signature."""
-        return reply_text.new_text(self.text)
+        return self.reading.new
+
+    def question_text(self, own_address: str) -> str:
+        """The new text with a forwarded message (a denial) it asks about; analysis reads it."""
+        return self.reading.question(own_address)
 
 
 ROUTING_HEADERS = (

@@ -31,6 +31,7 @@ phone or address, never by a question.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from mailparser_reply import EmailMessage
 
@@ -70,41 +71,62 @@ _POINTS_AWAY = re.compile(
 _OUR_THREAD = re.compile(r"\bCC-\d{6,}\b")
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A body read once: what the sender wrote now, and the message quoted or forwarded
+    under the first reply header (``separator``: that header's lines)."""
+
+    new: str
+    separator: str
+    below: str
+
+    def question(self, own_address: str = "") -> str:
+        """What the sender asks about: ``new``, and below it the forwarded or quoted message
+        it points to, when that is not our own thread's history (a message from
+        ``own_address``, or one that names a case reference)."""
+        ours = own_address.lower()
+        below, separator = self.below, self.separator
+        if (
+            not below
+            or _OUR_THREAD.search(below)
+            or (ours and ours in f"{separator} {below}".lower())
+        ):
+            return self.new
+        points = _POINTS_BELOW.search(self.new) and not _POINTS_AWAY.search(self.new)
+        if _FORWARD.search(separator) or points:
+            return f"{self.new}\n\n{below}"
+        return self.new
+
+
+def read(text: str) -> Reading:
+    """``text`` read once for both ``new_text`` and ``question_text``: one header search."""
+    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    searched = (line if len(line) <= HEADER_LINE_MAX_CHARS else "" for line in lines)
+    header = _reply_header("\n".join(searched))
+    written = _unquoted(lines, header)
+    new = _tidy(_without_signature(written)) or _tidy(written) or text.strip()
+    if header is None:
+        return Reading(new, "", "")
+    first, last = header
+    below = _tidy([line.lstrip("> ").strip() for line in lines[last + 1 :]])
+    return Reading(new, " ".join(lines[first : last + 1]), below)
+
+
 def new_text(text: str) -> str:
     """What the sender wrote now in ``text``; the whole ``text`` if that would leave nothing.
 
     Lines come back without surrounding whitespace and runs of blank lines as one.
     """
-    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
-    written = _unquoted(lines)
-    return _tidy(_without_signature(written)) or _tidy(written) or text.strip()
+    return read(text).new
 
 
 def question_text(text: str, own_address: str = "") -> str:
-    """What the sender asks about: ``new_text``, and below it the forwarded or quoted message
-    it points to, when it points to one that is not our own thread's history (a quoted
-    message from ``own_address``, or one that names a case reference)."""
-    new = new_text(text)
-    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
-    searched = (line if len(line) <= HEADER_LINE_MAX_CHARS else "" for line in lines)
-    header = _reply_header("\n".join(searched))
-    if header is None:
-        return new
-    first, last = header
-    separator = " ".join(lines[first : last + 1])
-    below = _tidy([line.lstrip("> ").strip() for line in lines[last + 1 :]])
-    ours = own_address.lower()
-    if not below or _OUR_THREAD.search(below) or (ours and ours in f"{separator} {below}".lower()):
-        return new
-    if _FORWARD.search(separator) or (_POINTS_BELOW.search(new) and not _POINTS_AWAY.search(new)):
-        return f"{new}\n\n{below}"
-    return new
+    """``new_text`` with the forwarded or quoted message it asks about (``Reading.question``)."""
+    return read(text).question(own_address)
 
 
-def _unquoted(lines: list[str]) -> list[str]:
+def _unquoted(lines: list[str], header: tuple[int, int] | None) -> list[str]:
     """``lines`` without quoted earlier messages: headers, what follows them, ">" lines."""
-    searched = (line if len(line) <= HEADER_LINE_MAX_CHARS else "" for line in lines)
-    header = _reply_header("\n".join(searched))
     if header is None:
         kept = lines
     else:

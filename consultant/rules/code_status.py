@@ -43,8 +43,6 @@ def code_in_force(self: Rule, context: Context) -> Iterator[Outcome]:
             }
             yield self.conclude([data["code"]], params, fact)
     for fact in context.held_back("code"):
-        if fact.data["status"] == "no_data":  # nothing loaded: the panel's "not checked" says so
-            continue
         yield self.undecided(
             fact.codes,
             f"{fact.codes[0]} is not in the {fact.data['system']} release on file, which is "

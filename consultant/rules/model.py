@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from consultant.analysis.model import Analysis
@@ -90,14 +91,19 @@ class Context:
     facts: Facts
     notes: tuple[dict[str, Any], ...] = ()  # the experts' guidance notes the question names
 
+    @cached_property
+    def stated(self) -> list[Fact]:
+        """The facts the reply states (worked out once: every rule asks)."""
+        return self.facts.reply_items
+
     def usable(self, kind: str) -> list[Fact]:
         """Facts of ``kind`` a conclusion may rest on: stated in the reply, not held back."""
-        return [f for f in self.facts.reply_items if f.kind == kind]
+        return [f for f in self.stated if f.kind == kind]
 
     def held_back(self, kind: str) -> list[Fact]:
-        """Facts of ``kind`` the reply may not state (stale negatives): a rule says why not."""
-        stated = set(map(id, self.facts.reply_items))
-        return [f for f in self.facts.of(kind) if id(f) not in stated]
+        """Facts of ``kind`` the reply may not state (negatives from a stale release): a rule
+        says why it does not conclude from them."""
+        return [f for f in self.facts.of(kind) if self.facts.held_back(f)]
 
     def fact(self, kind: str, code: str) -> Fact | None:
         return next((f for f in self.usable(kind) if f.codes[0] == code), None)

@@ -19,7 +19,6 @@ from typing import Any
 from consultant.analysis.analyze import analyze
 from consultant.cases.answering import message_phi
 from consultant.mail.parse import parse_message
-from consultant.mail.reply_text import question_text
 
 LABELLED = Path(__file__).resolve().parents[1] / "data" / "labelled_questions.jsonl"
 CONSULT = "consult@caseconsultant.example"
@@ -46,7 +45,7 @@ def as_email(item: dict[str, Any]) -> bytes:
 def read(item: dict[str, Any]) -> dict[str, Any]:
     """What CaseConsultant reads in the item's email, in the labels' shape."""
     parsed = parse_message(as_email(item))
-    analysis = analyze(parsed.subject, question_text(parsed.text, CONSULT))
+    analysis = analyze(parsed.subject, parsed.question_text(CONSULT))
     return {
         "codes": [{"system": c.system, "code": c.code} for c in analysis.codes],
         "modifiers": list(analysis.modifiers),
