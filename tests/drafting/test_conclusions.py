@@ -126,3 +126,14 @@ def test_a_message_that_is_not_a_coding_question_gets_a_reply_suited_to_it(
     career = made(services, "Any advice on passing the CPC exam? Looking for a coding job.")
     assert "we cannot advise on careers, training or exams here" in career.body.text
     assert career.record["analysis"]["purpose"] == "career"
+
+
+def test_every_fact_of_a_line_is_looked_up_as_of_that_lines_date(services: Services) -> None:
+    draft = made(
+        services,
+        "Is 20902 an add-on code? We did 20956 on 10/02/2026 and 20902 on 10/05/2026.",
+    )
+    days = {(f["kind"], f["codes"][0]): f["on"] for f in draft.record["facts"] if f["codes"]}
+    assert days[("not_addon", "20902")] == "2026-10-05"
+    assert days[("pfs", "20902")] == "2026-10-05"
+    assert days[("not_addon", "20956")] is None  # the question's own date, 2026-10-02
