@@ -58,6 +58,6 @@ def analyze(
         dates_of_service=tuple(dict.fromkeys(line.on for line in lines)),
         lines=lines,
         setting=find_setting(whole, wording),
-        topics=find_topics(whole, mentions, modifiers.named, wording),
+        topics=find_topics(whole, mentions, modifiers.named, wording, known),
         phi_kinds=tuple(find_phi(whole).kinds),
     )

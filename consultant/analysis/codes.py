@@ -170,6 +170,21 @@ def _by_shape(token: str, readings: list[tuple[System, str]]) -> tuple[System, s
     return readings[0]
 
 
+def _overruled(
+    preferred: tuple[System, str], readings: list[tuple[System, str]], known: Known | None
+) -> bool:
+    """Whether the data overrules the words: "dx ... J0897 x 60 units" is the HCPCS drug, as
+    there is no ICD-10-CM J08.97. Only a diagnosis reading is overruled so: ICD-10-CM ships
+    with the product, so "not in it" is sure, where a HCPCS or CPT file may not be loaded."""
+    if (
+        known is None
+        or preferred[0] is not System.ICD10CM
+        or known(System.ICD10CM.value, preferred[1])
+    ):
+        return False
+    return any(r != preferred and known(r[0].value, r[1]) for r in readings)
+
+
 def _choose(
     token: str,
     readings: list[tuple[System, str]],
@@ -183,7 +198,7 @@ def _choose(
     """
     if context is not None:
         preferred = [r for r in readings if r[0] in _PREFERS[context]]
-        if preferred:
+        if preferred and not _overruled(preferred[0], readings, known):
             return preferred[0]
     if token.upper() in _USUALLY_NOT_CODES:
         return None

@@ -42,9 +42,11 @@ _ID_LABELS = (
 _ID_WORDS = (
     "case|group|order|check|reference|ref|control|trace|transaction|room|box|batch|auth|"
     "authorization|record|report|document|file|job|payment|patient|chart|encounter|visit|"
-    "appeal|denial|eob|era|remit|tracking|medicare|medicaid|insurance|plan"
+    "appeal|denial|eob|era|remit|tracking|medicare|medicaid|insurance|plan|certificate|"
+    "license|licence|contract|customer"
 )
 _ID_MARK = r"(?:#|no\.?|num|number|id|identifier)"
+_IS = r"(?:(?:is|was|=)\s+)"
 
 # Capitalised words that may stand before a modifier that is also a state (GA, CT, PA).
 _VERBS = "(?:Modifiers?|Mod|With|And|Or|Use|Add|Append|Bill|Billed|Report|Code)"
@@ -53,8 +55,9 @@ _VERBS = "(?:Modifiers?|Mod|With|And|Or|Use|Add|Append|Bill|Billed|Report|Code)"
 _BEFORE = re.compile(
     "|".join(
         (
-            rf"(?i:\b(?:{_ID_LABELS})\b\.?(?:\s*(?:{_ID_MARK}|:))*\s*)\Z",
-            rf"(?i:\b(?:{_ID_WORDS})\s*{_ID_MARK}(?:\s*[#:.])*\s*)\Z",
+            # "claim 1234567", "account number is 20610-B", "certificate number is 27447-TX".
+            rf"(?i:\b(?:{_ID_LABELS})\b\.?(?:\s*(?:{_ID_MARK}|:))*\s*{_IS}?)\Z",
+            rf"(?i:\b(?:{_ID_WORDS})\s*{_ID_MARK}(?:\s*[#:.])*\s*{_IS}?)\Z",
             # A zip after a state: "Tucson, AZ 85710", "Tucson AZ", "Arizona 85710".
             rf"(?:,\s*|\b(?!{_VERBS}\b)[A-Z][a-z]+\.?\s+|(?:^|\n)[ \t]*)(?:{_STATES})\s+\Z",
             rf"\b(?:{_STATE_NAMES}),?\s+\Z",
@@ -66,6 +69,8 @@ _BEFORE = re.compile(
             # "CARC 16": reason and remark codes are not diagnoses.
             r"(?i:\b(?:remark|rarc|carc|reason|adjustment)(?:\s+codes?)?\b[\s:#]*"
             r"(?:[A-Z]{0,2}-?\d{1,3}\s*(?:,|and|&|/|or)\s*)*)\Z",
+            # A remark code after a reason code with its group: "CO-151 N362", "PR-204, M15".
+            r"\b(?:CO|PR|OA|PI|CR)-\d{1,3}\s*[,;/]?\s*\Z",
             # Money: "$20956", "USD 20956".
             r"[$€£]\s?\Z|(?i:\b(?:usd|eur)\s?)\Z",
             # Prefixed references: CC-000123, PA-425311, CMS-1500 (but CPT-99213, Dx-E11.9).
@@ -78,6 +83,8 @@ _BEFORE = re.compile(
     )
 )
 _WINDOW = 40
+_COUNT = re.compile(r"x\d+")
+_CODE_BEFORE = re.compile(r"\b[A-Z0-9]\d{3}[0-9A-Z](?:-[0-9A-Z]{2})*[ \t]*\Z")
 
 # What may follow a lookalike: ZIP+4, decimals, money, doses and counts, a street name.
 _AFTER = re.compile(
@@ -97,8 +104,13 @@ _AFTER = re.compile(
 
 
 def is_lookalike(text: str, start: int, end: int) -> bool:
-    """Whether the code-shaped ``text[start:end]`` is part of an address, amount, ID or path."""
+    """Whether the code-shaped ``text[start:end]`` is part of an address, amount, ID or path,
+    or a count ("J1050 x150": a lower-case x and digits right after a code)."""
     return (
-        _AFTER.match(text, end) is not None
+        (
+            _COUNT.fullmatch(text, start, end) is not None
+            and _CODE_BEFORE.search(text, max(0, start - 16), start) is not None
+        )
+        or _AFTER.match(text, end) is not None
         or _BEFORE.search(text, max(0, start - _WINDOW), start) is not None
     )

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-# Does (system, code) exist in the loaded code data? Used only to settle ambiguous shapes.
-# ``system`` is a ``codes.systems.System`` value ("CPT", "HCPCS", "ICD-10-CM", "ICD-10-PCS"),
-# or "modifier" (``analysis.modifiers.MODIFIER_SYSTEM``) for a HCPCS Level II modifier that is
-# not in the analysis's built-in list.
+# Does (system, code) exist in the loaded code data? Used only to settle ambiguous shapes,
+# and to tell an add-on code. ``system`` is a ``codes.systems.System`` value ("CPT", "HCPCS",
+# "ICD-10-CM", "ICD-10-PCS"), "modifier" (``analysis.modifiers.MODIFIER_SYSTEM``) for a HCPCS
+# Level II modifier that is not in the analysis's built-in list, or "add-on"
+# (``analysis.topics.ADDON_SYSTEM``): is the code an add-on in the loaded add-on edits?
 Known = Callable[[str, str], bool]
 
 TOPICS = (

@@ -37,7 +37,10 @@ clinical prose they are mostly abbreviations: AS, AI, AA, CR, CS, ET, PD, RR,
 SA, UE ("RT UE", right upper extremity, is not two modifiers). Those and every
 other HCPCS modifier are still accepted where the text says they are one
 (hyphenated to a code, or after "modifier") and the caller's ``known``
-predicate answers yes to ``(MODIFIER_SYSTEM, code)`` from the loaded data.
+predicate answers yes to ``(MODIFIER_SYSTEM, code)`` from the loaded data, or in
+a table's modifier column before one we ship ("01402   AA P3"). In a message
+about modifiers a few that are no word or abbreviation count alone too ("or
+has GT come back?"), and so does one weighed ("Is 59 better for Aetna?").
 """
 
 from __future__ import annotations
@@ -69,6 +72,9 @@ CPT_MODIFIERS = frozenset(_CPT.split())
 HCPCS_MODIFIERS = frozenset(_HCPCS.split())
 MODIFIERS = CPT_MODIFIERS | HCPCS_MODIFIERS
 UNAMBIGUOUS = frozenset(_UNAMBIGUOUS.split())
+# In a message about modifiers these count alone too: no word or abbreviation is written so
+# ("do we use 95, or has GT come back?"). FR and FT are not here: "14 FR", "5 FT".
+_SAFE_IN_CONTEXT = frozenset(["GT", "FQ", "GC", "QK", "QX", "QY", "QZ", "JG", "JA", "JB", "KO"])
 # Written in lower case ("mod xs"), only these are surely modifiers: "go", "co", "po" are words.
 _SAFE_IN_LOWER_CASE = UNAMBIGUOUS | {"LT", "RT"}
 _HYPHENS = "-\u2013"  # hyphen-minus and en dash
@@ -94,6 +100,9 @@ _CONTEXT_CUE_BEFORE = re.compile(
     r"(?i:\b(?:be|need|needs|put|puts|get|gets|that|just|not|would|want|take|takes|apply|"
     r"applies|report|bill|does\s+it\s+need))\s+\Z"
 )
+# ... or are weighed: "Is 59 better for Aetna?"
+_IS_BEFORE = re.compile(r"(?i:\bis)\s+\Z")
+_BETTER_AFTER = re.compile(r"\s+(?i:better|right|correct|enough|appropriate)\b")
 # ... or end in a question: "76 maybe?", "59 or 51?".
 _QUESTION_AFTER = re.compile(r"\s*(?i:maybe|perhaps|instead)?\s*\?")
 # After such a word, a question or a code it goes on settles it in any message:
@@ -125,6 +134,8 @@ _SPACE = re.compile(r"[ \t]+")
 _ZIP_AFTER = re.compile(r"\s+\d{5}(?:-\d{4})?\b")
 _CITY_BEFORE = re.compile(r"(?:,|\b[A-Z][a-z]+)\s*\Z")
 
+# What follows a modifier the data knows but we do not ship, for it to count after a code.
+_NEXT_TOKEN = re.compile(r"(?P<gap>[ \t]{2,}|\t)|[ \t]*[-/]?[ \t]*(?P<mm>[0-9A-Z]{2})(?!\w)")
 # Modifiers written right after a code: "-25", "-RT", " GP", then "-59", "/LT", " KX".
 # In a table a modifier column may hold digits: "29877   59 LT", "| 93458 | 26 |".
 # A table cell between pipes: "| 93458 | 26 |".
@@ -189,7 +200,12 @@ def _attached(text: str, mentions: list[Mention], found: _Collector) -> None:
         while match := pattern.match(text, position):
             group = next(g for g in ("hyphen", "spaced", "column", "piped") if match.group(g))
             mm = match.group(group)
-            if not (_valid(mm, found.known) if group == "hyphen" else mm in MODIFIERS):
+            if not (
+                _valid(mm, found.known)
+                if group == "hyphen"
+                else mm in MODIFIERS
+                or (group == "spaced" and _valid(mm, found.known) and _next_listed(text, match))
+            ):
                 break
             found.add(*match.span(group), mm, index)
             position, pattern = match.end(), _ATTACHED_MORE
@@ -203,6 +219,12 @@ def _attached(text: str, mentions: list[Mention], found: _Collector) -> None:
             or (mm.isupper() and not mm.isdigit())
         ):
             found.add(*match.span("mm"), mm, index)
+
+
+def _next_listed(text: str, match: re.Match[str]) -> bool:
+    """Whether a modifier we ship, or a table's column gap, follows: "01402   AA P3"."""
+    after = _NEXT_TOKEN.match(text, match.end())
+    return after is not None and (after.group("gap") is not None or after.group("mm") in MODIFIERS)
 
 
 def _after_keyword(text: str, mentions: list[Mention], found: _Collector) -> None:
@@ -250,6 +272,11 @@ def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
             and (
                 (cue_word and _CUE_ENDS.match(text, end) is not None)
                 or _QUESTION_AFTER.match(text, end) is not None
+                or mm in _SAFE_IN_CONTEXT
+                or (
+                    _IS_BEFORE.search(text, max(0, start - 4), start) is not None
+                    and _BETTER_AFTER.match(text, end) is not None
+                )
             )
         )
         if (

@@ -1,10 +1,12 @@
 """Protected health information in a question: find it, so it is flagged and never quoted.
 
 Looks for what identifies a patient: a name given with a date of birth, after
-"patient" or "pt" (with or without a colon) or after Mr./Ms./Mrs.; a date of
-birth, an MRN, an SSN, a Medicare Beneficiary Identifier or another member ID;
-and a phone number said to be the patient's (or a relative's). A phone number
-alone is not PHI: every signature has one.
+"patient" or "pt" (with or without a colon; after a label also last name first,
+"Patient: HOLLOWAY, JUNE") or after Mr./Ms./Mrs.; a date of birth, an MRN, an
+SSN, a Medicare Beneficiary Identifier or another member ID (a bare "ID:" too,
+where a patient or member was just named); and a phone number said to be the
+patient's (or a relative's, or "on file"). A phone number alone is not PHI:
+every signature has one.
 The spans found are removed from anything we quote back; the kinds (never the
 values) are recorded on the case.
 """
@@ -27,6 +29,8 @@ _MBI = (
     rf"{_MBI_LETTER}{{2}}\d{{2}}"
 )
 _NAME = r"[A-Z][a-z'\u2019-]+(?: [A-Z]\.?)?(?: [A-Z][a-z'\u2019-]+){1,2}"
+# After a label a name may be written last name first: "Patient: HOLLOWAY, JUNE", "Doe, Jane".
+_LISTED_NAME = rf"(?:{_NAME}|[A-Z][A-Za-z'\u2019-]+, ?[A-Z][A-Za-z'\u2019-]+)"
 # The words that announce a date of birth (dates.py uses them to tell a DOB from a DOS).
 DOB_LABEL = r"(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born(?: on)?)"
 # A member ID: a label, then a value with at least one digit ("policy number pending" is not).
@@ -40,7 +44,8 @@ PHONE = re.compile(r"(?<![\w+-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3
 # relative's. A phone number alone is the sender's: every signature has one.
 _PHONE_OWNER = re.compile(
     r"(?i:\b(?:patient|pt|patient's|pt's|member|beneficiary|subscriber|guardian|mother|father|"
-    r"parent|caregiver|spouse|wife|husband|daughter|son|his|her|their|home)\b)[^\n]*\Z"
+    r"parent|caregiver|spouse|wife|husband|daughter|son|his|her|their|home|on file)\b)"
+    r"[^\n]*\Z"
 )
 _OWNER_REACH = 40
 _DOB_CUES = ("dob", "d.o.b", "birth", "born")
@@ -104,7 +109,7 @@ RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         "patient_name",
-        re.compile(rf"(?i:\b(?:patient|pt|name)\s*(?:name)?)\s*[:-]\s*{_NAME}"),
+        re.compile(rf"(?i:\b(?:patient|pt|name)\s*(?:name)?)\s*[:-]\s*{_LISTED_NAME}"),
         ("patient", "name", "pt:", "pt -", "pt-"),
     ),
     _Rule("patient_name", re.compile(rf"\b{_NAME}(?=,?\s*\(?(?i:{DOB_LABEL})\b)"), _DOB_CUES),
@@ -153,6 +158,21 @@ def _patient_phones(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+# "ID: QAB7730291" under "Member: Jacob Stein DOB: ...": a bare ID label is a member's ID
+# where a patient or member was just named.
+_BARE_ID = re.compile(r"\bID\s*[:#]\s*(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{5,}")
+_ID_OWNER = re.compile(r"(?i:\b(?:patient|pt|member|subscriber|beneficiary|dob)\b)")
+_ID_OWNER_REACH = 120
+
+
+def _patient_ids(text: str) -> list[tuple[int, int, str]]:
+    return [
+        (match.start(), match.end(), "member_id")
+        for match in _BARE_ID.finditer(text)
+        if _ID_OWNER.search(text, max(0, match.start() - _ID_OWNER_REACH), match.start())
+    ]
+
+
 def find_phi(text: str) -> PhiFindings:
     """Every PHI span in ``text``, overlapping spans merged, in order."""
     lowered = text.lower()
@@ -164,6 +184,7 @@ def find_phi(text: str) -> PhiFindings:
             for match in rule.pattern.finditer(text)
         ]
         + _patient_phones(text)
+        + (_patient_ids(text) if "ID" in text else [])
     )
     merged: list[PhiMatch] = []
     for start, end, kind in spans:

@@ -34,10 +34,12 @@ _CAREER = Phrases.of(
     "certification exam, certified coder, become a coder, internship, apprentice, aapc exam, "
     "my cpc, the ccs, the cic, the cpc, credential, credentials, worth it"
 )
-# A question being asked, even without a question mark.
+# A question being asked, even without a question mark ("what" alone is not one: "that's
+# exactly what we needed").
 _ASKS = Phrases.of(
-    "how, what, which, can we, can i, should we, should i, do we, do i, is it, are we, "
-    "could you, please advise, please confirm, wondering"
+    "how, which, what is, what's, what are, what do, what does, what should, what would, "
+    "what about, what code, what codes, can we, can i, should we, should i, do we, do i, "
+    "is it, are we, could you, please advise, please confirm, wondering"
 )
 
 

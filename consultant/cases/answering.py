@@ -19,6 +19,7 @@ from consultant.analysis.phi import (
     redact,
     redact_file_name,
 )
+from consultant.analysis.topics import ADDON_SYSTEM
 from consultant.cases.guidance import notes_for
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
@@ -36,6 +37,8 @@ def known_in(lookup: CodeLookup) -> Known:
     def known(system: str, code: str) -> bool:
         if system == MODIFIER_SYSTEM:
             return isinstance(lookup.modifier(code).source, dict)  # in the HCPCS release
+        if system == ADDON_SYSTEM:
+            return lookup.addon(code).is_addon  # in the add-on edits in force today
         return lookup.code(System(system), code).found
 
     return known

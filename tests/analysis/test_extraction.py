@@ -14,6 +14,7 @@ from consultant.analysis.model import Setting, Units
 from consultant.analysis.modifiers import HCPCS_MODIFIERS, MODIFIER_SYSTEM, find_modifiers
 from consultant.analysis.phi import REDACTED, find_phi, redact
 from consultant.analysis.setting import find_setting
+from consultant.analysis.topics import ADDON_SYSTEM
 from consultant.analysis.units import find_units
 from tests.support.corpus import DATA
 
@@ -89,6 +90,17 @@ def test_the_loaded_data_settles_what_the_words_do_not() -> None:
     assert find_codes("HCPCS J1100", known) == [(HCPCS, "J1100")]
 
 
+def test_a_diagnosis_the_words_point_to_gives_way_to_the_data() -> None:
+    """ICD-10-CM ships with the product: a reading it does not hold is surely no diagnosis."""
+
+    def known(system: str, code: str) -> bool:
+        return (system, code) in {(HCPCS, "J0897"), (CM, "M81.0")}
+
+    text = "Prolia units and dx\nProlia 60 mg subQ: J0897 x 60 units, dx M81.0"
+    assert find_codes(text) == [(CM, "J08.97"), (CM, "M81.0")]  # the words alone: "dx"
+    assert find_codes(text, known) == [(HCPCS, "J0897"), (CM, "M81.0")]
+
+
 def test_the_data_is_asked_only_where_the_shape_leaves_a_doubt() -> None:
     asked: list[tuple[str, str]] = []
 
@@ -126,6 +138,10 @@ def test_the_data_is_asked_only_where_the_shape_leaves_a_doubt() -> None:
         "Per the LCD (L33718) and Article A57001, see also NCD 220.6",
         "Denied CO-97 with remark M15 and N130; RARC N657, MA130; CARC 16; reason code 97",
         "Remark codes: M15, N130 and N657. Our ref 45820.",
+        # A remark code after a reason code with its group, a count, a number said to be one.
+        "Line 3 Adj: CO-151 N362; PR-204, M15",
+        "Depo-Provera 150 mg, x150",
+        "Our account number is 20610-B; the tax-exempt certificate number is 27447-TX",
     ],
 )
 def test_numbers_that_only_look_like_codes_are_not_codes(text: str) -> None:
@@ -174,6 +190,8 @@ def test_a_signature_block_gives_no_codes() -> None:
         ("Do we need the KX modifier?", ["KX"]),
         ("the 25 modifier", ["25"]),
         ("modifiers: 24, 57", ["24", "57"]),
+        ("Telehealth modifier for video: do we use 95, or has GT come back?", ["95", "GT"]),
+        ("45380 with XS denied. Is 59 better for Aetna?", ["XS", "59"]),
     ],
 )
 def test_modifiers_however_written(text: str, modifiers: list[str]) -> None:
@@ -221,6 +239,19 @@ def test_other_hcpcs_modifiers_come_from_the_loaded_data() -> None:
 
     assert find_modifiers(text, find_mentions(text)).named == ["QK"]
     assert find_modifiers(text, find_mentions(text), known).named == ["AS", "QK"]
+
+
+def test_a_table_column_holds_modifiers_the_data_knows() -> None:
+    text = "Code    Mods      Time\n00142   QK P2     38 min\n01402   AA P3     112 min\n"
+
+    def known(system: str, code: str) -> bool:
+        return system == MODIFIER_SYSTEM and code == "AA"
+
+    assert find_modifiers(text, find_mentions(text)).named == ["QK", "P2"]
+    assert find_modifiers(text, find_mentions(text), known).named == ["QK", "P2", "AA", "P3"]
+    # Not a word in capitals that the data happens to know ("AT" is a modifier too).
+    shout = "CAN 99291 AT THE SAME TIME BE BILLED"
+    assert find_modifiers(shout, find_mentions(shout), lambda s, c: True).named == []
 
 
 def test_built_in_hcpcs_modifiers_are_real_ones() -> None:
@@ -350,7 +381,40 @@ def test_setting(text: str, setting: Setting) -> None:
         ("", "47562 vs 47563", {"code_selection"}),
         ("", "Is 0DTJ4ZZ correct?", {"code_selection"}),
         ("", "What is the correct code for a lap chole?", {"code_selection"}),
-        # What is only named is not a topic.
+        ("", "Can 93320 and 93325 be billed in addition to 93306?", {"ncci"}),
+        ("", "Cystoscopy 52000 and a foley 51702. Billable together?", {"ncci"}),
+        ("", "Nurse-only visit for J1050 x150 and 96372. Can we bill 99211 too?", {"ncci", "em"}),
+        ("", "Is the counseling part of the insertion (58300)?", {"ncci"}),
+        ("", "Or does 31237-LT cover it all?", {"ncci", "modifier"}),
+        ("", "Neulasta: 12 units for the 6 mg? J2506", {"mue"}),
+        ("", "11042 x1 and 11045 x how many?", {"mue"}),
+        ("", "Is 20930 reported once per case or per level?", {"mue"}),
+        ("", "We billed 20610-50 with J7325 x 96 and it got cut to 48.", {"modifier"}),
+        ("", "For 71046 do we bill with TC, or can we bill global?", {"modifier"}),
+        ("", "Preop ECG 93000 for cataract surgery, dx Z01.810.", set()),
+        ("", "Can we bill 99213 for the post-op visit?", {"em", "global"}),
+        ("", "Infusion visit for Q5106. D63.0 first, or C50.911 first?", {"diagnosis"}),
+        ("", "T81.41XA + L03.311?", {"diagnosis"}),
+        ("S52.521A or D?", "Ortho sees her for a cast check.", {"diagnosis"}),
+        ("", "Is Z79.4 the only dx needed?", {"diagnosis"}),
+        ("", "M25.561 vs M17.11 on the 20610 line?", {"diagnosis", "crosswalk"}),
+        ("", "Does R51.9 support 70450 under the LCD?", {"crosswalk", "coverage"}),
+        ("", "S52.501D? Or S52.501S?", {"diagnosis", "code_selection"}),
+        ("", "Do I use F6 and F7, or just 59 on the second line?", {"modifier"}),
+        ("", "Does the patient owe coinsurance now?", {"coverage"}),
+        ("", "Does BCBS take G0283 or want 97014?", {"coverage"}),
+        ("", "So is general supervision enough for the MA's time to count?", {"coverage"}),
+        ("", "Hinged knee brace L1833. Does it need KX?", {"coverage", "modifier"}),
+        ("", "For Medicare we use G2212 instead, right?", {"code_selection"}),
+        ("", "Do we drop G0121 and bill 45385?", {"code_selection"}),
+        ("", "Report 3074F + 3078F + 3044F?", {"code_selection"}),
+        ("", "They downcoded our 99215 to 99214.", {"em", "code_selection"}),
+        ("", "Which admin codes for the vaccines?", {"code_selection"}),
+        ("", "Can we bill 99244, or must we use 99204?", {"em", "code_selection"}),
+        ("", "29880 + 29877 same knee.", set()),
+        ("", "Pelvic pain, same visit as the 20610.", set()),
+        ("", "Line CPT Mod Units\n1 22612 1\n2 22840 1", set()),
+        # What is only named is not a topic; modifier 25 on an E/M is about the modifier.
         ("", "Dx M23.221. Can I bill 99213-25 with 11102?", {"modifier", "em"}),
         ("", "66984-RT, then later 66984-LT", {"modifier"}),
         ("", "ICD-10 guidelines for I10", {"diagnosis"}),
@@ -359,6 +423,16 @@ def test_setting(text: str, setting: Setting) -> None:
 )
 def test_topics(subject: str, text: str, topics: set[str]) -> None:
     assert set(analyze(subject, text).topics) == topics
+
+
+def test_an_add_on_code_is_told_by_the_loaded_add_on_edits() -> None:
+    def known(system: str, code: str) -> bool:
+        return system == ADDON_SYSTEM and code == "99417"
+
+    text = "99205 with 99417: how many units?"
+    assert "addon" not in analyze("", text).topics
+    assert "addon" in analyze("", text, known).topics
+    assert "addon" in analyze("", "Can we bill +99417 with 99205?").topics
 
 
 # PHI ------------------------------------------------------------------------------------
@@ -384,6 +458,17 @@ def test_topics(subject: str, text: str, topics: set[str]) -> None:
         ("Ms. Alvarez had 20610", ["patient_name"], "Alvarez"),
         ("dob 14 March 1962", ["dob"], "1962"),
         ("social 123 45 6789", ["ssn"], "6789"),
+        ("Patient: HOLLOWAY, JUNE Member ID: WQT882145009", ["member_id", "patient_name"], "JUNE"),
+        (
+            "Member: Jacob Stein DOB: 11/02/1988 ID: QAB7730291",
+            ["dob", "member_id", "patient_name"],
+            "QAB7730291",
+        ),
+        (
+            "Pt: Rahul Mehta\nPhone on file (cell): 734-555-0123",
+            ["patient_name", "phone"],
+            "734-555-0123",
+        ),
     ],
 )
 def test_phi_is_found_and_removed(text: str, kinds: list[str], removed: str) -> None:
@@ -401,6 +486,7 @@ def test_phi_is_found_and_removed(text: str, kinds: list[str], removed: str) -> 
         "The claim number is 9250125786 and the NPI is 1234567890.",
         "The patient had 99213; patient was seen in the ER; PT evaluation 97161.",
         "Thanks, Amy Park (billing) on the Patient Portal",
+        "Request ID: PA4471902 for the clinic",
     ],
 )
 def test_what_is_not_phi(text: str) -> None:
@@ -453,6 +539,7 @@ def test_the_subject_is_read_first() -> None:
     [
         ("Thank you so much, that was very helpful!", "thanks"),
         ("Got it, thanks again.", "thanks"),
+        ("Perfect, that's exactly what we needed. Thanks again!", "thanks"),
         ("I got your invoice #4512 for November; can you resend it with our PO 45378?", "account"),
         ("How do I renew our subscription?", "account"),
         ("Any advice on passing the CPC exam? I'm looking for a coding job.", "career"),

@@ -1,10 +1,11 @@
 """Extraction on the labelled set (tests/data/labelled_questions.jsonl, 160 questions
-labelled by hand from the text, not from this code): the figures may not fall.
+labelled by hand from the text, not from this code; tests/data/LABELS.md says how):
+the figures may not fall below issue 9's targets.
 
-Issue 9's targets are codes and modifiers F1 >= 0.99, topics >= 0.9 and PHI
-exact on every question; the floors below are what extraction reaches today
-(bench/bench_extraction.py prints the figures and, with --misses, every
-disagreement), raised as it improves, so that no change makes it worse.
+The targets are codes and modifiers F1 >= 0.99, topics >= 0.9 and PHI exact on
+every question. The analysis reaches more on this set (bench/bench_extraction.py
+prints the figures and, with --misses, every disagreement); the topics floor is
+set a little under it so that no change makes it much worse unnoticed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 
 from tests.support.labelled import Report, load, score
 
-FLOORS = {"codes": 0.985, "modifiers": 0.98, "topics": 0.735}
+FLOORS = {"codes": 0.99, "modifiers": 0.99, "topics": 0.97}
 
 
 @cache
@@ -42,9 +43,9 @@ def test_f1_does_not_fall(field: str) -> None:
 def test_phi_is_found_wherever_it_is_and_never_invented() -> None:
     got = report()
     assert got.fields["phi"].precision == 1.0  # nothing flagged that is not PHI
-    assert got.phi_exact >= 0.98, "\n".join(got.wrong_phi)
+    assert got.phi_exact == 1.0, "\n".join(got.wrong_phi)
 
 
 def test_what_is_a_coding_question() -> None:
     got = report()
-    assert got.purpose_accuracy >= 0.98, "\n".join(got.wrong_purpose)
+    assert got.purpose_accuracy == 1.0, "\n".join(got.wrong_purpose)

@@ -64,6 +64,15 @@ def test_addon_without_its_listed_primary(services: Services) -> None:
     )
 
 
+def test_an_add_on_code_is_told_by_the_loaded_add_on_edits(services: Services) -> None:
+    """Nothing in the words says "add-on"; the add-on edits loaded list 20930 as one."""
+    raw = question("Is 20930 reported once for the case with 22612?")
+    analysis, _ = analyse(services, parse_message(raw), TODAY)
+    assert "addon" in analysis.topics
+    plain, _ = analyse(services, parse_message(question("Is 22612 reported once?")), TODAY)
+    assert "addon" not in plain.topics
+
+
 def test_diagnosis_note_among_the_codes_named(services: Services) -> None:
     text = draft(services, (QUESTIONS / "07.eml").read_bytes())
     assert 'N39.0: the note under N39.0 says "use additional code (B95-B97)' in text

@@ -13,11 +13,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from consultant.analysis.analyze import analyze
+from consultant.analysis.modifiers import MODIFIER_SYSTEM
+from consultant.analysis.topics import ADDON_SYSTEM
 from consultant.cases.answering import message_phi
+from consultant.codes.importers.hcpcs import read_records
+from consultant.codes.importers.icd10cm import default_tabular
+from consultant.codes.importers.icd10cm_tabular import TabularCode, TabularReader
+from consultant.codes.sources import SourceFile
+from consultant.codes.systems import System
 from consultant.mail.parse import parse_message
 
 LABELLED = Path(__file__).resolve().parents[1] / "data" / "labelled_questions.jsonl"
@@ -42,10 +50,87 @@ def as_email(item: dict[str, Any]) -> bytes:
     return bytes(message)
 
 
+# The add-on codes of the set, as a CMS add-on code edit file lists them (code numbers only):
+# processing asks the loaded add-on edits whether a code named is an add-on.
+ADDON_CODES = frozenset(
+    [
+        "11045",
+        "11046",
+        "11103",
+        "17003",
+        "20930",
+        "20936",
+        "22614",
+        "22634",
+        "22840",
+        "22853",
+        "64494",
+        "77063",
+        "90461",
+        "90472",
+        "90785",
+        "90833",
+        "92978",
+        "93320",
+        "93325",
+        "96361",
+        "96366",
+        "96375",
+        "99100",
+        "99292",
+        "99417",
+        "99439",
+        "99458",
+        "G2211",
+        "G2212",
+    ]
+)
+
+
+HCPCS_FILE = SourceFile(
+    LABELLED.parents[3] / "shared" / "data" / "cms" / "2020-Alpha-Numeric-HCPCS-File.zip",
+    "HCPC2020_ANWEB_w_disclaimer.txt",
+)
+
+
+@cache
+def _icd10cm() -> frozenset[str]:
+    """Every ICD-10-CM code, headers too, of the tabular that ships with the product."""
+    reader = TabularReader(SourceFile(default_tabular()))
+    return frozenset(item.code for item in reader.items() if isinstance(item, TabularCode))
+
+
+@cache
+def _hcpcs() -> dict[bool, frozenset[str]]:
+    """The file's codes (under False) and modifiers (under True)."""
+    records = list(read_records(HCPCS_FILE))
+    return {
+        kind: frozenset(r.code for r in records if r.modifier is kind) for kind in (False, True)
+    }
+
+
+def load_code_data() -> None:
+    """Read the code files ``known`` answers from (once; a benchmark times reading alone)."""
+    _icd10cm()
+    _hcpcs()
+
+
+def known(system: str, code: str) -> bool:
+    """What processing asks of the code data it has: the shipped ICD-10-CM, a HCPCS Level II
+    file (the real 2020 one, codes and modifiers) and the operator's add-on edits."""
+    if system == System.ICD10CM:
+        return code in _icd10cm()
+    if system == System.HCPCS:
+        return code in _hcpcs()[False]
+    if system == MODIFIER_SYSTEM:
+        return code in _hcpcs()[True]
+    return system == ADDON_SYSTEM and code in ADDON_CODES
+
+
 def read(item: dict[str, Any]) -> dict[str, Any]:
     """What CaseConsultant reads in the item's email, in the labels' shape."""
     parsed = parse_message(as_email(item))
-    analysis = analyze(parsed.subject, parsed.question_text(CONSULT))
+    analysis = analyze(parsed.subject, parsed.question_text(CONSULT), known)
     return {
         "codes": [{"system": c.system, "code": c.code} for c in analysis.codes],
         "modifiers": list(analysis.modifiers),
