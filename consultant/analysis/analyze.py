@@ -30,7 +30,7 @@ def analyze(
 
     ``today`` gives the year of a date written without one ("seen on 11/15").
     """
-    whole = f"{subject}\n{text}" if subject else text
+    whole = f"{subject}\n\n{text}" if subject else text  # the subject: a sentence of its own
     mentions = find_mentions(whole, known)
     modifiers = find_modifiers(whole, mentions, known)
     units = find_units(whole, mentions)

@@ -85,6 +85,9 @@ _LIST_GAP = re.compile(
 )
 
 # Tokens that are usually something else when written alone.
+# In a message about a remittance, an undotted N or M and digits is a remark code (RARC).
+_REMITTANCE_WORDS = ("remit", "remark", "rarc", "eob", " era ", "835", "carc")
+_REMARK_SHAPE = re.compile(r"(?:N|M|MA)\d{2,3}")
 _USUALLY_NOT_CODES = frozenset({"H1N1", "H5N1", "N95", "X12", "A1C", "B12", "T12"})
 
 
@@ -171,7 +174,10 @@ def _by_shape(token: str, readings: list[tuple[System, str]]) -> tuple[System, s
 
 
 def _overruled(
-    preferred: tuple[System, str], readings: list[tuple[System, str]], known: Known | None
+    token: str,
+    preferred: tuple[System, str],
+    readings: list[tuple[System, str]],
+    known: Known | None,
 ) -> bool:
     """Whether the data overrules the words: "dx ... J0897 x 60 units" is the HCPCS drug, as
     there is no ICD-10-CM J08.97. Only a diagnosis reading is overruled so: ICD-10-CM ships
@@ -182,7 +188,10 @@ def _overruled(
         or known(System.ICD10CM.value, preferred[1])
     ):
         return False
-    return any(r != preferred and known(r[0].value, r[1]) for r in readings)
+    # "E11.65, A1c up": a weak shape after a diagnosis is no code the data does not hold.
+    return _is_weak(token, readings) or any(
+        r != preferred and known(r[0].value, r[1]) for r in readings
+    )
 
 
 def _choose(
@@ -196,12 +205,12 @@ def _choose(
     The data is asked only where the shape leaves a doubt (several readings, or a
     weak shape): every call may be a lookup.
     """
-    if context is not None:
-        preferred = [r for r in readings if r[0] in _PREFERS[context]]
-        if preferred and not _overruled(preferred[0], readings, known):
-            return preferred[0]
     if token.upper() in _USUALLY_NOT_CODES:
         return None
+    if context is not None:
+        preferred = [r for r in readings if r[0] in _PREFERS[context]]
+        if preferred and not _overruled(token, preferred[0], readings, known):
+            return preferred[0]
     weak = _is_weak(token, readings)
     if known is not None and (weak or len(readings) > 1):
         existing = [r for r in readings if known(r[0].value, r[1])]
@@ -212,7 +221,9 @@ def _choose(
 
 def find_mentions(text: str, known: Known | None = None) -> list[Mention]:
     """Every code named in ``text``, in order, repeats included, with where each stands."""
-    keywords = _Keywords.of(lower_keeping_offsets(text))
+    lowered = lower_keeping_offsets(text)
+    keywords = _Keywords.of(lowered)
+    remittance = any(word in lowered for word in _REMITTANCE_WORDS)
     found: list[Mention] = []
     for match in _TOKEN.finditer(text):
         start, end = match.span()
@@ -223,6 +234,8 @@ def find_mentions(text: str, known: Known | None = None) -> list[Mention]:
         if not readings:
             continue
         context = _context(text, start, keywords, found[-1] if found else None)
+        if remittance and context != "diag" and _REMARK_SHAPE.fullmatch(token):
+            continue  # "Remit came back with N362": a remark code, not N36.2
         chosen = _choose(token, readings, context, known)
         if chosen is not None:
             found.append(Mention(chosen[0].value, chosen[1], start, end))

@@ -55,9 +55,6 @@ _VERBS = "(?:Modifiers?|Mod|With|And|Or|Use|Add|Append|Bill|Billed|Report|Code)"
 _BEFORE = re.compile(
     "|".join(
         (
-            # "claim 1234567", "account number is 20610-B", "certificate number is 27447-TX".
-            rf"(?i:\b(?:{_ID_LABELS})\b\.?(?:\s*(?:{_ID_MARK}|:))*\s*{_IS}?)\Z",
-            rf"(?i:\b(?:{_ID_WORDS})\s*{_ID_MARK}(?:\s*[#:.])*\s*{_IS}?)\Z",
             # A zip after a state: "Tucson, AZ 85710", "Tucson AZ", "Arizona 85710".
             rf"(?:,\s*|\b(?!{_VERBS}\b)[A-Z][a-z]+\.?\s+|(?:^|\n)[ \t]*)(?:{_STATES})\s+\Z",
             rf"\b(?:{_STATE_NAMES}),?\s+\Z",
@@ -74,7 +71,8 @@ _BEFORE = re.compile(
             # Money: "$20956", "USD 20956".
             r"[$€£]\s?\Z|(?i:\b(?:usd|eur)\s?)\Z",
             # Prefixed references: CC-000123, PA-425311, CMS-1500 (but CPT-99213, Dx-E11.9).
-            r"(?<![\w-])(?!(?i:cpt|hcpcs|icd|pcs|dx|code|codes|mod)-)[A-Za-z]{1,6}-\Z",
+            # ... also after a number: "26-PI-04418".
+            r"(?<![\w-])(?:\d{1,4}-)?(?!(?i:cpt|hcpcs|icd|pcs|dx|code|codes|mod)-)[A-Za-z]{1,6}-\Z",
             # The tail of a number that began before: 12-3456789, 1234567-99213.
             r"(?<![\w-])\d{1,4}-\Z|\d{6,}-\Z",
             # Inside a URL, an e-mail address or a file path: https://x.org/12345, /srv/12345.
@@ -82,9 +80,18 @@ _BEFORE = re.compile(
         )
     )
 )
+# An identifier after its label: "claim 1234567", "account number is 20610-B", "certificate
+# number is 27447-TX", and the rest of such a number: "Claim 26097-00031". Never a code
+# written with its dot: "for the Q5106 claim: D64.81 first".
+_ID_BEFORE = re.compile(
+    rf"(?i:\b(?:{_ID_LABELS})\b\.?(?:\s*(?:{_ID_MARK}|:))*\s*{_IS}?(?:\w+-)?)\Z"
+    rf"|(?i:\b(?:{_ID_WORDS})\s*{_ID_MARK}(?:\s*[#:.])*\s*{_IS}?)\Z"
+)
+# Obstetric history: "G2P1", "G3P2012".
+_GRAVIDA_PARA = re.compile(r"G\d{1,2}P\d{1,4}")
 _WINDOW = 40
 _COUNT = re.compile(r"x\d+")
-_CODE_BEFORE = re.compile(r"\b[A-Z0-9]\d{3}[0-9A-Z](?:-[0-9A-Z]{2})*[ \t]*\Z")
+_DIAGNOSIS_BEFORE = re.compile(r"(?i:\b(?:dx|icd(?:-?10)?(?:-?cm)?|diagnos[a-z]*)\b)[\s:,#-]*\Z")
 
 # What may follow a lookalike: ZIP+4, decimals, money, doses and counts, a street name.
 _AFTER = re.compile(
@@ -105,12 +112,16 @@ _AFTER = re.compile(
 
 def is_lookalike(text: str, start: int, end: int) -> bool:
     """Whether the code-shaped ``text[start:end]`` is part of an address, amount, ID or path,
-    or a count ("J1050 x150": a lower-case x and digits right after a code)."""
+    or a count ("J1050 x150", "x150 patients": a lower-case x and digits, unless a diagnosis
+    is announced just before)."""
+    window = max(0, start - _WINDOW)
     return (
-        (
+        _GRAVIDA_PARA.fullmatch(text, start, end) is not None
+        or ("." not in text[start:end] and _ID_BEFORE.search(text, window, start) is not None)
+        or (
             _COUNT.fullmatch(text, start, end) is not None
-            and _CODE_BEFORE.search(text, max(0, start - 16), start) is not None
+            and _DIAGNOSIS_BEFORE.search(text, max(0, start - 16), start) is None
         )
         or _AFTER.match(text, end) is not None
-        or _BEFORE.search(text, max(0, start - _WINDOW), start) is not None
+        or _BEFORE.search(text, window, start) is not None
     )

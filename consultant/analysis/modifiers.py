@@ -81,9 +81,10 @@ _HYPHENS = "-\u2013"  # hyphen-minus and en dash
 _PROCEDURE_SYSTEMS = (System.CPT, System.HCPCS)
 
 # A two-character token in upper case or digits, not part of a word, number or date.
-# "T1/T2" is a list; "10/25" is a date.
+# "T1/T2" and "59/XS" are lists; "10/25" is a date, "12:50" a time.
 _TOKEN = re.compile(
-    r"(?<![\w.$€£])(?:(?<!\d/)|(?<=[A-Z]\d/))(?:\d{2}|[A-Z][0-9A-Z])(?![\w%]|[.,:/-]\d)"
+    r"(?<![\w.$€£])(?<!\d:)(?:(?<!\d/)|(?<=[A-Z]\d/)|(?=[A-Z]{2}))(?:\d{2}|[A-Z][0-9A-Z])"
+    r"(?![\w%]|[.,:/-]\d)"
 )
 _KEYWORD_BEFORE = re.compile(r"(?i:\bmod(?:ifier)?s?)\.?\s*:?\s*#?\s*\Z")
 _KEYWORD_AFTER = re.compile(r"\s+(?i:mod(?:ifier)?s?)\b")
@@ -93,23 +94,30 @@ _CUE_BEFORE = re.compile(
     r"(?i:\b(?:append(?:ed|ing)?|add(?:ed|ing)?|use|using|plus|attach(?:ed|ing)?|is\s+it|"
     r"the|physical\s+status))\s+\Z"
 )
-_OR_BEFORE = re.compile(r"(?i:\bor)\s+\Z")  # ", or 58?" once a modifier was named
+# ", or 58?", "and KS for non-insulin" once a modifier was named
+_OR_BEFORE = re.compile(r"(?i:\b(?:or|and))\s+\Z")
 # In a message about modifiers, words that ask about one more ("do we need 25 on the E/M?",
 # "is that 78 or 79?", "put PT on the 45385", "just 59 on the second line", "not 76?").
 _CONTEXT_CUE_BEFORE = re.compile(
-    r"(?i:\b(?:be|need|needs|put|puts|get|gets|that|just|not|would|want|take|takes|apply|"
-    r"applies|report|bill|does\s+it\s+need))\s+\Z"
+    r"(?i:\b(?:be|need|needs|put|puts|get|gets|that|just|not|would|want|wants|take|takes|"
+    r"apply|applies|report|bill|think|does\s+it\s+need))\s+\Z"
 )
 # ... or are weighed: "Is 59 better for Aetna?"
 _IS_BEFORE = re.compile(r"(?i:\bis)\s+\Z")
-_BETTER_AFTER = re.compile(r"\s+(?i:better|right|correct|enough|appropriate)\b")
+_BETTER_AFTER = re.compile(r"\s+(?i:(?:the\s+)?(?:better|right|correct)|enough|appropriate|what)\b")
+# ... or open a sentence with the reason: "58 because it was staged, or 79?"
+_SENTENCE_START = re.compile(r"(?:\A|[.?!]\s+|\n\s*)\Z")
+_REASON_AFTER = re.compile(r"\s+(?i:because|since)\b")
 # ... or end in a question: "76 maybe?", "59 or 51?".
+# ... or put it on what was just said: "still in the 90-day global - 79 on that?"
+_ON_IT_AFTER = re.compile(r"\s+(?i:on|to)\s+(?i:that|this|it)\s*\?")
 _QUESTION_AFTER = re.compile(r"\s*(?i:maybe|perhaps|instead)?\s*\?")
 # After such a word, a question or a code it goes on settles it in any message:
 # "does it need 59?", "need 59 or 51?", "put PT on the 45385".
 _SETTLED_AFTER = re.compile(
-    r"\s*(?:(?i:or)\s+[0-9A-Z]{2}\s*)?\?"
-    r"|\s+(?i:on|to)\s+(?:the\s+)?(?:\d{5}\b|[A-Z]\d{4}\b|(?i:e/m|e&m|visit|second|other|first))"
+    r"\s*(?:(?i:or)\s+[0-9A-Z]{2}\s*)?(?i:somewhere|here|too|also|as well|at all)?\s*\?"
+    r"|\s+(?i:on|to)\s+(?:the\s+)?(?:[A-Z]{2,3}\s+)?"
+    r"(?:\d{5}\b|[A-Z]\d{4}\b|(?i:e/m|e&m|visit|second|other|first))"
 )
 # A message about modifiers: the word, or the things modifiers are asked about.
 _MODIFIER_CONTEXT = re.compile(
@@ -120,11 +128,12 @@ _MODIFIER_CONTEXT = re.compile(
 )
 _CUE_ENDS = re.compile(
     r"\s*(?:[?.,;:!)]|\Z|\n|"
-    r"(?i:or|and|instead|rather|to|on|for|when|if|since|because|here|modifiers?|mod)\b)"
+    r"(?i:or|and|instead|rather|to|on|for|when|if|since|because|here|modifiers?|mod|fix|fixes|"
+    r"fits?|works?|bypass(?:es)?)\b)"
 )
 # A number after "with" is a modifier only where nothing follows it ("with 50?"), not
 # in "with 50 patients".
-_ENDS_PHRASE = re.compile(r"\s*(?:[?.,;:!)]|\Z|\n|(?i:or|and|modifiers?|mod)\b)")
+_ENDS_PHRASE = re.compile(r"\s*(?:[?.,;:!)]|\Z|\n|(?i:or|and|on the|modifiers?|mod)\b)")
 # What may join the items of a list of modifiers.
 _JOIN = re.compile(
     r"\s*(?:[,/&+]|(?i:and/or|and|or|vs\.?|versus|instead of|rather than|then|plus))\s*"
@@ -255,7 +264,14 @@ def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
     for match in _TOKEN.finditer(text):
         start, end = match.span()
         mm = match.group()
-        if start in found.at or mm not in MODIFIERS or _is_state(text, start, end):
+        context = context or bool(found.at)  # "is it QK on the MD line and QX on the CRNA line"
+        if start in found.at or _is_state(text, start, end):
+            continue
+        if mm not in MODIFIERS:
+            if _asked_for(text, start, end, mm, found.known):
+                found.add(start, end, mm)
+            elif _known_letters(mm, found.known):
+                waiting.append((start, end, mm))  # counts if listed with one: "QS and G8"
             continue
         hyphen = start > 0 and text[start - 1] in _HYPHENS
         lone_hyphen = hyphen and (
@@ -272,7 +288,12 @@ def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
             and (
                 (cue_word and _CUE_ENDS.match(text, end) is not None)
                 or _QUESTION_AFTER.match(text, end) is not None
+                or _ON_IT_AFTER.match(text, end) is not None
                 or mm in _SAFE_IN_CONTEXT
+                or (
+                    _SENTENCE_START.search(text, max(0, start - 3), start) is not None
+                    and _REASON_AFTER.match(text, end) is not None
+                )
                 or (
                     _IS_BEFORE.search(text, max(0, start - 4), start) is not None
                     and _BETTER_AFTER.match(text, end) is not None
@@ -292,6 +313,25 @@ def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
         elif not hyphen:
             waiting.append((start, end, mm))
     return waiting
+
+
+def _known_letters(mm: str, known: Known | None) -> bool:
+    return known is not None and mm.isupper() and not mm.isdigit() and known(MODIFIER_SYSTEM, mm)
+
+
+def _asked_for(text: str, start: int, end: int, mm: str, known: Known | None) -> bool:
+    """A modifier we do not ship, asked for in so many words ("do we need GG?", "do we
+    append PI?", "the GG modifier") and known to the loaded data."""
+    if mm.isdigit() or known is None:
+        return False
+    window = max(0, start - 20)
+    cued = (
+        _CONTEXT_CUE_BEFORE.search(text, window, start) or _CUE_BEFORE.search(text, window, start)
+    ) and _SETTLED_AFTER.match(text, end)
+    named = _KEYWORD_BEFORE.search(text, max(0, start - 14), start) or _KEYWORD_AFTER.match(
+        text, end
+    )
+    return bool(cued or named) and known(MODIFIER_SYSTEM, mm)
 
 
 def _joined(text: str, left: tuple[int, int, str], right: tuple[int, int, str]) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
-    rf"{_MONTH} \d{{1,2}},? \d{{4}}|\d{{1,2}} {_MONTH},? \d{{4}})"
+    rf"{_MONTH} \d{{1,2}},? \d{{4}}|\d{{1,2}}[ -]{_MONTH}[ ,-]+\d{{2,4}})"
 )
 # Medicare Beneficiary Identifier: 11 characters, letters other than S L O I B Z, not inside
 # a longer word (the check comes after the first digit so the search can skip to digits).
@@ -44,7 +44,8 @@ PHONE = re.compile(r"(?<![\w+-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3
 # relative's. A phone number alone is the sender's: every signature has one.
 _PHONE_OWNER = re.compile(
     r"(?i:\b(?:patient|pt|patient's|pt's|member|beneficiary|subscriber|guardian|mother|father|"
-    r"parent|caregiver|spouse|wife|husband|daughter|son|his|her|their|home|on file)\b)"
+    r"parent|caregiver|spouse|wife|husband|daughter|son|his|her|their|home|on file|cb|"
+    r"call ?back)\b)"
     r"[^\n]*\Z"
 )
 _OWNER_REACH = 40
@@ -68,7 +69,12 @@ class _Rule:
 
 
 RULES: tuple[_Rule, ...] = (
-    _Rule("dob", re.compile(rf"\b{DOB_LABEL}{_LABEL}{_DATE}", re.I), _DOB_CUES),
+    # After the label a date may be written without separators: "DOB 040561", "DOB 19610405".
+    _Rule(
+        "dob",
+        re.compile(rf"\b{DOB_LABEL}{_LABEL}(?:{_DATE}|\d{{6}}(?:\d{{2}})?\b)", re.I),
+        _DOB_CUES,
+    ),
     _Rule(
         "mrn",
         re.compile(
@@ -109,8 +115,11 @@ RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         "patient_name",
-        re.compile(rf"(?i:\b(?:patient|pt|name)\s*(?:name)?)\s*[:-]\s*{_LISTED_NAME}"),
-        ("patient", "name", "pt:", "pt -", "pt-"),
+        re.compile(
+            rf"(?i:\b(?:patient|pt|name|member|subscriber|insured|beneficiary)\s*(?:name)?)"
+            rf"\s*[:-]\s*{_LISTED_NAME}"
+        ),
+        ("patient", "name", "pt:", "pt -", "pt-", "member", "subscriber", "insured", "benefic"),
     ),
     _Rule("patient_name", re.compile(rf"\b{_NAME}(?=,?\s*\(?(?i:{DOB_LABEL})\b)"), _DOB_CUES),
     # "Our patient Harold Jenkins had ...", "pt Linda Moreau": a name with no date of birth.
@@ -137,7 +146,8 @@ class PhiMatch:
 
 @dataclass(frozen=True)
 class PhiFindings:
-    matches: tuple[PhiMatch, ...]
+    matches: tuple[PhiMatch, ...]  # overlapping spans merged, for removing them
+    found_kinds: frozenset[str] = frozenset()  # every kind found, merged spans' kinds too
 
     @property
     def found(self) -> bool:
@@ -145,7 +155,7 @@ class PhiFindings:
 
     @property
     def kinds(self) -> list[str]:
-        return sorted({m.kind for m in self.matches})
+        return sorted(self.found_kinds | {m.kind for m in self.matches})
 
 
 def _patient_phones(text: str) -> list[tuple[int, int, str]]:
@@ -173,9 +183,17 @@ def _patient_ids(text: str) -> list[tuple[int, int, str]]:
     ]
 
 
+# A file name written in the text: "Report attached (Coleman_Bryce_DOB_040561_panel.pdf)".
+_FILE_EXTENSIONS = ("pdf", "doc", "xls", "csv", "txt", "png", "jpg", "jpeg", "tif", "rtf", "htm")
+_FILE_NAME = re.compile(rf"\b[\w+.-]+\.(?i:{'|'.join(_FILE_EXTENSIONS)})[a-z]?\b")
+
+
 def find_phi(text: str) -> PhiFindings:
-    """Every PHI span in ``text``, overlapping spans merged, in order."""
+    """Every PHI span in ``text``, overlapping spans merged, in order; file names named in
+    it are read as words too (same length, so the spans stand where they did)."""
     lowered = text.lower()
+    if any(f".{extension}" in lowered for extension in _FILE_EXTENSIONS):
+        text = _FILE_NAME.sub(lambda m: file_name_words(m.group()), text)
     spans = sorted(
         [
             (match.start(), match.end(), rule.kind)
@@ -193,7 +211,7 @@ def find_phi(text: str) -> PhiFindings:
             merged[-1] = PhiMatch(last.kind, last.start, max(last.end, end))
         else:
             merged.append(PhiMatch(kind, start, end))
-    return PhiFindings(tuple(merged))
+    return PhiFindings(tuple(merged), frozenset(kind for _, _, kind in spans))
 
 
 REDACTED = "[patient details removed]"

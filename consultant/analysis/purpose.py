@@ -25,14 +25,22 @@ _THANKS = Phrases.of(
     "makes sense, got it"
 )
 _ACCOUNT = Phrases.of(
-    "invoice, invoices, invoiced, subscription, renewal, renew, receipt, refund, your fee, "
+    "invoice, invoices, invoiced, subscription, subscription renewal, renew our, renew my, "
+    "auto-renew*, receipt, refund, your fee, "
     "your fees, our account, my account, your bill, the bill you sent, billing statement, "
     "credit card, purchase order, w-9, w9, pricing, price list"
 )
 _CAREER = Phrases.of(
     "career, careers, job, jobs, hiring, resume, cv, interview, salary, cpc exam, ccs exam, "
     "certification exam, certified coder, become a coder, internship, apprentice, aapc exam, "
-    "my cpc, the ccs, the cic, the cpc, credential, credentials, worth it"
+    "my cpc, the ccs, the cic, the cpc, credential, credentials, worth it, hire, ceu, ceus, "
+    "cpc-a, cpc renewal, aapc, ahima, cpma, ccs-p, crc, certification, certifications, "
+    "webinar, webinars, remote coder*, coding job*"
+)
+# What says that our answer worked.
+_SETTLED = Phrases.of(
+    "fixed it, that fixed, worked, it worked, was approved, were approved, got paid, went through, "
+    "resolved, was paid, were paid, appeal was approved, all set"
 )
 # A question being asked, even without a question mark ("what" alone is not one: "that's
 # exactly what we needed").
@@ -49,9 +57,14 @@ def find_purpose(text: str, codes_named: bool, wording: Wording | None = None) -
     own invoice or account or a career question. ``text`` is the subject, a line break,
     then the body."""
     wording = wording or Wording.of(text)
-    # Naming codes, the thanks must be the subject ("Thanks!!"): "Thank you for looking into
-    # this last time; the op report is attached" under "GA vs 59 for 97140" is a question.
-    opening = text.split("\n", 1)[0] if codes_named else text[:OPENING_CHARS]
+    # Naming codes, the thanks must be the subject ("Thanks!!"), or the message must say the
+    # answer worked ("the 64484 explanation fixed it, the appeal was approved. Thank you!!"):
+    # "Thank you for looking into this last time; the op report is attached" under "GA vs 59
+    # for 97140" is a question.
+    if codes_named:
+        opening = text if _SETTLED.found_in(wording) else text.split("\n", 1)[0]
+    else:
+        opening = text[:OPENING_CHARS]
     if (
         _THANKS.found_in(Wording.of(opening))  # the point, not the sign-off
         and "?" not in text

@@ -15,9 +15,10 @@ the question:
   total?", "once per case or per level?"), not units billed.
 - global: the global period, 24/54-58/78/79; "bill global" (both components
   of a test) is not.
-- addon: an add-on code asked about ("+22614", the words, or a code the loaded
-  add-on edits list as an add-on: ``known(ADDON_SYSTEM, code)``). "29880 +
-  29877" is a sum, not a mark.
+- addon: an add-on code asked about ("+22614", the words, or, in a sentence
+  that asks, a code the loaded add-on edits list as an add-on:
+  ``known(ADDON_SYSTEM, code)``). "29880 + 29877" is a sum, not a mark; "90460
+  and 90461 with 90707. Any NCCI issues?" asks about bundling.
 - em: an E/M code (99202-99499), modifier 25 or the E/M words; a "visit" is
   not one by itself ("same visit", "nurse visit").
 - diagnosis: ICD-10-CM coding asked about: sequencing, excludes, 7th
@@ -40,8 +41,11 @@ the question:
 from __future__ import annotations
 
 import re
+import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import overload
 
 from consultant.analysis.codes import Mention
 from consultant.analysis.model import TOPICS, Known
@@ -60,8 +64,8 @@ _WORDS: dict[str, Phrases] = {
         "included in, included with, is included, are included, part of the, edit between, "
         "edits between, the edit, an edit, this edit, that edit, ncci edit, ptp edit, cci edit, "
         "separately billable, separately payable, bill separately, billed separately, "
-        "paid separately, also bill, in addition to, billed in addition, column 1, column 2, "
-        "column one, column two"
+        "paid separately, also bill, billed in addition, billed on top, bill on top, "
+        "column 1, column 2, column one, column two"
     ),
     # "mod" alone is also a table's column header ("CPT Mod Units").
     "modifier": Phrases.of(
@@ -95,7 +99,9 @@ _WORDS: dict[str, Phrases] = {
         "time-based, time based, total time"
     ),
     "diagnosis": Phrases.of(
-        "sequenc*, first-listed, first listed, excludes, excludes1, excludes2, excludes 1, "
+        "sequencing, sequenced, resequence, sequence the, sequence them, sequence these, "
+        "sequence it, sequence for, correct sequence, right sequence, first-listed, first listed, "
+        "excludes, excludes1, excludes2, excludes 1, "
         "excludes 2, present on admission, poa, principal diagnosis, principal dx, "
         "primary diagnosis, primary dx, secondary diagnosis, secondary dx, code first, "
         "code also, use additional, 7th character, seventh character, placeholder, "
@@ -104,10 +110,12 @@ _WORDS: dict[str, Phrases] = {
         "go first, goes first, put first, reported first, sequenced first, icd-10 guidelines, "
         "icd-10-cm guidelines, coding guidelines, official guidelines, active treatment, "
         "initial encounter, subsequent encounter, sequela, symptom code, confirmed diagnosis, "
-        "confirmed dx, combination code"
+        "confirmed dx, combination code, truncated"
     ),
     "coverage": Phrases.of(
-        "covered, coverage, non-covered, noncovered, medical necessity, medically necessary, "
+        "is covered, are covered, be covered, not covered, covered by, covered under, "
+        "covered for, covered benefit, covered service, covered services, still covered, "
+        "coverage, non-covered, noncovered, medical necessity, medically necessary, "
         "frequency, how often, abn, advance beneficiary, lcd, lcds, ncd, ncds, once every, "
         "per year, every year, every two years, once a year, once a day, once in a lifetime, "
         "coinsurance*, co-insurance*, deductible*, copay*, co-pay*, cost sharing, cost-sharing, "
@@ -120,7 +128,8 @@ _WORDS: dict[str, Phrases] = {
         "dx pointers, diagnosis to support, dx to support, diagnosis that supports, "
         "diagnoses that support, supporting diagnosis, diagnosis to justify, "
         "covered diagnosis, covered diagnoses, diagnosis linked, link the diagnosis, "
-        "pair the diagnosis, on which line, on which lines, goes on which, go on which"
+        "pair the diagnosis, on which line, on which lines, goes on which, go on which, "
+        "enough to support, enough to justify, which one supports, which one support"
     ),
     "code_selection": Phrases.of(
         "which code, which codes, what code, what codes, which cpt, what cpt, which hcpcs, "
@@ -128,8 +137,8 @@ _WORDS: dict[str, Phrases] = {
         "what diagnosis code, which procedure code, correct code, right code, proper code, "
         "appropriate code, best code, correct cpt, right cpt, correct diagnosis, "
         "right diagnosis, correct procedure code, how to code, how do i code, how do we code, "
-        "how should i code, how should we code, how would you code, which one, downcod*, "
-        "upcod*, down-cod*, which is the initial"
+        "how should i code, how should we code, how would you code, downcod*, "
+        "upcod*, down-cod*, which is the initial, which is it"
     ),
 }
 # "which diagnosis goes with 20610", "what dx for a 93000": pairing a diagnosis with a procedure.
@@ -150,12 +159,19 @@ _GLOBAL_PACKAGE = re.compile(r" (?:included in|part of) the global")
 _PAYER_ASKED = re.compile(
     r"\b(?:does|do|will|would)\s+(?:medicare|medicaid|tricare|bcbs|blue cross|aetna|cigna|"
     r"humana|uhc|united(?:\s?healthcare)?|the payers?|payers?|the plan|their plan|"
-    r"commercial(?:\s+payers?|\s+plans?)?|insurance|the insurance)\s+(?:still\s+)?"
-    r"(?:take|accept|recogni[sz]e|pay|cover|allow|want|require|limit)\b"
+    r"commercial(?:\s+payers?|\s+plans?)?|insurance|the insurance)\s+"
+    r"(?:(?:even|still|actually|ever|really)\s+)*"
+    r"(?:take|accept|recogni[sz]e|pay|cover|allow|require|limit)\b"
     r"|\b(?:plans?|payers?)\s+(?:that|which)\s+(?:pays?|accepts?|recogni[sz]es?|covers?)\b",
     re.I,
 )
 
+Spans = list[tuple[int, int]]
+# Words one of which a whole-text pattern needs: without them it is not run.
+_COVER_WORDS = frozenset({"cover", "covers"})
+_BILL_WORDS = frozenset({"bill", "billed"})
+_PAYER_VERBS = frozenset({"does", "do", "will", "would", "plan", "plans", "payer", "payers"})
+_LINE_WORDS = frozenset({"line", "lines", "dx"})
 _GLOBAL_MODIFIERS = frozenset({"24", "54", "55", "56", "57", "58", "78", "79"})
 _COVERAGE_MODIFIERS = frozenset({"GA", "GY", "GZ", "KX", "Q7", "Q8", "Q9"})
 _PTP_MODIFIERS = frozenset({"XE", "XS", "XP", "XU"})
@@ -182,19 +198,26 @@ _FIRST_AFTER = re.compile(
 _ASKED_AFTER = re.compile(
     r"\s*(?:(?:only|too|also|still|instead)\s*)?\?|\s+(?:or|vs\.?)\s+[A-Z]\b(?!\.)"
     r"|\s+(?:the\s+)?only\s+(?:dx|diagnosis)\b"
+    r"|\s+(?:is\s+|was\s+)?(?:invalid|truncated|not valid|not billable|non-billable)\b"
 )
 # "does R42 support 93880", "is M81.0 enough for coverage"
-_SUPPORTS_AFTER = re.compile(r"\s+(?:\w+\s+)?(?:supports?|enough|sufficient|justif\w*)\b", re.I)
+_SUPPORTS_AFTER = re.compile(r",?\s+(?:\w+\s+)?(?:supports?|enough|sufficient|justif\w*)\b", re.I)
 # "on the 20610 line", "on the admin lines", "Dx on the 99406"
 _ON_LINE = re.compile(r"\bon (?:the|each|which|both) (?:\S+ )?lines?\b|\bdx on the\b", re.I)
 _INSTEAD = re.compile(r"(?:\s+for\s+the\s+\w+)?\s+instead\b", re.I)
-_DROP_BEFORE = re.compile(r"(?i:\b(?:drop|drop to|switch to|change to|instead of))\s+\Z")
+_DROP_BEFORE = re.compile(
+    r"(?i:\b(?:drop|drop to|switch|switch to|change|change to|convert|instead of))\s+\Z"
+)
+# A 7th character asked about without its code: "and A or D on the post op visits?"
+_SEVENTH_CHOICE = re.compile(r"\b[ADS] or [ADS]\b")
 _ADDON_MARK = re.compile(r"(?<![\w)])\+\Z")
 _COVER_AFTER = re.compile(
     r"(?:[-\u2013][0-9A-Z]{2})*\s+covers?\s+(?:it|both|them|that|this|everything|the)\b", re.I
 )
 # A sentence that asks (ends in "?"), for the questions only a sentence can show.
-_ASKING = re.compile(r"[^.?!\n]*\?")
+# Where sentences end: a dot inside a code ("Z12.11") ends none, nor does a line break inside
+# a paragraph.
+_ENDS = (". ", ".\n", "! ", "!\n", "\n\n")
 # "same day?", "in the same month as TCM 99495?"; not "the same-day admit/discharge codes".
 _SAME_DAY = re.compile(
     r"\bsame[- ](?:day|date|session|encounter|month|period)\b"
@@ -203,11 +226,12 @@ _SAME_DAY = re.compile(
 )
 _UNITS_ASKED = re.compile(
     r"\bunits?\b|\bonce per\b|\bper (?:level|case|session|encounter)\b"
-    r"|\bx\s*\d+(?:\s*(?:or|-)\s*\d+)?\s*\?\Z",
+    r"|\bx\s*\d+(?:\s*(?:or|-)\s*\d+)?\s*\?\Z|\bx\s*\d+\b.{0,120}?\bor\b.{0,60}?\bx\s*\d+",
     re.I,
 )
 _BILL_TOO = re.compile(
-    r"\bbill(?:ed)?\b[^.?!]{0,40}\b(?:too|as well)\?|\bbill(?:ed)?\b[^.?!]{0,60}\bin addition\b",
+    r"\bbill(?:ed)?\b[^.?!]{0,40}\b(?:too|as well)\b[^.!?]{0,200}\?"
+    r"|\bbill(?:ed)?\b[^.?!]{0,60}\bin addition\b",
     re.I,
 )
 # A question of procedure codes and nothing else: "Report 3074F + 3078F + 3044F?"
@@ -216,6 +240,42 @@ _SENTENCE_WORD = re.compile(r"[^\W_]+")
 # A question that starts "Or" and names a code, after one that named another: "... 99238
 # even if obs was under 8 hrs? Or the same-day admit/discharge codes (99234, 99235)?"
 _OR_QUESTION = re.compile(r"\?\s+Or\b[^.?!]*\?", re.I)
+_OR = re.compile(r"\bor\b", re.I)
+_SENTENCE_END = re.compile(r"[.?!](?=\s|\Z)|\n[ \t]*\n")
+_ON_CODE = re.compile(r"\s+on\s+(?:the\s+)?(?:[A-Za-z]+\s+)??", re.I)
+_SUPPORT_WORD = re.compile(r"\b(?:support\w*|justif\w*|enough|sufficient)\b", re.I)
+# "Which one?" asks for a code; "Which one supports the test?" for a diagnosis to link.
+_WHICH_ONE = re.compile(r" which one (?!supports? )")
+_WHICH_SUPPORTS = re.compile(r" which (?:one|dx|diagnosis|code) (?:\S+ )?supports? ")
+
+
+class _Mentions(Sequence[Mention]):
+    """The mentions in text order, sliced by position in the text without a scan: a text of
+    thousands of codes and questions must not cost codes times questions."""
+
+    def __init__(self, mentions: Sequence[Mention]) -> None:
+        self.items = tuple(mentions)
+        self.starts = [m.start for m in self.items]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> Mention: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Mention]: ...
+    def __getitem__(self, index: int | slice) -> Mention | Sequence[Mention]:
+        return self.items[index]
+
+    def between(self, start: int, end: int) -> Sequence[Mention]:
+        """The mentions that start in ``[start, end)``."""
+        return self.items[bisect_left(self.starts, start) : bisect_left(self.starts, end)]
+
+
+def _inside(spans: Spans, position: int) -> bool:
+    """Whether ``position`` falls in one of ``spans`` (in text order, not overlapping)."""
+    index = bisect_right(spans, (position, sys.maxsize)) - 1
+    return index >= 0 and spans[index][0] <= position < spans[index][1]
 
 
 def _is_em(mention: Mention) -> bool:
@@ -226,18 +286,40 @@ def _is_em(mention: Mention) -> bool:
     )
 
 
-def _alternatives(text: str, mentions: Sequence[Mention]) -> list[tuple[Mention, Mention]]:
-    """Pairs of different codes offered as alternatives ("is it X or Y", "X? Or Y")."""
-    return [
+def _alternatives(text: str, mentions: _Mentions, asking: Spans) -> list[tuple[Mention, Mention]]:
+    """Pairs of different codes offered as alternatives: side by side ("is it X or Y", "X?
+    Or Y"), or either side of an "or" in a question, the second one new ("So is that 31237
+    or do we stay with 31231?", "G43.709 on the 64615, or does the payer want G43.719?")."""
+    pairs = [
         (left, right)
         for left, right in pairwise(mentions)
-        if left.code != right.code
-        and _ALTERNATIVE.fullmatch(text, left.end, right.start)
-        and not _FIRST_AFTER.match(text, right.end)  # "... N18.31? Or E11.22 first?": an order
+        if left.code != right.code and _ALTERNATIVE.fullmatch(text, left.end, right.start)
     ]
+    for start, end in asking:
+        inside = mentions.between(start, end)
+        for word in _OR.finditer(text, start, end):
+            left = [m for m in inside if m.end <= word.start()]
+            before = {m.code for m in left}
+            offered = [m for m in inside if m.start >= word.end() and m.code not in before]
+            kin = [
+                (earlier, new)
+                for new in offered[:1]
+                for earlier in reversed(left)
+                if (earlier.system == System.ICD10CM) == (new.system == System.ICD10CM)
+            ]
+            pairs += kin[:1]
+    # "... N18.31? Or E11.22 first?" offers an order, not another code.
+    return [(left, right) for left, right in pairs if not _FIRST_AFTER.match(text, right.end)]
 
 
-def _queried(text: str, mentions: Sequence[Mention]) -> bool:
+def _sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
+    """The bounds of the sentence that holds ``text[start:end]``."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    after = _SENTENCE_END.search(text, end)
+    return (ends[-1] if ends else 0), (after.start() if after else len(text))
+
+
+def _queried(text: str, mentions: _Mentions, asking: Spans) -> bool:
     """A code asked about ("is 0DTJ4ZZ correct?", "G2212 instead", "drop G0121", "Report
     3074F + 3078F?"), or one offered in a question of its own ("...? Or 99234?")."""
     if any(
@@ -247,7 +329,7 @@ def _queried(text: str, mentions: Sequence[Mention]) -> bool:
         for m in mentions
     ):
         return True
-    if any(_only_codes(text, sentence, mentions) for sentence in _ASKING.finditer(text)):
+    if any(_only_codes(text, start, end, mentions) for start, end in asking):
         return True
     for match in _OR_QUESTION.finditer(text):
         before = {m.code for m in mentions if m.start < match.start()}
@@ -257,18 +339,14 @@ def _queried(text: str, mentions: Sequence[Mention]) -> bool:
     return False
 
 
-def _only_codes(text: str, sentence: re.Match[str], mentions: Sequence[Mention]) -> bool:
-    inside = [
-        m
-        for m in mentions
-        if sentence.start() <= m.start < sentence.end() and m.system != System.ICD10CM
-    ]
+def _only_codes(text: str, start: int, end: int, mentions: _Mentions) -> bool:
+    inside = [m for m in mentions.between(start, end) if m.system != System.ICD10CM]
     if not inside:
         return False
     rest = (
-        text[sentence.start() : inside[0].start]
+        text[start : inside[0].start]
         + "".join(text[left.end : right.start] for left, right in pairwise(inside))
-        + text[inside[-1].end : sentence.end()]
+        + text[inside[-1].end : end]
     )
     return set(_SENTENCE_WORD.findall(rest.lower())) <= _ONLY_CODES_WORDS
 
@@ -286,70 +364,126 @@ def _diagnosis_on_line(text: str, mentions: Sequence[Mention]) -> bool:
     return False
 
 
-def _asking_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _ASKING.findall(text)]
+def _addon_asked(mentions: Sequence[Mention], asking: Spans, known: Known | None) -> bool:
+    """Whether a question asks about a code the loaded add-on edits list as an add-on.
+
+    Asked, not named: "vaccines 90460 and 90461 with 90707. Any NCCI issues?" asks
+    about bundling; "99291 x1 and 99292 x how many?" asks about the add-on.
+    """
+    if known is None:
+        return False
+    asked = dict.fromkeys(
+        m.code for m in mentions if m.system in _PROCEDURE_SYSTEMS and _inside(asking, m.start)
+    )
+    return any(known(ADDON_SYSTEM, code) for code in asked)
+
+
+def _asking_spans(text: str) -> Spans:
+    """Where the sentences that ask (end in "?") stand: each from the last sentence end
+    before its "?" (searched no further back than the previous "?", so a long text costs in
+    proportion to its length)."""
+    spans: Spans = []
+    ends = [end for end in _ENDS if end in text]
+    after = 0  # the end of the previous question
+    mark = text.find("?")
+    while mark >= 0:
+        start = max([after] + [text.rfind(end, after, mark) + len(end) for end in ends])
+        spans.append((start, mark + 1))
+        after = mark + 1
+        mark = text.find("?", after)
+    return spans
 
 
 def _ncci_shapes(
-    text: str, mentions: Sequence[Mention], named: set[str], asking: list[str]
+    text: str,
+    words: frozenset[str],
+    mentions: Sequence[Mention],
+    named: set[str],
+    asking: list[str],
 ) -> bool:
     procedures = {m.code for m in mentions if m.system == System.CPT and not _is_em(m)}
     return (
         bool(named & _PTP_MODIFIERS)
         or ("59" in named and len(procedures) >= 2)
-        or any(_COVER_AFTER.match(text, m.end) for m in mentions)
-        or any(_SAME_DAY.search(s) for s in asking)
-        or bool(_BILL_TOO.search(text))
+        or (
+            not words.isdisjoint(_COVER_WORDS)
+            and any(_COVER_AFTER.match(text, m.end) for m in mentions)
+        )
+        or ("same" in words and any(_SAME_DAY.search(s) for s in asking))
+        or (not words.isdisjoint(_BILL_WORDS) and _BILL_TOO.search(text) is not None)
     )
 
 
 def _diagnosis_shapes(
-    text: str, mentions: Sequence[Mention], choices: list[tuple[Mention, Mention]]
+    text: str,
+    mentions: Sequence[Mention],
+    choices: list[tuple[Mention, Mention]],
+    asking: Spans,
 ) -> tuple[bool, bool, bool]:
     """(diagnosis, crosswalk, code_selection) from how diagnosis codes are asked about."""
     diagnoses = [m for m in mentions if m.system == System.ICD10CM]
-    procedure_named = any(m.system in _PROCEDURE_SYSTEMS for m in mentions)
-    among_diagnoses = any(left.system == right.system == System.ICD10CM for left, right in choices)
+    # "D63.0 first, or C50.911 first?" asks; "Billing 45385-PT with Z12.11 first" does not.
     asked = any(
-        _FIRST_AFTER.match(text, m.end) or _ASKED_AFTER.match(text, m.end) for m in diagnoses
+        _ASKED_AFTER.match(text, m.end)
+        or (_FIRST_AFTER.match(text, m.end) and _inside(asking, m.start))
+        for m in diagnoses
     )
     supports = any(_SUPPORTS_AFTER.match(text, m.end) for m in diagnoses)
-    diagnosis = asked or among_diagnoses
-    crosswalk = supports or (among_diagnoses and procedure_named)
-    selection = any(
-        not (left.system == right.system == System.ICD10CM and procedure_named)
-        for left, right in choices
+    # "Z12.31 on the 77067 and N63.10 on the 77065 - right?"
+    procedures_at = {m.start for m in mentions if m.system in _PROCEDURE_SYSTEMS}
+    placed = any(
+        (on := _ON_CODE.match(text, m.end)) is not None
+        and on.end() in procedures_at
+        and _inside(asking, m.start)
+        for m in diagnoses
     )
-    return diagnosis, crosswalk, selection
+    # A choice among diagnoses for a procedure named with them ("M25.561 vs M17.11 on the
+    # 20610 line?") is the crosswalk; without one ("S42.201A or S42.201D?") choosing a code.
+    linked = [
+        left.system == right.system == System.ICD10CM
+        and _linked(text, mentions, *_sentence_of(text, left.start, right.end))
+        for left, right in choices
+    ]
+    among_diagnoses = any(left.system == System.ICD10CM for left, _ in choices)
+    asked = asked or (" or " in text and _SEVENTH_CHOICE.search(text) is not None)
+    return asked or among_diagnoses, supports or placed or any(linked), not all(linked)
+
+
+def _linked(text: str, mentions: _Mentions, start: int, end: int) -> bool:
+    """Whether a sentence ties its diagnoses to a procedure: names one, or says "supports"."""
+    return _SUPPORT_WORD.search(text, start, end) is not None or any(
+        m.system in _PROCEDURE_SYSTEMS for m in mentions.between(start, end)
+    )
 
 
 def _from_findings(
-    text: str, mentions: Sequence[Mention], modifiers: Sequence[str], known: Known | None
+    text: str,
+    wording: Wording,
+    mentions: _Mentions,
+    modifiers: Sequence[str],
+    known: Known | None,
 ) -> set[str]:
-    named = set(modifiers)
-    asking = _asking_sentences(text)
-    choices = _alternatives(text, mentions)
-    diagnosis, crosswalk, selection = _diagnosis_shapes(text, mentions, choices)
+    """The topics the shapes of the question show. Each pattern that reads the whole text
+    runs only where a word it needs is there: most questions hold none of them."""
+    named, words = set(modifiers), wording.words
+    spans = _asking_spans(text)
+    asking = [text[start:end].strip() for start, end in spans]
+    choices = _alternatives(text, mentions, spans)
+    diagnosis, crosswalk, selection = _diagnosis_shapes(text, mentions, choices, spans)
     found = {
-        "ncci": _ncci_shapes(text, mentions, named, asking),
+        "ncci": _ncci_shapes(text, words, mentions, named, asking),
         "modifier": bool(named),
         "mue": any(_UNITS_ASKED.search(s) for s in asking),
         "global": bool(named & _GLOBAL_MODIFIERS),
-        "coverage": bool(named & _COVERAGE_MODIFIERS) or bool(_PAYER_ASKED.search(text)),
+        "coverage": bool(named & _COVERAGE_MODIFIERS)
+        or (not words.isdisjoint(_PAYER_VERBS) and _PAYER_ASKED.search(text) is not None),
         "em": "25" in named or any(_is_em(m) for m in mentions),
         "diagnosis": diagnosis,
-        "crosswalk": crosswalk or _diagnosis_on_line(text, mentions),
+        "crosswalk": crosswalk
+        or (not words.isdisjoint(_LINE_WORDS) and _diagnosis_on_line(text, mentions)),
         "addon": any(_ADDON_MARK.search(text, max(0, m.start - 1), m.start) for m in mentions)
-        or (
-            known is not None
-            and any(
-                known(ADDON_SYSTEM, code)
-                for code in dict.fromkeys(
-                    m.code for m in mentions if m.system in _PROCEDURE_SYSTEMS
-                )
-            )
-        ),
-        "code_selection": selection or _queried(text, mentions),
+        or _addon_asked(mentions, spans, known),
+        "code_selection": (bool(choices) and selection) or _queried(text, mentions, spans),
     }
     return {topic for topic, yes in found.items() if yes}
 
@@ -363,7 +497,7 @@ def find_topics(
 ) -> tuple[str, ...]:
     """The topics of the question, in the order of ``TOPICS`` (``wording``: of ``text``)."""
     wording = wording or Wording.of(text)
-    topics = _from_findings(text, mentions, modifiers, known)
+    topics = _from_findings(text, wording, _Mentions(mentions), modifiers, known)
     for topic, phrases in _WORDS.items():
         if topic in topics or not phrases.found_in(wording):
             continue
@@ -379,14 +513,24 @@ def find_topics(
         "confirm" in wording.words and _CONFIRM_CODES.search(wording.joined)
     ):
         topics.add("code_selection")
+    if "one" in wording.words and _WHICH_ONE.search(wording.joined):
+        topics.add("code_selection")
+    # Which of the diagnoses named supports the procedure: a choice among them too.
+    which_supports = asks_which and _WHICH_SUPPORTS.search(wording.joined)
+    if which_supports and len({m.code for m in mentions if m.system == System.ICD10CM}) > 1:
+        topics.add("diagnosis")
     return tuple(topic for topic in TOPICS if topic in topics)
 
 
 def _global_meant(wording: Wording) -> bool:
     """Whether a global-period word means the global period, not "bill global"."""
+    if not _NOT_GLOBAL.search(wording.joined):
+        return True
     return _WORDS["global"].found_in(Wording.of(_NOT_GLOBAL.sub(" ", wording.joined)))
 
 
 def _ncci_meant(wording: Wording) -> bool:
     """Whether a bundling word means a PTP edit, not "included in the global"."""
+    if not _GLOBAL_PACKAGE.search(wording.joined):
+        return True
     return _WORDS["ncci"].found_in(Wording.of(_GLOBAL_PACKAGE.sub(" ", wording.joined)))

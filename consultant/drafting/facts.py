@@ -232,9 +232,13 @@ def gather(
 
     if len(diagnoses) > 1:
         conflicts = lookup.excludes1_conflicts(diagnoses, on)
+        stated: set[frozenset[str]] = set()
         for conflict in conflicts.conflicts:
+            # One fact a pair: F17.210 and Z72.0 exclude each other under both codes' notes.
             pair = [conflict.code, conflict.excluded]
-            facts.add("excludes1", pair, asdict(conflict), conflicts.release)
+            if frozenset(pair) not in stated:
+                stated.add(frozenset(pair))
+                facts.add("excludes1", pair, asdict(conflict), conflicts.release)
     for code in diagnoses:
         _note_facts(facts, lookup, on, code, [d for d in diagnoses if d != code])
 

@@ -42,12 +42,7 @@ def excludes1(self: Rule, context: Context) -> Iterator[Outcome]:
     facts = context.usable("excludes1")
     for group in _groups([f.codes for f in facts]):
         order = [c for c in context.analysis.codes_of("ICD-10-CM") if c in group]
-        used, pairs = [], set()
-        for fact in facts:  # one note per pair: F17 and Z72.0 exclude each other both ways
-            pair = frozenset(fact.codes)
-            if pair <= set(group) and pair not in pairs:
-                pairs.add(pair)
-                used.append(fact)
+        used = [f for f in facts if set(f.codes) <= set(group)]  # one fact a pair
         params = {
             "codes": order,
             "descriptions": {c: _description(context, c) for c in order},

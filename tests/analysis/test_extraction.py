@@ -99,6 +99,13 @@ def test_a_diagnosis_the_words_point_to_gives_way_to_the_data() -> None:
     text = "Prolia units and dx\nProlia 60 mg subQ: J0897 x 60 units, dx M81.0"
     assert find_codes(text) == [(CM, "J08.97"), (CM, "M81.0")]  # the words alone: "dx"
     assert find_codes(text, known) == [(HCPCS, "J0897"), (CM, "M81.0")]
+    # A weak shape in a list of diagnoses ("A1c up") is none when ICD-10-CM does not hold it.
+    assert find_codes("diabetes follow-up (E11.65, A1c up)", known) == [(CM, "E11.65")]
+
+
+def test_a_code_written_with_its_dot_is_no_identifier() -> None:
+    text = "Ok so for the Q5106 claim: D64.81 first then C50.912?"
+    assert find_codes(text) == [(HCPCS, "Q5106"), (CM, "D64.81"), (CM, "C50.912")]
 
 
 def test_the_data_is_asked_only_where_the_shape_leaves_a_doubt() -> None:
@@ -142,6 +149,9 @@ def test_the_data_is_asked_only_where_the_shape_leaves_a_doubt() -> None:
         "Line 3 Adj: CO-151 N362; PR-204, M15",
         "Depo-Provera 150 mg, x150",
         "Our account number is 20610-B; the tax-exempt certificate number is 27447-TX",
+        "Remit came back with N362 on line 3. Claim 26097-00031 rejected.",
+        "flu clinic Saturday, x150 Medicare pts scheduled",
+        "Ms. Tran, G2P1, scheduled repeat c-section. Post-payment review 26-PI-04418.",
     ],
 )
 def test_numbers_that_only_look_like_codes_are_not_codes(text: str) -> None:
@@ -192,6 +202,15 @@ def test_a_signature_block_gives_no_codes() -> None:
         ("modifiers: 24, 57", ["24", "57"]),
         ("Telehealth modifier for video: do we use 95, or has GT come back?", ["95", "GT"]),
         ("45380 with XS denied. Is 59 better for Aetna?", ["XS", "59"]),
+        ("Is this a real edit? Would 59 fix it or is XS the better choice?", ["59", "XS"]),
+        ("Is PT the right modifier, or is 33 what Medicare wants?", ["PT", "33"]),
+        ("Global. 58 because it was staged, or 79? Don't think 78 fits.", ["58", "79", "78"]),
+        ("Still in the 90-day global - 79 on that?", ["79"]),
+        ("She wants 25 on the ED visit for the E/M.", ["25"]),
+        ("billable together? do we need 59/XS or is RT/LT enough", ["59", "XS", "RT", "LT"]),
+        ("so is it QK on the MD line and QX on the CRNA line, or QY?", ["QK", "QX", "QY"]),
+        ("82947 x4 on one line, or 1 unit each with 91 on the repeats?", ["91"]),
+        ("Is it KX for insulin-treated and KS for non-insulin?", ["KX", "KS"]),
     ],
 )
 def test_modifiers_however_written(text: str, modifiers: list[str]) -> None:
@@ -209,6 +228,8 @@ def test_modifiers_however_written(text: str, modifiers: list[str]) -> None:
         "Which modifiers go on this claim?",
         "We add 25 units of J1100; use 50 mg; the 50 states differ; is it 99213 or 99214?",
         "The PT evaluation 97161 and the 25 minutes of 97110",
+        "Can you reissue the invoice with that PO on it?",
+        "Seen at 12:50? It was denied.",
     ],
 )
 def test_numbers_and_words_are_not_modifiers(text: str) -> None:
@@ -239,6 +260,15 @@ def test_other_hcpcs_modifiers_come_from_the_loaded_data() -> None:
 
     assert find_modifiers(text, find_mentions(text)).named == ["QK"]
     assert find_modifiers(text, find_mentions(text), known).named == ["AS", "QK"]
+    # Asked for in so many words: "do we need GG?", "do we append PI?".
+    asked = "Both mammograms the same day: do we need GG? For the PET do we append PI?"
+    assert find_modifiers(asked, find_mentions(asked)).named == []
+    everything = find_modifiers(asked, find_mentions(asked), lambda s, c: s == MODIFIER_SYSTEM)
+    assert everything.named == ["GG", "PI"]
+    listed = "00142 with QS. Do we report both QS and G8, or only one of them?"
+    assert find_modifiers(listed, find_mentions(listed)).named == ["QS"]
+    with_data = find_modifiers(listed, find_mentions(listed), lambda s, c: s == MODIFIER_SYSTEM)
+    assert with_data.named == ["QS", "G8"]
 
 
 def test_a_table_column_holds_modifiers_the_data_knows() -> None:
@@ -402,7 +432,7 @@ def test_setting(text: str, setting: Setting) -> None:
         ("", "S52.501D? Or S52.501S?", {"diagnosis", "code_selection"}),
         ("", "Do I use F6 and F7, or just 59 on the second line?", {"modifier"}),
         ("", "Does the patient owe coinsurance now?", {"coverage"}),
-        ("", "Does BCBS take G0283 or want 97014?", {"coverage"}),
+        ("", "Does BCBS take G0283 or want 97014?", {"coverage", "code_selection"}),
         ("", "So is general supervision enough for the MA's time to count?", {"coverage"}),
         ("", "Hinged knee brace L1833. Does it need KX?", {"coverage", "modifier"}),
         ("", "For Medicare we use G2212 instead, right?", {"code_selection"}),
@@ -411,6 +441,29 @@ def test_setting(text: str, setting: Setting) -> None:
         ("", "They downcoded our 99215 to 99214.", {"em", "code_selection"}),
         ("", "Which admin codes for the vaccines?", {"code_selection"}),
         ("", "Can we bill 99244, or must we use 99204?", {"em", "code_selection"}),
+        ("", "Is D51.0 enough as the dx, or do we need E53.8 with it?", {"crosswalk", "diagnosis"}),
+        (
+            "",
+            "Healing fine.\nS42.201A or S42.201D for this visit?",
+            {"diagnosis", "code_selection"},
+        ),
+        ("", "Z12.31 on the 77067 and N63.10 on the 77065 - right?", {"crosswalk"}),
+        ("", "So is that 31237 or do we stay with 31231?", {"code_selection"}),
+        ("", "Does Medicare even still pay audio-only from home?", {"coverage"}),
+        ("", "Can we bill 93571 too, and is it once per vessel?", {"ncci", "mue"}),
+        ("", "Rejected: diagnosis M25.56 invalid/truncated.", {"diagnosis"}),
+        ("", "Dx E55.9 and Z13.21. Which one supports the test?", {"crosswalk", "diagnosis"}),
+        ("", "She's on metformin in addition to the insulin.", set()),
+        ("", "Would R13.14 or K22.2 have supported it?", {"crosswalk", "diagnosis"}),
+        ("", "PT eval: exam covered 3 body regions. 97161 or 97162?", {"code_selection"}),
+        ("", "Can 31500 and 36556 be billed on top of the 99291?", {"ncci", "em"}),
+        ("", "Do we switch 00812 to 00811?", {"code_selection"}),
+        (
+            "",
+            "99232-24 on POD 4, and A or D on the post op visits?",
+            {"diagnosis", "global", "em", "modifier"},
+        ),
+        ("", "The radiologist only did the non-contrast sequences.", set()),
         ("", "29880 + 29877 same knee.", set()),
         ("", "Pelvic pain, same visit as the 20610.", set()),
         ("", "Line CPT Mod Units\n1 22612 1\n2 22840 1", set()),
@@ -469,6 +522,10 @@ def test_an_add_on_code_is_told_by_the_loaded_add_on_edits() -> None:
             ["patient_name", "phone"],
             "734-555-0123",
         ),
+        ("Member: Jane Holt Subscriber ID XJK44829110", ["member_id", "patient_name"], "Holt"),
+        ("Report attached (Coleman_Bryce_DOB_040561_panel.pdf).", ["dob", "patient_name"], "Bryce"),
+        ("Mrs. Delgado (DOB 12-Jan-1950) had 82947", ["dob", "patient_name"], "1950"),
+        ("Ms. Tran (DOB 07/30/91, cb 713-555-0124)", ["dob", "patient_name", "phone"], "0124"),
     ],
 )
 def test_phi_is_found_and_removed(text: str, kinds: list[str], removed: str) -> None:
@@ -540,6 +597,12 @@ def test_the_subject_is_read_first() -> None:
         ("Thank you so much, that was very helpful!", "thanks"),
         ("Got it, thanks again.", "thanks"),
         ("Perfect, that's exactly what we needed. Thanks again!", "thanks"),
+        ("CCS or CRC next? Also, do you ever hire remote coders part time?", "career"),
+        (
+            "The 64484 per-level explanation fixed it, the appeal was approved. Thank you!!",
+            "thanks",
+        ),
+        ("Do your webinars count for AAPC CEUs? I need 12 more for my CPC renewal.", "career"),
         ("I got your invoice #4512 for November; can you resend it with our PO 45378?", "account"),
         ("How do I renew our subscription?", "account"),
         ("Any advice on passing the CPC exam? I'm looking for a coding job.", "career"),

@@ -28,7 +28,15 @@ from consultant.codes.sources import SourceFile
 from consultant.codes.systems import System
 from consultant.mail.parse import parse_message
 
-LABELLED = Path(__file__).resolve().parents[1] / "data" / "labelled_questions.jsonl"
+DATA = Path(__file__).resolve().parents[1] / "data"
+LABELLED = DATA / "labelled_questions.jsonl"
+# The sets and what each is for (tests/data/LABELS.md): the first was fitted to, the held-out
+# one written later and fitted to after its first reading, the unseen one never fitted to.
+SETS = {
+    "labelled": LABELLED,
+    "held-out": DATA / "heldout_questions.jsonl",
+    "unseen": DATA / "unseen_questions.jsonl",
+}
 CONSULT = "consult@caseconsultant.example"
 FIELDS = ("codes", "modifiers", "topics", "phi")
 
@@ -50,45 +58,22 @@ def as_email(item: dict[str, Any]) -> bytes:
     return bytes(message)
 
 
-# The add-on codes of the set, as a CMS add-on code edit file lists them (code numbers only):
+# The add-on codes of the labelled sets, as a CMS add-on code edit file lists them (code
+# numbers only):
 # processing asks the loaded add-on edits whether a code named is an add-on.
-ADDON_CODES = frozenset(
-    [
-        "11045",
-        "11046",
-        "11103",
-        "17003",
-        "20930",
-        "20936",
-        "22614",
-        "22634",
-        "22840",
-        "22853",
-        "64494",
-        "77063",
-        "90461",
-        "90472",
-        "90785",
-        "90833",
-        "92978",
-        "93320",
-        "93325",
-        "96361",
-        "96366",
-        "96375",
-        "99100",
-        "99292",
-        "99417",
-        "99439",
-        "99458",
-        "G2211",
-        "G2212",
-    ]
-)
+# fmt: off
+ADDON_CODES = frozenset({
+    "01968", "11045", "11046", "11103", "11105", "17003", "20930", "20936", "22614",
+    "22634", "22840", "22842", "22853", "52442", "64484", "64494", "77063", "90461",
+    "90472", "90785", "90833", "90836", "90840", "92978", "93320", "93325", "93571",
+    "93572", "96361", "96366", "96367", "96375", "99100", "99292", "99417", "99439",
+    "99458", "G2211", "G2212",
+})
+# fmt: on
 
 
 HCPCS_FILE = SourceFile(
-    LABELLED.parents[3] / "shared" / "data" / "cms" / "2020-Alpha-Numeric-HCPCS-File.zip",
+    DATA.parents[2] / "shared" / "data" / "cms" / "2020-Alpha-Numeric-HCPCS-File.zip",
     "HCPC2020_ANWEB_w_disclaimer.txt",
 )
 
