@@ -29,7 +29,7 @@ class CodeLookup(CmsEditLookups):
     def __init__(self, db: Database) -> None:
         super().__init__(db)
         self._codes = CodeReader(db.url)
-        self._modifiers: dict[tuple[str, date], modifiers.ModifierResult] = {}
+        self._modifiers: dict[tuple[str, int | None], modifiers.ModifierResult] = {}
         self._notes: dict[tuple[str, int | None], CodeNotes] = {}
 
     def code(self, system: System, code: str, on: date | None = None) -> CodeResult:
@@ -63,15 +63,17 @@ class CodeLookup(CmsEditLookups):
     def modifier(self, code: str, on: date | None = None) -> modifiers.ModifierResult:
         """A modifier's meaning (official HCPCS text where loaded) and its NCCI role.
 
-        Kept for the life of this object: a draft asks about the same few
-        modifiers for every pair of codes, and modifier text changes yearly.
+        Kept for the life of this object, per HCPCS release: drafts ask about the
+        same few modifiers for every pair of codes and every date of service, and
+        modifier text changes only with the release.
         """
-        key = (code, on or date.today())
+        release = self._release("hcpcs", on or date.today())
+        key = (code, release.id if release else None)  # one answer per modifier and release
         if key not in self._modifiers:
             if len(self._modifiers) > CACHE_SIZE:
                 self._modifiers.clear()
             with self.db.read_session() as session:
-                self._modifiers[key] = modifiers.modifier(code, session, key[1])
+                self._modifiers[key] = modifiers.modifier(code, session, release)
         return self._modifiers[key]
 
     def forget_releases(self) -> None:

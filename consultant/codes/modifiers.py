@@ -14,13 +14,12 @@ few others.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consultant.codes.releases import in_force
+from consultant.codes.refs import ReleaseRef
 from consultant.codes.tables import LevelTwoModifier
 
 OUR_SUMMARY = "our summary"
@@ -135,13 +134,12 @@ class ModifierResult:
         return asdict(self)
 
 
-def modifier(code: str, session: Session, on: date) -> ModifierResult:
-    """``code`` as of ``on``: the HCPCS release's official text, else our summary."""
+def modifier(code: str, session: Session, release: ReleaseRef | None) -> ModifierResult:
+    """``code`` in the HCPCS ``release`` in force: its official text, else our summary."""
     code = code.strip().lstrip("-").upper()
     group = NCCI_GROUPS.get(code)
     meaning: str | None = CPT_MEANINGS.get(code) or HCPCS_SUMMARIES.get(code)
     source: str | dict[str, Any] | None = OUR_SUMMARY if meaning else None
-    release = in_force(session, "hcpcs", on)
     if release is not None:
         official = session.get(LevelTwoModifier, (release.id, code))
         if official is not None:
