@@ -139,6 +139,8 @@ _JOIN = re.compile(
     r"\s*(?:[,/&+]|(?i:and/or|and|or|vs\.?|versus|instead of|rather than|then|plus))\s*"
 )
 _SPACE = re.compile(r"[ \t]+")
+_LISTED_BEFORE = re.compile(r"\b[0-9A-Z]{2}\s*(?:[,/&+]|(?i:and|or|plus))\s*\Z")
+_LISTED_AFTER = re.compile(r"\s*(?:[,/&+]|(?i:and|or|plus))\s*[0-9A-Z]{2}\b")
 # A state before its zip code ("Atlanta, GA 30301") is not modifier GA.
 _ZIP_AFTER = re.compile(r"\s+\d{5}(?:-\d{4})?\b")
 _CITY_BEFORE = re.compile(r"(?:,|\b[A-Z][a-z]+)\s*\Z")
@@ -213,7 +215,7 @@ def _attached(text: str, mentions: list[Mention], found: _Collector) -> None:
                 _valid(mm, found.known)
                 if group == "hyphen"
                 else mm in MODIFIERS
-                or (group == "spaced" and _valid(mm, found.known) and _next_listed(text, match))
+                or (group == "spaced" and _next_listed(text, match) and _valid(mm, found.known))
             ):
                 break
             found.add(*match.span(group), mm, index)
@@ -270,7 +272,7 @@ def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
         if mm not in MODIFIERS:
             if _asked_for(text, start, end, mm, found.known):
                 found.add(start, end, mm)
-            elif _known_letters(mm, found.known):
+            elif _in_a_list(text, start, end) and _known_letters(mm, found.known):
                 waiting.append((start, end, mm))  # counts if listed with one: "QS and G8"
             continue
         hyphen = start > 0 and text[start - 1] in _HYPHENS
@@ -313,6 +315,15 @@ def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
         elif not hyphen:
             waiting.append((start, end, mm))
     return waiting
+
+
+def _in_a_list(text: str, start: int, end: int) -> bool:
+    """Whether a token stands in a list of two-character tokens: only then is the data asked
+    about it (a message in capitals holds hundreds of "IN", "ON", "AT")."""
+    return (
+        _LISTED_BEFORE.search(text, max(0, start - 8), start) is not None
+        or _LISTED_AFTER.match(text, end) is not None
+    )
 
 
 def _known_letters(mm: str, known: Known | None) -> bool:

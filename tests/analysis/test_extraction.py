@@ -284,6 +284,19 @@ def test_a_table_column_holds_modifiers_the_data_knows() -> None:
     assert find_modifiers(shout, find_mentions(shout), lambda s, c: True).named == []
 
 
+def test_the_data_is_asked_about_few_words_in_capitals() -> None:
+    """Each question to the data may be a lookup, and budgeted per message."""
+    asked: list[str] = []
+
+    def known(system: str, code: str) -> bool:
+        asked.append(code)
+        return code == "G8"
+
+    text = "CAN WE BILL 99291 AT THE SAME TIME IN THE ED IF HE IS ON IT? QS AND G8?"
+    assert find_modifiers(text, find_mentions(text), known).named == ["QS", "G8"]
+    assert asked == ["G8"]
+
+
 def test_built_in_hcpcs_modifiers_are_real_ones() -> None:
     path = DATA / "cms" / "HCPCS2020_level2_modifiers_derived.tsv"
     with path.open(newline="") as file:
