@@ -205,12 +205,12 @@ def _choose(
     The data is asked only where the shape leaves a doubt (several readings, or a
     weak shape): every call may be a lookup.
     """
-    if token.upper() in _USUALLY_NOT_CODES:
-        return None
     if context is not None:
         preferred = [r for r in readings if r[0] in _PREFERS[context]]
         if preferred and not _overruled(token, preferred[0], readings, known):
             return preferred[0]
+    if token.upper() in _USUALLY_NOT_CODES:
+        return None
     weak = _is_weak(token, readings)
     if known is not None and (weak or len(readings) > 1):
         existing = [r for r in readings if known(r[0].value, r[1])]

@@ -112,14 +112,16 @@ _AFTER = re.compile(
 
 def is_lookalike(text: str, start: int, end: int) -> bool:
     """Whether the code-shaped ``text[start:end]`` is part of an address, amount, ID or path,
-    or a count ("J1050 x150", "x150 patients": a lower-case x and digits, unless a diagnosis
-    is announced just before)."""
+    or a count ("J1050 x150", "x150 patients": a lower-case x and digits) or an obstetric
+    history ("G2P1"), unless a diagnosis is announced just before."""
     window = max(0, start - _WINDOW)
     return (
-        _GRAVIDA_PARA.fullmatch(text, start, end) is not None
-        or ("." not in text[start:end] and _ID_BEFORE.search(text, window, start) is not None)
+        ("." not in text[start:end] and _ID_BEFORE.search(text, window, start) is not None)
         or (
-            _COUNT.fullmatch(text, start, end) is not None
+            (
+                _COUNT.fullmatch(text, start, end) is not None
+                or _GRAVIDA_PARA.fullmatch(text, start, end) is not None
+            )
             and _DIAGNOSIS_BEFORE.search(text, max(0, start - 16), start) is None
         )
         or _AFTER.match(text, end) is not None
