@@ -6,8 +6,8 @@ never was; forwards, HTML-only, tables, inline replies, look-alikes, PHI and
 near-PHI, every topic), turns each question into an email, reads it as
 processing does and prints the figures per set; --misses lists every
 disagreement. As in processing, the reading may ask the code data (the shipped
-ICD-10-CM, the real HCPCS 2020 file, the add-on codes an add-on edit file would
-list) to settle ambiguous shapes. Targets: codes and modifiers F1 >= 0.99,
+ICD-10-CM, the real HCPCS 2020 file and the shared add-on edit file, all read
+from where they are, never copied here) to settle ambiguous shapes. Targets: codes and modifiers F1 >= 0.99,
 topics >= 0.9, PHI exact (tests/analysis/test_labelled.py holds them).
 
 usage: .venv/bin/python bench/bench_extraction.py [--misses]

@@ -20,8 +20,8 @@ from tests.support.labelled import SETS, Report, load, score
 
 TARGETS = {"codes": 0.99, "modifiers": 0.99, "topics": 0.9}
 FLOORS = {
-    "labelled": {**TARGETS, "topics": 0.97},
-    "held-out": {**TARGETS, "topics": 0.97},
+    "labelled": {**TARGETS, "topics": 0.96},
+    "held-out": {**TARGETS, "topics": 0.96},
     "unseen": TARGETS,
 }
 

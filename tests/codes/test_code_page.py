@@ -26,12 +26,11 @@ from consultant.codes.lookup import CodeLookup
 from consultant.codes.search import SearchMode, search_codes
 from consultant.codes.tables import CodeRelease
 from consultant.db import Database
-from tests.support.corpus import AOC_FILE, DATA, MUE_FILE, PFS_FILE, PTP_FILE
+from tests.support.corpus import AOC_FILE, DATA, HCPCS_ZIP, MUE_FILE, PFS_FILE, PTP_FILE
 
 ON = date(2026, 11, 2)
 TABULAR = DATA / "cdc" / "icd10cm_tabular_April2026_excerpt.xml"
 ORDER_2025 = DATA / "cdc" / "icd10cm_order_April2025_excerpt.txt"
-HCPCS_ZIP = DATA / "cms" / "2020-Alpha-Numeric-HCPCS-File.zip"
 PFS_2027 = DATA / "constructed" / "PPRRVU2027_Jan_nonQPP.csv"
 # Words a page must never use about a code the data does not list.
 NEGATIVES = ("invalid", "not a valid", "does not exist", "no such code")

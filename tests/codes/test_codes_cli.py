@@ -10,10 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from consultant.cli import main
-from tests.support.corpus import DATA, MUE_FILE, PTP_FILE
+from tests.support.corpus import HCPCS_ZIP, MUE_FILE, PTP_FILE
 
 Cli = Callable[..., Result]
-HCPCS_ZIP = DATA / "cms" / "2020-Alpha-Numeric-HCPCS-File.zip"
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ from consultant.codes.importers.icd10cm import default_tabular
 from consultant.codes.importing import import_release
 from consultant.db import Database, upgrade
 from consultant.services import Services, build_services
-from tests.support.corpus import AOC_FILE, DATA, MUE_FILE, PFS_FILE, PTP_FILE
+from tests.support.corpus import AOC_FILE, HCPCS_ZIP, MUE_FILE, PFS_FILE, PTP_FILE
 
-HCPCS_ZIP = DATA / "cms" / "2020-Alpha-Numeric-HCPCS-File.zip"
 CODE_FILES = [
     ("icd10cm", None),
     ("hcpcs", HCPCS_ZIP),

@@ -26,6 +26,7 @@ def special_expected() -> dict[str, Any]:
 
 
 DATA = SHARED / "data"
+HCPCS_ZIP = DATA / "cms" / "2020-Alpha-Numeric-HCPCS-File.zip"  # real, public domain
 CONSTRUCTED = DATA / "constructed"
 PTP_FILE = CONSTRUCTED / "ccipra-v323r0-f1.TXT"
 MUE_FILE = CONSTRUCTED / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv"

@@ -21,12 +21,15 @@ from consultant.analysis.analyze import analyze
 from consultant.analysis.modifiers import MODIFIER_SYSTEM
 from consultant.analysis.topics import ADDON_SYSTEM
 from consultant.cases.answering import message_phi
+from consultant.codes.importers import aoc, importer_for
+from consultant.codes.importers.csvrows import csv_rows, data_rows, find_columns, find_header
 from consultant.codes.importers.hcpcs import read_records
 from consultant.codes.importers.icd10cm import default_tabular
 from consultant.codes.importers.icd10cm_tabular import TabularCode, TabularReader
 from consultant.codes.sources import SourceFile
 from consultant.codes.systems import System
 from consultant.mail.parse import parse_message
+from tests.support.corpus import AOC_FILE, HCPCS_ZIP
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LABELLED = DATA / "labelled_questions.jsonl"
@@ -58,26 +61,6 @@ def as_email(item: dict[str, Any]) -> bytes:
     return bytes(message)
 
 
-# The add-on codes of the labelled sets, as a CMS add-on code edit file lists them (code
-# numbers only):
-# processing asks the loaded add-on edits whether a code named is an add-on.
-# fmt: off
-ADDON_CODES = frozenset({
-    "01968", "11045", "11046", "11103", "11105", "17003", "20930", "20936", "22614",
-    "22634", "22840", "22842", "22853", "52442", "64484", "64494", "77063", "90461",
-    "90472", "90785", "90833", "90836", "90840", "92978", "93320", "93325", "93571",
-    "93572", "96361", "96366", "96367", "96375", "99100", "99292", "99417", "99439",
-    "99458", "G2211", "G2212",
-})
-# fmt: on
-
-
-HCPCS_FILE = SourceFile(
-    DATA.parents[2] / "shared" / "data" / "cms" / "2020-Alpha-Numeric-HCPCS-File.zip",
-    "HCPC2020_ANWEB_w_disclaimer.txt",
-)
-
-
 @cache
 def _icd10cm() -> frozenset[str]:
     """Every ICD-10-CM code, headers too, of the tabular that ships with the product."""
@@ -87,29 +70,41 @@ def _icd10cm() -> frozenset[str]:
 
 @cache
 def _hcpcs() -> dict[bool, frozenset[str]]:
-    """The file's codes (under False) and modifiers (under True)."""
-    records = list(read_records(HCPCS_FILE))
+    """The real HCPCS 2020 file's codes (under False) and modifiers (under True)."""
+    records = list(read_records(importer_for("hcpcs").open([HCPCS_ZIP])[0]))
     return {
         kind: frozenset(r.code for r in records if r.modifier is kind) for kind in (False, True)
     }
+
+
+@cache
+def _addon_codes() -> frozenset[str]:
+    """The add-on codes of the shared add-on edit file (constructed: its codes are real add-on
+    codes, its edits made up), read with the importer's own column mapping."""
+    source = importer_for("aoc").open([AOC_FILE])[0]
+    rows = csv_rows(source, delimiter="\t")
+    line, header = find_header(rows, "ADD-ON CODE", source.name)
+    columns = find_columns(header, aoc.COLUMNS, source.name, line, optional=frozenset({"notes"}))
+    return frozenset(row["addon"].upper() for _, row in data_rows(rows, columns, source.name))
 
 
 def load_code_data() -> None:
     """Read the code files ``known`` answers from (once; a benchmark times reading alone)."""
     _icd10cm()
     _hcpcs()
+    _addon_codes()
 
 
 def known(system: str, code: str) -> bool:
     """What processing asks of the code data it has: the shipped ICD-10-CM, a HCPCS Level II
-    file (the real 2020 one, codes and modifiers) and the operator's add-on edits."""
+    file (the real 2020 one, codes and modifiers) and an add-on edit file (the shared one)."""
     if system == System.ICD10CM:
         return code in _icd10cm()
     if system == System.HCPCS:
         return code in _hcpcs()[False]
     if system == MODIFIER_SYSTEM:
         return code in _hcpcs()[True]
-    return system == ADDON_SYSTEM and code in ADDON_CODES
+    return system == ADDON_SYSTEM and code in _addon_codes()
 
 
 def read(item: dict[str, Any]) -> dict[str, Any]:
