@@ -7,8 +7,9 @@ near-PHI, every topic), turns each question into an email, reads it as
 processing does and prints the figures per set; --misses lists every
 disagreement. As in processing, the reading may ask the code data (the shipped
 ICD-10-CM, the real HCPCS 2020 file and the shared add-on edit file, all read
-from where they are, never copied here) to settle ambiguous shapes. Targets: codes and modifiers F1 >= 0.99,
-topics >= 0.9, PHI exact (tests/analysis/test_labelled.py holds them).
+from where they are, never copied here) to settle ambiguous shapes. Targets:
+codes and modifiers F1 >= 0.99, topics >= 0.9, PHI exact
+(tests/analysis/test_labelled.py holds them).
 
 usage: .venv/bin/python bench/bench_extraction.py [--misses]
 """

@@ -103,7 +103,7 @@ _CONTEXT_CUE_BEFORE = re.compile(
     r"apply|applies|report|bill|think|does\s+it\s+need))\s+\Z"
 )
 # ... or are weighed: "Is 59 better for Aetna?"
-_IS_BEFORE = re.compile(r"(?i:\bis)\s+\Z")
+IS_BEFORE = re.compile(r"(?i:\bis)\s+\Z")  # also for a code weighed (``topics``)
 _BETTER_AFTER = re.compile(r"\s+(?i:(?:the\s+)?(?:better|right|correct)|enough|appropriate|what)\b")
 # ... or open a sentence with the reason: "58 because it was staged, or 79?"
 _SENTENCE_START = re.compile(r"(?:\A|[.?!]\s+|\n\s*)\Z")
@@ -135,12 +135,12 @@ _CUE_ENDS = re.compile(
 # in "with 50 patients".
 _ENDS_PHRASE = re.compile(r"\s*(?:[?.,;:!)]|\Z|\n|(?i:or|and|on the|modifiers?|mod)\b)")
 # What may join the items of a list of modifiers.
-_JOIN = re.compile(
-    r"\s*(?:[,/&+]|(?i:and/or|and|or|vs\.?|versus|instead of|rather than|then|plus))\s*"
-)
+_JOINER = r"\s*(?:[,/&+]|(?i:and/or|and|or|vs\.?|versus|instead of|rather than|then|plus))\s*"
+_JOIN = re.compile(_JOINER)
 _SPACE = re.compile(r"[ \t]+")
-_LISTED_BEFORE = re.compile(r"\b[0-9A-Z]{2}\s*(?:[,/&+]|(?i:and|or|plus))\s*\Z")
-_LISTED_AFTER = re.compile(r"\s*(?:[,/&+]|(?i:and|or|plus))\s*[0-9A-Z]{2}\b")
+# A two-character token joined to the one before or after it, as in a list.
+_LISTED_BEFORE = re.compile(rf"\b[0-9A-Z]{{2}}{_JOINER}\Z")
+_LISTED_AFTER = re.compile(rf"{_JOINER}[0-9A-Z]{{2}}\b")
 # A state before its zip code ("Atlanta, GA 30301") is not modifier GA.
 _ZIP_AFTER = re.compile(r"\s+\d{5}(?:-\d{4})?\b")
 _CITY_BEFORE = re.compile(r"(?:,|\b[A-Z][a-z]+)\s*\Z")
@@ -272,7 +272,7 @@ def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
         if mm not in MODIFIERS:
             if _asked_for(text, start, end, mm, found.known):
                 found.add(start, end, mm)
-            elif _in_a_list(text, start, end) and _known_letters(mm, found.known):
+            elif not mm.isdigit() and _in_a_list(text, start, end) and _valid(mm, found.known):
                 waiting.append((start, end, mm))  # counts if listed with one: "QS and G8"
             continue
         hyphen = start > 0 and text[start - 1] in _HYPHENS
@@ -297,7 +297,7 @@ def _standing_alone(text: str, found: _Collector) -> list[tuple[int, int, str]]:
                     and _REASON_AFTER.match(text, end) is not None
                 )
                 or (
-                    _IS_BEFORE.search(text, max(0, start - 4), start) is not None
+                    IS_BEFORE.search(text, max(0, start - 4), start) is not None
                     and _BETTER_AFTER.match(text, end) is not None
                 )
             )
@@ -321,13 +321,9 @@ def _in_a_list(text: str, start: int, end: int) -> bool:
     """Whether a token stands in a list of two-character tokens: only then is the data asked
     about it (a message in capitals holds hundreds of "IN", "ON", "AT")."""
     return (
-        _LISTED_BEFORE.search(text, max(0, start - 8), start) is not None
+        _LISTED_BEFORE.search(text, max(0, start - 16), start) is not None
         or _LISTED_AFTER.match(text, end) is not None
     )
-
-
-def _known_letters(mm: str, known: Known | None) -> bool:
-    return known is not None and mm.isupper() and not mm.isdigit() and known(MODIFIER_SYSTEM, mm)
 
 
 def _asked_for(text: str, start: int, end: int, mm: str, known: Known | None) -> bool:
@@ -342,7 +338,7 @@ def _asked_for(text: str, start: int, end: int, mm: str, known: Known | None) ->
     named = _KEYWORD_BEFORE.search(text, max(0, start - 14), start) or _KEYWORD_AFTER.match(
         text, end
     )
-    return bool(cued or named) and known(MODIFIER_SYSTEM, mm)
+    return bool(cued or named) and _valid(mm, known)
 
 
 def _joined(text: str, left: tuple[int, int, str], right: tuple[int, int, str]) -> bool:

@@ -147,7 +147,7 @@ class PhiMatch:
 @dataclass(frozen=True)
 class PhiFindings:
     matches: tuple[PhiMatch, ...]  # overlapping spans merged, for removing them
-    found_kinds: frozenset[str] = frozenset()  # every kind found, merged spans' kinds too
+    found_kinds: frozenset[str]  # every kind found, those of merged spans too
 
     @property
     def found(self) -> bool:
@@ -155,7 +155,7 @@ class PhiFindings:
 
     @property
     def kinds(self) -> list[str]:
-        return sorted(self.found_kinds | {m.kind for m in self.matches})
+        return sorted(self.found_kinds)
 
 
 def _patient_phones(text: str) -> list[tuple[int, int, str]]:

@@ -39,8 +39,8 @@ _CAREER = Phrases.of(
 )
 # What says that our answer worked.
 _SETTLED = Phrases.of(
-    "fixed it, that fixed, worked, it worked, was approved, were approved, got paid, went through, "
-    "resolved, was paid, were paid, appeal was approved, all set"
+    "fixed it, that fixed, it worked, that worked, worked out, was approved, were approved, "
+    "got paid, went through, resolved, was paid, were paid, all set"
 )
 # A question being asked, even without a question mark ("what" alone is not one: "that's
 # exactly what we needed").

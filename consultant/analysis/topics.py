@@ -49,6 +49,7 @@ from typing import overload
 
 from consultant.analysis.codes import Mention
 from consultant.analysis.model import TOPICS, Known
+from consultant.analysis.modifiers import IS_BEFORE
 from consultant.analysis.wording import Phrases, Wording
 from consultant.codes.systems import System
 
@@ -186,7 +187,6 @@ _ALTERNATIVE = re.compile(
     r"(?:use|bill|report|code)\s+)?",
     re.I,
 )
-_IS_BEFORE = re.compile(r"(?i:\bis)\s+\Z")
 _RIGHT_AFTER = re.compile(r"\s+(?:the\s+)?(?:correct|right|appropriate|proper|better)\b", re.I)
 # "D63.0 first", "Z12.11 be first", "does the afib, I48.91, go first?"
 _FIRST_AFTER = re.compile(
@@ -214,10 +214,11 @@ _ADDON_MARK = re.compile(r"(?<![\w)])\+\Z")
 _COVER_AFTER = re.compile(
     r"(?:[-\u2013][0-9A-Z]{2})*\s+covers?\s+(?:it|both|them|that|this|everything|the)\b", re.I
 )
-# A sentence that asks (ends in "?"), for the questions only a sentence can show.
-# Where sentences end: a dot inside a code ("Z12.11") ends none, nor does a line break inside
-# a paragraph.
+# Where a sentence ends, for the questions only a sentence can show: a dot inside a code
+# ("Z12.11") ends none, nor does a line break inside a paragraph. A question mark ends one too;
+# the sentences that ask are found from their question marks.
 _ENDS = (". ", ".\n", "! ", "!\n", "\n\n")
+_QUESTION_ENDS = ("? ", "?\n")
 # "same day?", "in the same month as TCM 99495?"; not "the same-day admit/discharge codes".
 _SAME_DAY = re.compile(
     r"\bsame[- ](?:day|date|session|encounter|month|period)\b"
@@ -241,7 +242,6 @@ _SENTENCE_WORD = re.compile(r"[^\W_]+")
 # even if obs was under 8 hrs? Or the same-day admit/discharge codes (99234, 99235)?"
 _OR_QUESTION = re.compile(r"\?\s+Or\b[^.?!]*\?", re.I)
 _OR = re.compile(r"\bor\b", re.I)
-_SENTENCE_END = re.compile(r"[.?!](?=\s|\Z)|\n[ \t]*\n")
 _ON_CODE = re.compile(r"\s+on\s+(?:the\s+)?(?:[A-Za-z]+\s+)??", re.I)
 _SUPPORT_WORD = re.compile(r"\b(?:support\w*|justif\w*|enough|sufficient)\b", re.I)
 # "Which one?" asks for a code; "Which one supports the test?" for a diagnosis to link.
@@ -313,17 +313,21 @@ def _alternatives(text: str, mentions: _Mentions, asking: Spans) -> list[tuple[M
 
 
 def _sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
-    """The bounds of the sentence that holds ``text[start:end]``."""
-    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
-    after = _SENTENCE_END.search(text, end)
-    return (ends[-1] if ends else 0), (after.start() if after else len(text))
+    """The bounds of the sentence that holds ``text[start:end]`` (without its end mark)."""
+    marks = _ENDS + _QUESTION_ENDS
+    befores = [(text.rfind(mark, 0, start), mark) for mark in marks]
+    afters = [i for i in (text.find(mark, end) for mark in marks) if i >= 0]
+    return (
+        max((i + len(mark) for i, mark in befores if i >= 0), default=0),
+        min(afters, default=len(text)),
+    )
 
 
 def _queried(text: str, mentions: _Mentions, asking: Spans) -> bool:
     """A code asked about ("is 0DTJ4ZZ correct?", "G2212 instead", "drop G0121", "Report
     3074F + 3078F?"), or one offered in a question of its own ("...? Or 99234?")."""
     if any(
-        (_IS_BEFORE.search(text, max(0, m.start - 6), m.start) and _RIGHT_AFTER.match(text, m.end))
+        (IS_BEFORE.search(text, max(0, m.start - 6), m.start) and _RIGHT_AFTER.match(text, m.end))
         or _INSTEAD.match(text, m.end)
         or _DROP_BEFORE.search(text, max(0, m.start - 12), m.start)
         for m in mentions
@@ -332,8 +336,8 @@ def _queried(text: str, mentions: _Mentions, asking: Spans) -> bool:
     if any(_only_codes(text, start, end, mentions) for start, end in asking):
         return True
     for match in _OR_QUESTION.finditer(text):
-        before = {m.code for m in mentions if m.start < match.start()}
-        offered = {m.code for m in mentions if match.start() < m.start < match.end()}
+        before = {m.code for m in mentions.between(0, match.start())}
+        offered = {m.code for m in mentions.between(match.start(), match.end())}
         if before and offered - before:
             return True
     return False
@@ -351,15 +355,15 @@ def _only_codes(text: str, start: int, end: int, mentions: _Mentions) -> bool:
     return set(_SENTENCE_WORD.findall(rest.lower())) <= _ONLY_CODES_WORDS
 
 
-def _diagnosis_on_line(text: str, mentions: Sequence[Mention]) -> bool:
+def _diagnosis_on_line(text: str, mentions: _Mentions) -> bool:
     """Which diagnosis goes on which line: "Dx on the 99406", "Z23 only on the admin lines?"
     ("just 59 on the second line" puts a modifier there)."""
     for match in _ON_LINE.finditer(text):
-        start = max(text.rfind(end, 0, match.start()) for end in ".?!\n") + 1
+        start, _ = _sentence_of(text, match.start(), match.end())
         sentence = text[start : match.end()].lower()
         if "dx" in sentence or "diagnos" in sentence:
             return True
-        if any(m.system == System.ICD10CM and start <= m.start < match.end() for m in mentions):
+        if any(m.system == System.ICD10CM for m in mentions.between(start, match.end())):
             return True
     return False
 
@@ -416,7 +420,7 @@ def _ncci_shapes(
 
 def _diagnosis_shapes(
     text: str,
-    mentions: Sequence[Mention],
+    mentions: _Mentions,
     choices: list[tuple[Mention, Mention]],
     asking: Spans,
 ) -> tuple[bool, bool, bool]:

@@ -67,7 +67,7 @@ class CodeLookup(CmsEditLookups):
         same few modifiers for every pair of codes and every date of service, and
         modifier text changes only with the release.
         """
-        release = self._release("hcpcs", on or date.today())
+        release = self._release(RELEASE_KIND[System.HCPCS], on or date.today())
         key = (code, release.id if release else None)  # one answer per modifier and release
         if key not in self._modifiers:
             if len(self._modifiers) > CACHE_SIZE:
