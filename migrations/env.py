@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import consultant.codes.tables  # noqa: F401  (the code data tables are part of the schema)
+from consultant.codes.coverage_tables import MCD_CODE_TABLE_PREFIX
 from consultant.codes.tables import CODE_SEARCH_FTS_TABLE, PTP_TABLE_PREFIX
 from consultant.db import make_engine
 from consultant.models import SEARCH_FTS_TABLE, UNMODELLED_INDEXES, Base
@@ -24,7 +25,12 @@ def _include_name(name: str | None, type_: str, _parents: dict[str, str | None])
     SQLite's full-text tables (virtual tables no model describes)."""
     if type_ == "index":
         return name not in UNMODELLED_INDEXES
-    unmodelled = (PTP_TABLE_PREFIX, SEARCH_FTS_TABLE, CODE_SEARCH_FTS_TABLE)
+    unmodelled = (
+        PTP_TABLE_PREFIX,
+        MCD_CODE_TABLE_PREFIX,
+        SEARCH_FTS_TABLE,
+        CODE_SEARCH_FTS_TABLE,
+    )
     return not (type_ == "table" and name and name.startswith(unmodelled))
 
 

@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 import consultant.codes.tables  # noqa: F401  (part of the schema)
+from consultant.codes.coverage_tables import MCD_CODE_TABLE_PREFIX
 from consultant.codes.tables import CODE_SEARCH_FTS_TABLE, PTP_TABLE_PREFIX
 from consultant.db import Database, upgrade
 from consultant.models import SEARCH_FTS_TABLE, UNMODELLED_INDEXES, Base
@@ -16,7 +17,12 @@ def _ours(name: str | None, type_: str, _parents: object) -> bool:
     """Tables no model describes: per-release PTP tables and SQLite's full-text tables."""
     if type_ == "index":
         return name not in UNMODELLED_INDEXES
-    unmodelled = (PTP_TABLE_PREFIX, SEARCH_FTS_TABLE, CODE_SEARCH_FTS_TABLE)
+    unmodelled = (
+        PTP_TABLE_PREFIX,
+        MCD_CODE_TABLE_PREFIX,
+        SEARCH_FTS_TABLE,
+        CODE_SEARCH_FTS_TABLE,
+    )
     return not (type_ == "table" and name and name.startswith(unmodelled))
 
 

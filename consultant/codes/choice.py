@@ -40,3 +40,10 @@ def choose(ordered: list[T], on: date) -> T | None:
         if release.effective_from <= on:
             return release
     return ordered[-1] if ordered else None
+
+
+def months_later(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s month: when a release of that
+    cadence is replaced."""
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)

@@ -230,6 +230,10 @@ class CmsEditLookups:
                 self._releases[key] = cached
         return choose(cached[1], on)
 
+    def in_force(self, kind: str, on: date, setting: str = "") -> ReleaseRef | None:
+        """The release of ``kind`` that answers for ``on`` (``choice.choose``), or None."""
+        return self._release(kind, on, setting)
+
     def forget_releases(self) -> None:
         """Drop the cached release lists (after an import in this process)."""
         with self._lock:

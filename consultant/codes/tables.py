@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import consultant.codes.coverage_tables  # noqa: F401  (the coverage tables: same schema)
 from consultant.codes.refs import ReleaseRef
 from consultant.models import Base, utcnow
 
@@ -174,6 +175,13 @@ class PfsIndicator(Base):
     modifier: Mapped[str] = mapped_column(String(2), primary_key=True, default="")
     status: Mapped[str | None] = mapped_column(String(1))
     work_rvu: Mapped[float | None] = mapped_column(Numeric(8, 2))
+    # Practice expense in an office (non-facility) and in a facility, and malpractice. A
+    # PE left empty, or marked NA, means the code is not priced in that setting.
+    nonfacility_pe_rvu: Mapped[float | None] = mapped_column(Numeric(8, 2))
+    nonfacility_na: Mapped[bool] = mapped_column(Boolean, default=False)
+    facility_pe_rvu: Mapped[float | None] = mapped_column(Numeric(8, 2))
+    facility_na: Mapped[bool] = mapped_column(Boolean, default=False)
+    mp_rvu: Mapped[float | None] = mapped_column(Numeric(8, 2))
     pctc: Mapped[str | None] = mapped_column(String(1))
     global_days: Mapped[str | None] = mapped_column(String(3))
     pre_op: Mapped[float | None] = mapped_column(Numeric(6, 4))
@@ -185,6 +193,53 @@ class PfsIndicator(Base):
     co_surgeon: Mapped[str | None] = mapped_column(String(1))
     team_surgery: Mapped[str | None] = mapped_column(String(1))
     conversion_factor: Mapped[float | None] = mapped_column(Numeric(10, 4))
+
+
+class GpciValue(Base):
+    """The geographic practice cost indices of one Medicare locality (the PFS GPCI file)."""
+
+    __tablename__ = "gpci_value"
+
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("code_release.id", ondelete="CASCADE"), primary_key=True
+    )
+    mac: Mapped[str] = mapped_column(String(5), primary_key=True)
+    locality: Mapped[str] = mapped_column(String(2), primary_key=True)
+    state: Mapped[str] = mapped_column(String(2))
+    name: Mapped[str] = mapped_column(Text)
+    work: Mapped[float] = mapped_column(Numeric(6, 3))
+    pe: Mapped[float] = mapped_column(Numeric(6, 3))
+    mp: Mapped[float] = mapped_column(Numeric(6, 3))
+
+
+class PfsLocality(Base):
+    """A Medicare locality and the counties in it (the PFS locality-county file)."""
+
+    __tablename__ = "pfs_locality"
+
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("code_release.id", ondelete="CASCADE"), primary_key=True
+    )
+    mac: Mapped[str] = mapped_column(String(5), primary_key=True)
+    locality: Mapped[str] = mapped_column(String(2), primary_key=True)
+    state: Mapped[str] = mapped_column(String(2))
+    area: Mapped[str] = mapped_column(Text)
+    counties: Mapped[str] = mapped_column(Text)
+
+
+class ClfsRate(Base):
+    """A Clinical Laboratory Fee Schedule payment limit for a code (and modifier)."""
+
+    __tablename__ = "clfs_rate"
+
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("code_release.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    modifier: Mapped[str] = mapped_column(String(2), primary_key=True, default="")
+    effective: Mapped[int | None] = mapped_column(Integer)
+    indicator: Mapped[str | None] = mapped_column(String(2))
+    rate: Mapped[float] = mapped_column(Numeric(10, 2))
 
 
 PTP_TABLE_PREFIX = "ptp_edit_r"

@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from consultant.codes.choice import months_later
+
 CADENCE_MONTHS = {
     "hcpcs": 3,
     "ncci-ptp": 3,
@@ -28,11 +30,6 @@ CADENCE_WORDS = {3: "quarterly", 6: "twice a year", 12: "yearly"}
 CODE_SETS = frozenset({"hcpcs", "icd10cm", "icd10pcs", "cpt"})
 
 
-def _months_later(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    return date(day.year + month // 12, month % 12 + 1, 1)
-
-
 def is_stale(source: dict[str, Any] | None, on: date) -> bool:
     """True when ``source`` (a cited release) is not the release for ``on``."""
     if not source or source.get("kind") not in CADENCE_MONTHS:
@@ -40,7 +37,7 @@ def is_stale(source: dict[str, Any] | None, on: date) -> bool:
     effective = date.fromisoformat(str(source["effective"]))
     if source["kind"] in CODE_SETS and on < effective:
         return True
-    return on >= _months_later(effective, CADENCE_MONTHS[source["kind"]])
+    return on >= months_later(effective, CADENCE_MONTHS[source["kind"]])
 
 
 def cadence(kind: str) -> str:

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from sqlalchemy import inspect, text
 
+from consultant.codes.coverage_tables import MCD_CODE_TABLE_PREFIX
 from consultant.codes.tables import PTP_TABLE_PREFIX
 from consultant.db import Database, upgrade
 from consultant.models import Base
@@ -104,13 +105,13 @@ def postgres_database(postgres_server: str) -> Iterator[str]:
 
 
 def empty_tables(url: str) -> None:
-    """Remove every row, restart every id sequence, drop the per-release PTP tables."""
+    """Remove every row, restart every id sequence, drop the per-release tables."""
     database = Database(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with database.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         for name in inspect(conn).get_table_names():
-            if name.startswith(PTP_TABLE_PREFIX):
+            if name.startswith((PTP_TABLE_PREFIX, MCD_CODE_TABLE_PREFIX)):
                 conn.execute(text(f'DROP TABLE "{name}"'))
     database.dispose()
 

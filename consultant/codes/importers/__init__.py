@@ -18,6 +18,12 @@ IMPORTERS = {
     "aoc": "consultant.codes.importers.aoc:AddOnImporter",
     "pfs": "consultant.codes.importers.pfs:PfsImporter",
     "cpt": "consultant.codes.importers.cpt:CptImporter",
+    "gpci": "consultant.codes.importers.gpci:GpciImporter",
+    "locality": "consultant.codes.importers.locality:LocalityImporter",
+    "clfs": "consultant.codes.importers.clfs:ClfsImporter",
+    "mcd-articles": "consultant.codes.importers.mcd:ArticleImporter",
+    "mcd-lcds": "consultant.codes.importers.mcd:LcdImporter",
+    "ncd": "consultant.codes.importers.ncd:NcdImporter",
 }
 
 

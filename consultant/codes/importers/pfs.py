@@ -1,8 +1,11 @@
-"""The physician fee schedule relative value file (PPRRVU): indicators per code and modifier.
+"""The physician fee schedule relative value file (PPRRVU): indicators and RVUs per code.
 
 Title and copyright rows, blank rows, then a header split over two rows
 (``GLOB`` above ``DAYS``), then data. The descriptors in the file are the
-AMA's and are not stored; only the indicators, work RVU and conversion factor.
+AMA's and are not stored; only the indicators, the RVUs (work, practice
+expense in and out of a facility, malpractice) and the conversion factor.
+A release whose RVU columns are all empty says so (``details["rvus"]``), so
+no amount is ever computed from it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ COLUMNS = {
     "modifier": ("MOD",),
     "status": ("STATUS",),
     "work_rvu": ("WORK", "RVU"),
+    "nonfacility_pe_rvu": ("NON-FAC", "PE"),
+    "facility_pe_rvu": ("FACILITY", "PE"),
+    "mp_rvu": ("MP", "RVU"),
     "pctc": ("PCTC",),
     "global_days": ("GLOB",),
     "pre_op": ("PRE", "OP"),
@@ -40,6 +46,7 @@ COLUMNS = {
     "team_surgery": ("TEAM",),
     "conversion_factor": ("CONV",),
 }
+RVUS = ("nonfacility_pe_rvu", "facility_pe_rvu", "mp_rvu")
 INDICATORS = ("multiple_procedure", "bilateral", "assistant", "co_surgeon", "team_surgery")
 CODE = re.compile(r"^[0-9A-Z]{5}$")
 
@@ -60,6 +67,17 @@ def _find_split_header(rows: Iterator[tuple[int, list[str]]], source: str) -> tu
     raise CodeImportError(
         source, "no header row starting HCPCS, MOD near the top: not a PPRRVU file?"
     )
+
+
+def _na_columns(header: list[str], columns: dict[str, int]) -> dict[str, int]:
+    """The NA indicator column just right of each practice expense column, where there is one:
+    ``NA`` there means the code is not priced in that setting."""
+    found = {}
+    for rvu, na in (("nonfacility_pe_rvu", "nonfacility_na"), ("facility_pe_rvu", "facility_na")):
+        after = columns.get(rvu, -2) + 1
+        if 0 < after < len(header) and normalise(header[after]).startswith("NA"):
+            found[na] = after
+    return found
 
 
 class PfsImporter:
@@ -96,8 +114,10 @@ class PfsImporter:
         source = sources[0]
         rows = csv_rows(source)
         line, header = _find_split_header(rows, source.name)
-        columns = find_columns(header, COLUMNS, source.name, line)
+        columns = find_columns(header, COLUMNS, source.name, line, optional=frozenset(RVUS))
+        columns |= _na_columns(header, columns)
         count = 0
+        priced = False
 
         def number(value: str, field: str, line: int) -> str | None:
             """The value checked as a number, passed on as text (both drivers take it so)."""
@@ -112,7 +132,7 @@ class PfsImporter:
                 ) from None
 
         def values() -> Iterator[tuple[object, ...]]:
-            nonlocal count
+            nonlocal count, priced
             seen: set[tuple[str, str]] = set()
             for number_line, row in data_rows(rows, columns, source.name):
                 code, modifier = row["code"].upper(), row["modifier"].upper()
@@ -133,12 +153,19 @@ class PfsImporter:
                             number_line,
                         )
                 count += 1
+                rvus = [number(row.get(f, ""), f, number_line) for f in RVUS]
+                priced = priced or any(v is not None for v in rvus)
                 yield (
                     release_id,
                     code,
                     modifier,
                     row["status"] or None,
                     number(row["work_rvu"], "work_rvu", number_line),
+                    rvus[0],
+                    row.get("nonfacility_na", "").upper() == "NA",
+                    rvus[1],
+                    row.get("facility_na", "").upper() == "NA",
+                    rvus[2],
                     row["pctc"] or None,
                     row["global_days"] or None,
                     *(number(row[f], f, number_line) for f in ("pre_op", "intra_op", "post_op")),
@@ -155,6 +182,11 @@ class PfsImporter:
                 "modifier",
                 "status",
                 "work_rvu",
+                "nonfacility_pe_rvu",
+                "nonfacility_na",
+                "facility_pe_rvu",
+                "facility_na",
+                "mp_rvu",
                 "pctc",
                 "global_days",
                 "pre_op",
@@ -165,4 +197,4 @@ class PfsImporter:
             ),
             counted(values(), progress),
         )
-        return Loaded(rows=count)
+        return Loaded(rows=count, details={"rvus": priced})
