@@ -9,7 +9,9 @@ from datetime import date
 
 from consultant.codes import modifiers
 from consultant.codes.cms_edits import CmsEditLookups
+from consultant.codes.coverage import CoverageLookups
 from consultant.codes.entries import CodeReader, CodeResult, Status
+from consultant.codes.fees import FeeLookups
 from consultant.codes.icd10cm_notes import CodeNotes, Conflicts, excludes1_conflicts, notes
 from consultant.codes.systems import RELEASE_KIND, System
 from consultant.db import Database
@@ -23,11 +25,14 @@ class CodeLookup(CmsEditLookups):
 
     The one service drafting needs: codes from ``entries``, notes and
     modifiers here, the CMS edit files (PTP, MUE, add-on, PFS) from
-    ``CmsEditLookups``.
+    ``CmsEditLookups``, Medicare coverage from ``coverage`` and what
+    Medicare pays from ``fees``.
     """
 
     def __init__(self, db: Database) -> None:
         super().__init__(db)
+        self.coverage = CoverageLookups(self)
+        self.fees = FeeLookups(self)
         self._codes = CodeReader(db.url)
         self._modifiers: dict[tuple[str, int | None], modifiers.ModifierResult] = {}
         self._notes: dict[tuple[str, int | None], CodeNotes] = {}
