@@ -33,6 +33,7 @@ _STREET = (
 # Labels after which a number is an identifier however it is written ("claim 1234567").
 _ID_LABELS = (
     "claim|account|acct|member|subscriber|policy|invoice|ticket|confirmation|conf|npi|tin|ein|"
+    "mac|contractor|"
     "ssn|mrn|icn|dcn|tcn|zip|zip code|postal code|fax|phone|tel|telephone|cell|mobile|ext|"
     "extension|suite|ste|p\\.?o\\.? box|apt|tax id|federal id|prior auth|prior authorization|"
     "hicn|mbi|id|ref"

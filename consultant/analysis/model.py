@@ -28,6 +28,7 @@ TOPICS = (
     "em",
     "diagnosis",
     "coverage",
+    "payment",
     "crosswalk",
     "code_selection",
 )
@@ -57,6 +58,11 @@ class Setting:
     payer: str | None = None
     pos: int | None = None  # the place-of-service code, when the text gives one
     payer_name: str | None = None  # a commercial payer by name ("Aetna"), when one is named
+    state: str | None = None  # the state named ("in Florida", "FL Medicare"), two letters
+    mac: str | None = None  # a Medicare contractor as named ("Novitas", "MAC 99101", "JH")
+    # Words that may name a city, county or payment locality ("in Miami"): the code data
+    # decides which, if any, do; the others are ignored.
+    places: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,9 @@ class Analysis:
                 "payer": self.setting.payer,
                 "pos": self.setting.pos,
                 "payer_name": self.setting.payer_name,
+                "state": self.setting.state,
+                "mac": self.setting.mac,
+                "places": list(self.setting.places),
             },
             "phi": {"found": self.phi_found, "kinds": list(self.phi_kinds)},
             "purpose": self.purpose,

@@ -8,6 +8,13 @@ place comes from a place-of-service code (POS 11 is the office; 02, 19, 21-24,
 fee schedule, every other POS is paid at the non-facility rate, read here as
 "office") or else from the first words that name one ("in the office",
 "outpatient hospital", "ASC"). The payer is the first one named.
+
+Where the patient was seen decides which Medicare contractor's coverage
+articles apply and which locality's fee schedule amount: a state named after
+"in", "for" or "from" (or before "Medicare", "MAC" or "Part B"), a contractor
+named ("Novitas", "MAC 99101", "jurisdiction JH"), and the capitalised words
+after "in" that may name a city or county ("in Miami"), for the code data to
+recognise or ignore.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import re
 
 from consultant.analysis.model import Setting
 from consultant.analysis.wording import Phrases, Wording
+from consultant.codes.states import STATES, state_code
 
 FACILITY_POS = frozenset({2, 19, 21, 22, 23, 24, 26, 31, 34, 41, 42, 51, 52, 53, 56, 61})
 
@@ -99,9 +107,79 @@ def _payer(wording: Wording) -> tuple[str | None, str | None]:
     return (payer[1] if payer else None), None
 
 
+_NAMES = "|".join(sorted((re.escape(n) for n in STATES.values()), key=len, reverse=True))
+_CODES = "|".join(c for c in STATES if c not in {"IN", "OR", "ME", "AS", "HI", "OK", "ID"})
+_BEFORE_PLACE = r"(?i:in|for|from|located in|based in|practice in|practicing in)"
+_PAYER_AFTER = r"(?:Medicare|MAC|Part\s+B|Medicaid|DME\s+MAC|jurisdiction)"
+_STATE = re.compile(
+    rf"\b{_BEFORE_PLACE}\s+(?:the\s+state\s+of\s+)?(?P<name>{_NAMES})\b"
+    rf"|\b(?P<before>{_NAMES})\s+{_PAYER_AFTER}\b",
+    re.I,
+)
+_STATE_CODE = re.compile(
+    rf"\b{_BEFORE_PLACE}\s+(?P<code>{_CODES})\b(?![-/'\w])"
+    rf"|\b(?P<before>{_CODES})\s+{_PAYER_AFTER}\b"
+    # "Palm Beach County, FL", "Tucson, AZ 85710" (not "Sir, GA is needed")
+    rf"|\b[A-Z][a-z]+,\s+(?P<after>{_CODES})(?=[ \t]*(?:\d{{5}}\b|[.;:)?!]|$|on\b))",
+    re.M,
+)
+_MACS = "Novitas|First Coast|Palmetto|Noridian|National Government Services|NGS|WPS|CGS"
+_MAC = re.compile(
+    rf"\b(?P<name>{_MACS})\b"
+    r"|\b(?:MAC|contractor)\s*(?:#|number|no\.?)?\s*(?P<number>\d{5})\b"
+    r"|\b(?:jurisdiction|MAC)\s+(?P<after>J-?[A-Z0-9]{1,2})\b"
+    r"|\b(?P<before>J-?[A-Z0-9]{1,2})\s+(?:MAC|jurisdiction)\b",
+)
+# Capitalised words after "in" that may be a city or county: "in Miami", "in Palm Beach County".
+_PLACE = re.compile(r"\bin\s+(?P<place>[A-Z][a-z]+(?:[- ][A-Z][a-z]+){0,2})")
+_NOT_PLACES = frozenset(
+    re.findall(
+        r"\w+",
+        "January February March April May June July August September October November December "
+        "Medicare Medicaid Part The This That These Those Our My Your His Her Their Block Box "
+        "Item Column Group Section Chapter Table Appendix Office Hospital Facility Addition "
+        "General Advance Total Practice Network Coding Order",
+    )
+)
+
+
+def _state(text: str) -> str | None:
+    found = [m for m in (_STATE.search(text), _STATE_CODE.search(text)) if m]
+    if not found:
+        return None
+    first = min(found, key=lambda m: m.start())
+    return state_code(next(g for g in first.groups() if g))
+
+
+def _mac(text: str) -> str | None:
+    match = _MAC.search(text)
+    return next(g for g in match.groups() if g) if match else None
+
+
+def _places(text: str, state: str | None) -> tuple[str, ...]:
+    places = []
+    for match in _PLACE.finditer(text):
+        words = match.group("place").removesuffix(" County")
+        if words.split()[0].split("-")[0] in _NOT_PLACES or state_code(words):
+            continue
+        if words not in places:
+            places.append(words)
+    return tuple(places[:3])
+
+
 def find_setting(text: str, wording: Wording | None = None) -> Setting:
-    """The place of service and the payer the question names (``wording``: of ``text``)."""
+    """The place of service, the payer and where the patient was seen, as the question says
+    (``wording``: of ``text``)."""
     wording = wording or Wording.of(text)
     place, pos = _place(text, wording)
     payer, payer_name = _payer(wording)
-    return Setting(place=place, payer=payer, pos=pos, payer_name=payer_name)
+    state = _state(text)
+    return Setting(
+        place=place,
+        payer=payer,
+        pos=pos,
+        payer_name=payer_name,
+        state=state,
+        mac=_mac(text),
+        places=_places(text, state),
+    )

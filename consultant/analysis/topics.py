@@ -27,6 +27,9 @@ the question:
 - coverage: coverage, medical necessity, frequency, cost sharing, prior
   authorisation, supervision rules, what a payer accepts, GA/GY/GZ/KX and the
   foot-care Q7-Q9.
+- payment: what Medicare pays, as an amount: the allowed amount, the fee
+  schedule or lab rate, RVUs and GPCIs, the limiting charge ("what does
+  Medicare pay for 71046-26 in Miami?"). Whether it pays at all is coverage.
 - crosswalk: which diagnosis supports a procedure: the words, "does R42
   support 93880", a choice of diagnoses when a procedure is named ("M25.561 vs
   M17.11 on the 20610 line?") or which diagnosis goes on which line.
@@ -124,6 +127,16 @@ _WORDS: dict[str, Phrases] = {
         "incident-to, therapy threshold, kx threshold, their policy, payer policy, "
         "medical policy, coverage policy"
     ),
+    "payment": Phrases.of(
+        "allowed amount, allowable, allowables, fee schedule amount, fee schedule rate, "
+        "reimbursement rate, reimbursement amount, payment amount, payment rate, how much does, "
+        "how much will, how much would, how much is, how much do, how much can, how much are, "
+        "limiting charge, non-par amount, nonpar amount, non-participating amount, par amount, "
+        "national rate, national amount, gpci, gpcis, conversion factor, rvu, rvus, "
+        "relative value, clfs rate, lab fee schedule, what does medicare pay, "
+        "what will medicare pay, what would medicare pay, what medicare pays, "
+        "what does medicare allow, what will medicare allow"
+    ),
     "crosswalk": Phrases.of(
         "crosswalk, cross-walk, cross walk, diagnosis pointer, diagnosis pointers, dx pointer, "
         "dx pointers, diagnosis to support, dx to support, diagnosis that supports, "
@@ -156,10 +169,11 @@ _CONFIRM_CODES = re.compile(r" confirm (?:the )?(?:\S+ ){0,4}codes? ")
 _NOT_GLOBAL = re.compile(r" (?:bill|bills|billed|billing|bill it) global | global(?:ly| billing) ")
 _GLOBAL_PACKAGE = re.compile(r" (?:included in|part of) the global")
 # A payer asked what it does: "does BCBS take G0283", "does Medicare still require", "plans
-# that pay consults".
+# that pay consults"; not "what does Medicare pay", an amount.
 _PAYER_ASKED = re.compile(
-    r"\b(?:does|do|will|would)\s+(?:medicare|medicaid|tricare|bcbs|blue cross|aetna|cigna|"
-    r"humana|uhc|united(?:\s?healthcare)?|the payers?|payers?|the plan|their plan|"
+    r"(?<!what )(?<!how much )\b(?:does|do|will|would)\s+"
+    r"(?:medicare|medicaid|tricare|bcbs|blue cross|aetna|cigna|humana|uhc|"
+    r"united(?:\s?healthcare)?|the payers?|payers?|the plan|their plan|"
     r"commercial(?:\s+payers?|\s+plans?)?|insurance|the insurance)\s+"
     r"(?:(?:even|still|actually|ever|really)\s+)*"
     r"(?:take|accept|recogni[sz]e|pay|cover|allow|require|limit)\b"

@@ -463,6 +463,9 @@ def test_setting(text: str, setting: Setting) -> None:
         ("", "Z12.31 on the 77067 and N63.10 on the 77065 - right?", {"crosswalk"}),
         ("", "So is that 31237 or do we stay with 31231?", {"code_selection"}),
         ("", "Does Medicare even still pay audio-only from home?", {"coverage"}),
+        ("", "What does Medicare pay for 71046-26 in Miami?", {"payment", "modifier"}),
+        ("", "What's the allowed amount for 99213 in the office?", {"payment", "em"}),
+        ("", "And will Medicare pay for it as a screening at all?", {"coverage"}),
         ("", "Can we bill 93571 too, and is it once per vessel?", {"ncci", "mue"}),
         ("", "Rejected: diagnosis M25.56 invalid/truncated.", {"diagnosis"}),
         ("", "Dx E55.9 and Z13.21. Which one supports the test?", {"crosswalk", "diagnosis"}),
@@ -590,10 +593,43 @@ def test_analysis_as_json() -> None:
         "units": [{"count": 1, "code": "93000", "text": "x 1"}],
         "dates_of_service": ["2026-09-30"],
         "lines": [{"on": "2026-09-30", "role": None, "codes": ["99204", "93000"]}],
-        "setting": {"place": "office", "payer": "medicare", "pos": 11, "payer_name": None},
+        "setting": {
+            "place": "office",
+            "payer": "medicare",
+            "pos": 11,
+            "payer_name": None,
+            "state": None,
+            "mac": None,
+            "places": [],
+        },
         "phi": {"found": True, "kinds": ["dob", "patient_name"]},
         "purpose": "coding",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "state", "mac", "places"),
+    [
+        ("Will Medicare cover 20610 with M17.9 in Florida?", "FL", None, ()),
+        ("What does Medicare pay for 71046-26 in Miami?", None, None, ("Miami",)),
+        ("Novitas denied it. In TX we bill 20610 with 25.", "TX", "Novitas", ()),
+        ("FL Medicare keeps denying E0601.", "FL", None, ()),
+        ("Do we need KX on the CPAP supply? Our MAC 99101 says so.", None, "99101", ()),
+        ("Seen in Palm Beach County, FL on 11/02/2026.", "FL", None, ("Palm Beach",)),
+        ("Billed in January in the Office, is GA needed?", None, None, ()),
+        ("Dear Sir, GA is needed on 20610?", None, None, ()),
+        ("jurisdiction JH asks for the KX modifier", None, "JH", ()),
+    ],
+)
+def test_where_the_patient_was_seen(
+    text: str, state: str | None, mac: str | None, places: tuple[str, ...]
+) -> None:
+    setting = analyze("", text).setting
+    assert (setting.state, setting.mac, setting.places) == (state, mac, places)
+
+
+def test_a_contractor_number_is_not_a_code() -> None:
+    assert [c.code for c in analyze("", "Our MAC 99101 denied 20610.").codes] == ["20610"]
 
 
 def test_the_subject_is_read_first() -> None:
