@@ -528,6 +528,11 @@ class SenderRule(Base):
     note: Mapped[str] = mapped_column(CleanText, default="")
     added_by: Mapped[str] = mapped_column(CleanString(320))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where this sender's patients are seen, for Medicare coverage and payment when a
+    # question does not say: a state, and the Part B and DME MACs by contractor number.
+    state: Mapped[str | None] = mapped_column(CleanString(2), default=None)
+    part_b_mac: Mapped[str | None] = mapped_column(CleanString(16), default=None)
+    dme_mac: Mapped[str | None] = mapped_column(CleanString(16), default=None)
 
 
 class AppSetting(Base):

@@ -184,6 +184,8 @@ _PAYER_ASKED = re.compile(
 Spans = list[tuple[int, int]]
 # Words one of which a whole-text pattern needs: without them it is not run.
 _COVER_WORDS = frozenset({"cover", "covers"})
+# "Is 20610 covered with M17.9", "are E0601 and A7030 still covered" (not "exam covered").
+_COVERED_ASKED = re.compile(r"\b(?:is|are|be|was|were)\s+(?:\S+\s+){1,5}?covered\b", re.I)
 _BILL_WORDS = frozenset({"bill", "billed"})
 _PAYER_VERBS = frozenset({"does", "do", "will", "would", "plan", "plans", "payer", "payers"})
 _LINE_WORDS = frozenset({"line", "lines", "dx"})
@@ -494,7 +496,8 @@ def _from_findings(
         "mue": any(_UNITS_ASKED.search(s) for s in asking),
         "global": bool(named & _GLOBAL_MODIFIERS),
         "coverage": bool(named & _COVERAGE_MODIFIERS)
-        or (not words.isdisjoint(_PAYER_VERBS) and _PAYER_ASKED.search(text) is not None),
+        or (not words.isdisjoint(_PAYER_VERBS) and _PAYER_ASKED.search(text) is not None)
+        or ("covered" in words and any(_COVERED_ASKED.search(s) for s in asking)),
         "em": "25" in named or any(_is_em(m) for m in mentions),
         "diagnosis": diagnosis,
         "crosswalk": crosswalk

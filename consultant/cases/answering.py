@@ -21,6 +21,7 @@ from consultant.analysis.phi import (
 )
 from consultant.analysis.topics import ADDON_SYSTEM
 from consultant.cases.guidance import notes_for
+from consultant.cases.senders import jurisdiction_of
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
 from consultant.drafting.draft import Draft, make_draft
@@ -92,7 +93,9 @@ def analyse(
             f"{settings.max_message_codes:,} were looked up"
         )
         analysis = replace(analysis, codes=analysis.codes[: settings.max_message_codes])
-    facts = gather(analysis, services.lookup, today, settings.max_code_pairs)
+    with services.db.read_session() as session:
+        requester = jurisdiction_of(session, parsed.from_address)
+    facts = gather(analysis, services.lookup, today, settings.max_code_pairs, requester)
     facts.limits[:0] = limits
     return analysis, facts
 

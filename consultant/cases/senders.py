@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from consultant.cases.app_settings import UNKNOWN_SENDERS, read_setting, write_setting
+from consultant.codes.coverage import Jurisdiction
+from consultant.codes.states import state_code
 from consultant.mail.addresses import clean_address, domain_of
 from consultant.models import Case, CaseStatus, OutboundKind, OutboundMessage, SenderRule, utcnow
 
@@ -118,6 +120,47 @@ def remove_rule(session: Session, rule_id: int, actor: str) -> str | None:
     session.execute(delete(SenderRule).where(SenderRule.id == rule_id))
     log.info("sender rule %s removed by %s", rule.pattern, actor)
     return rule.pattern
+
+
+def set_where(
+    session: Session,
+    rule_id: int,
+    state: str,
+    part_b_mac: str,
+    dme_mac: str,
+    actor: str,
+) -> SenderRule | None:
+    """Say where a sender's patients are seen (empty fields clear it); None if no such rule.
+
+    Raises SenderRuleError for a state that is none, or a MAC that is not a contractor
+    number.
+    """
+    code = state_code(state) if state.strip() else None
+    if state.strip() and code is None:
+        raise SenderRuleError(f"{state.strip()!r} is not a US state or territory")
+    macs = [m.strip() for m in (part_b_mac, dme_mac)]
+    for mac in macs:
+        if mac and not (mac.isdigit() and len(mac) == 5):
+            raise SenderRuleError(f"{mac!r} is not a MAC contractor number (five digits)")
+    rule = session.get(SenderRule, rule_id)
+    if rule is None:
+        return None
+    rule.state, rule.part_b_mac, rule.dme_mac = code, macs[0] or None, macs[1] or None
+    log.info("sender rule %s: state %s, MACs %s set by %s", rule.pattern, code, macs, actor)
+    return rule
+
+
+def jurisdiction_of(session: Session, address: str | None) -> Jurisdiction | None:
+    """Where ``address``'s patients are seen, from its own rule, else its domain's."""
+    cleaned = clean_address(address)
+    if cleaned is None:
+        return None
+    for pattern in (cleaned, domain_of(cleaned)):
+        rule = session.scalar(select(SenderRule).where(SenderRule.pattern == pattern))
+        if rule is not None and (rule.state or rule.part_b_mac or rule.dme_mac):
+            macs = tuple(m for m in (rule.part_b_mac, rule.dme_mac) if m)
+            return Jurisdiction(state=rule.state, macs=macs, source="requester")
+    return None
 
 
 def allowed_patterns(session: Session, settings: Settings) -> frozenset[str]:

@@ -27,6 +27,7 @@ TOPIC_WORDS = {
     "em": "E/M services",
     "diagnosis": "diagnosis coding",
     "coverage": "coverage",
+    "payment": "what Medicare pays",
     "crosswalk": "which diagnosis supports which procedure",
     "code_selection": "choosing the right code",
 }

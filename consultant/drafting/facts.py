@@ -15,10 +15,18 @@ from itertools import combinations
 from typing import Any
 
 from consultant.analysis.model import Analysis
+from consultant.codes.coverage import Jurisdiction
 from consultant.codes.entries import Status
 from consultant.codes.icd10cm_refs import references
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
+from consultant.drafting.medicare_facts import (
+    COVERAGE_TOPICS,
+    coverage_facts,
+    fee_facts,
+    jurisdiction_for,
+    locality_for,
+)
 from consultant.drafting.render import cite, series
 from consultant.drafting.staleness import cadence, is_stale
 
@@ -33,6 +41,11 @@ KIND_ORDER = (
     "addon",
     "not_addon",
     "pfs",
+    "coverage",
+    "coverage_none",
+    "ncd",
+    "fee",
+    "fee_adjusted",
     "excludes1",
     "icd_note",
     "modifier",
@@ -140,6 +153,20 @@ class Facts:
                     "nothing of it",
                 }
             )
+        notes += [
+            {"kind": "not_checked", "text": f"No amount for {f.codes[0]}: {f.data['message']}"}
+            for f in self.items
+            if f.kind == "fee" and _unchecked(f) and f.data.get("message")
+        ]
+        notes += [
+            {
+                "kind": "confirm",
+                "text": f"NCD {f.data['section']} ({f.data['title']}) may apply to "
+                f"{f.codes[0]}: its title matches the code's description; confirm",
+            }
+            for f in self.items
+            if f.kind == "ncd" and _unchecked(f)
+        ]
         notes += [{"kind": "limit", "text": limit} for limit in self.limits]
         return notes
 
@@ -182,11 +209,16 @@ def _negative(fact: Fact) -> bool:
         return fact.data["status"] in NEGATIVE_STATUSES
     if fact.kind == "mue":
         return not fact.data.get("found")
-    return fact.kind in ("ptp_none", "ptp_window", "not_addon")
+    return fact.kind in ("ptp_none", "ptp_window", "not_addon", "coverage_none")
 
 
 def _unchecked(fact: Fact) -> bool:
-    """A fact that says only that something could not be checked."""
+    """A fact that says only that something could not be checked, or what only the reviewer
+    weighs: an amount not computed, an NCD matched by its title alone."""
+    if fact.kind == "fee":
+        return not (fact.data["amounts"] or fact.data["clfs"])
+    if fact.kind == "ncd":
+        return fact.data["matched_by"] != "section"
     return fact.kind == "missing" or (fact.kind == "code" and fact.data["status"] == Status.NO_DATA)
 
 
@@ -200,12 +232,15 @@ def gather(
     lookup: CodeLookup,
     today: date | None = None,
     max_pairs: int | None = None,
+    requester: Jurisdiction | None = None,
 ) -> Facts:
     """Look up every fact the question's codes, units and modifiers call for.
 
     As of the date of service the question states, else ``today`` (default: the real today).
     At most ``max_pairs`` pairs of procedure codes are checked for PTP edits (the
     pairs grow with the square of the codes); the rest are named as not checked.
+    ``requester`` is where the requester's patients are seen (the sender's setting), for
+    coverage and payment when the question does not say.
     """
     stated = analysis.dates_of_service
     on = stated[0] if stated else (today or date.today())
@@ -229,6 +264,18 @@ def gather(
         _mue_fact(facts, analysis, lookup, when, found.code, found.units)
         _addon_fact(facts, analysis, lookup, when, found.code, [c.code for c in procedures])
         _pfs_fact(facts, analysis, lookup, when, found.code)
+
+    codes = [c.code for c in procedures]
+
+    def missing(what: str, reason: str) -> None:
+        _missing(facts, what, reason)
+
+    if codes and COVERAGE_TOPICS & set(analysis.topics):
+        where = jurisdiction_for(analysis, lookup, on, requester)
+        coverage_facts(facts, analysis, lookup, day, codes, where, missing)
+    if codes and "payment" in analysis.topics:
+        locality = locality_for(analysis, lookup, on, requester)
+        fee_facts(facts, analysis, lookup, day, codes, locality, missing)
 
     if len(diagnoses) > 1:
         conflicts = lookup.excludes1_conflicts(diagnoses, on)

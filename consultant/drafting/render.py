@@ -54,6 +54,12 @@ KIND_LABELS = {
     "mue": "MUE",
     "aoc": "add-on code edits",
     "pfs": "PFS relative value file",
+    "mcd-article": "Medicare Coverage Database articles",
+    "mcd-lcd": "Medicare Coverage Database LCDs",
+    "ncd": "National Coverage Determinations",
+    "gpci": "PFS GPCIs",
+    "locality": "PFS localities",
+    "clfs": "Clinical Laboratory Fee Schedule",
 }
 
 

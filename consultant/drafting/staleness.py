@@ -24,6 +24,14 @@ CADENCE_MONTHS = {
     "icd10cm": 6,
     "icd10pcs": 12,
     "cpt": 12,
+    # The coverage exports change weekly; a snapshot a quarter old no longer says what is
+    # not listed. The fee schedule's GPCIs and localities are set for a calendar year.
+    "mcd-article": 3,
+    "mcd-lcd": 3,
+    "ncd": 3,
+    "gpci": 12,
+    "locality": 12,
+    "clfs": 3,
 }
 CADENCE_WORDS = {3: "quarterly", 6: "twice a year", 12: "yearly"}
 # Code sets say what a code is on a date; the CMS edit files keep each edit's own dates.

@@ -12,7 +12,9 @@ from consultant.drafting.facts import Facts
 from consultant.rules import (
     addon,
     code_status,
+    coverage,
     diagnoses,
+    fees,
     global_surgery,
     guidance,
     payment,
@@ -28,6 +30,8 @@ RULES: tuple[Rule, ...] = (
     *units.RULES,
     *addon.RULES,
     *payment.RULES,
+    *coverage.RULES,
+    *fees.RULES,
     *global_surgery.RULES,
     *telehealth.RULES,
     *diagnoses.RULES,

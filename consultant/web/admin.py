@@ -21,6 +21,7 @@ from consultant.cases.app_settings import SLA_HOURS
 from consultant.cases.senders import POLICY_LABELS, SenderRuleError, UnknownSenders
 from consultant.cases.sla import MAX_SLA_HOURS, SlaError, set_sla_hours, sla_hours
 from consultant.cases.snippets import PLACEHOLDERS, SnippetError
+from consultant.codes.states import STATES
 from consultant.models import AppSetting, Role, User
 from consultant.users import MIN_PASSWORD_LENGTH, UserError
 from consultant.web.auth import roles_required
@@ -166,6 +167,7 @@ def senders_page(status: int = 200, typed: dict[str, str] | None = None) -> tupl
         environment=sorted(settings.allowed_sender_list),
         nobody_allowed=not rules and not settings.allowed_sender_list,
         typed=typed or {},
+        states=STATES,
     )
 
 
@@ -180,6 +182,31 @@ def add_sender() -> Response | tuple[str, int]:
         flash(f"Not added: {error}.", "error")
         return senders_page(INVALID, {"pattern": pattern, "note": note})
     flash(f"{rule.pattern} may now send questions.", "ok")
+    return redirect(url_for("admin.senders_page"))
+
+
+@bp.route("/senders/<int:rule_id>/where", methods=["POST"])
+@roles_required(Role.ADMIN)
+def set_sender_where(rule_id: int) -> Response | tuple[str, int]:
+    """Where a sender's patients are seen: the state and MACs coverage and payment use."""
+    form = request.form
+    try:
+        with services().db.session() as session:
+            rule = senders.set_where(
+                session,
+                rule_id,
+                form.get("state", ""),
+                form.get("part_b_mac", ""),
+                form.get("dme_mac", ""),
+                _actor(),
+            )
+            pattern = rule.pattern if rule else None
+    except SenderRuleError as error:
+        flash(f"Not saved: {error}.", "error")
+        return senders_page(INVALID)
+    if pattern is None:
+        abort(404)
+    flash(f"Where {pattern}'s patients are seen is saved.", "ok")
     return redirect(url_for("admin.senders_page"))
 
 

@@ -15,7 +15,20 @@ from consultant.codes.importers.icd10cm import default_tabular
 from consultant.codes.importing import import_release
 from consultant.db import Database, upgrade
 from consultant.services import Services, build_services
-from tests.support.corpus import AOC_FILE, HCPCS_ZIP, MUE_FILE, PFS_FILE, PTP_FILE
+from tests.support.corpus import (
+    AOC_FILE,
+    ARTICLES_ZIP,
+    CLFS_FILE,
+    GPCI_FILE,
+    HCPCS_ZIP,
+    LCDS_ZIP,
+    LOCALITY_FILE,
+    MUE_FILE,
+    NCD_ZIP,
+    PFS_2027_FILE,
+    PFS_FILE,
+    PTP_FILE,
+)
 
 CODE_FILES = [
     ("icd10cm", None),
@@ -24,6 +37,13 @@ CODE_FILES = [
     ("mue", MUE_FILE),
     ("aoc", AOC_FILE),
     ("pfs", PFS_FILE),
+    ("pfs", PFS_2027_FILE),
+    ("gpci", GPCI_FILE),
+    ("locality", LOCALITY_FILE),
+    ("clfs", CLFS_FILE),
+    ("mcd-articles", ARTICLES_ZIP),
+    ("mcd-lcds", LCDS_ZIP),
+    ("ncd", NCD_ZIP),
 ]
 
 

@@ -17,6 +17,7 @@ from werkzeug.test import TestResponse
 
 from consultant.cases import senders, snippets
 from consultant.cases.sla import sla_hours
+from consultant.codes.coverage import Jurisdiction
 from consultant.models import AppSetting, AuthEvent, Case, Role, SenderRule, Snippet, User
 from consultant.services import Services
 from consultant.web import create_app
@@ -322,6 +323,61 @@ def test_a_malformed_sender_is_refused_and_kept_in_the_form(
     assert "<script>" not in refused.html
     with services.db.session() as session:
         assert session.scalars(select(SenderRule)).all() == []
+
+
+def test_where_a_senders_patients_are_seen(admin: FlaskClient, services: Services) -> None:
+    page = submit(admin, senders_page(admin), "/admin/senders", pattern="clinic.example")
+    with services.db.session() as session:
+        (rule,) = session.scalars(select(SenderRule))
+    action = f"/admin/senders/{rule.id}/where"
+
+    page = submit(admin, page, action, state="FL", part_b_mac="99101", dme_mac="99303")
+
+    assert page.flashes == ["Where clinic.example's patients are seen is saved."]
+    assert page.form(action) | {"csrf_token": ""} == {
+        "csrf_token": "",
+        "state": "FL",
+        "part_b_mac": "99101",
+        "dme_mac": "99303",
+    }
+    with services.db.read_session() as session:
+        where = senders.jurisdiction_of(session, "Dana@Clinic.Example")
+    assert where == Jurisdiction(state="FL", macs=("99101", "99303"), source="requester")
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"state": "Atlantis"}, "'Atlantis' is not a US state or territory"),
+        ({"part_b_mac": "J-H"}, "'J-H' is not a MAC contractor number (five digits)"),
+    ],
+)
+def test_a_wrong_state_or_mac_is_refused(
+    admin: FlaskClient, services: Services, fields: dict[str, str], says: str
+) -> None:
+    page = submit(admin, senders_page(admin), "/admin/senders", pattern="clinic.example")
+    with services.db.session() as session:
+        (rule,) = session.scalars(select(SenderRule))
+    form = page.form(f"/admin/senders/{rule.id}/where") | fields
+
+    refused = Page(admin.post(f"/admin/senders/{rule.id}/where", data=form))
+
+    assert refused.response.status_code == 422 and refused.flashes == [f"Not saved: {says}."]
+    with services.db.read_session() as session:
+        assert senders.jurisdiction_of(session, "dana@clinic.example") is None
+
+
+def test_an_address_setting_comes_before_its_domains(services: Services) -> None:
+    with services.db.session() as session:
+        domain = senders.add_rule(session, "clinic.example", "", ADMIN)
+        own = senders.add_rule(session, "dana@clinic.example", "", ADMIN)
+        session.flush()
+        senders.set_where(session, domain.id, "TX", "", "", ADMIN)
+        senders.set_where(session, own.id, "Florida", "", "", ADMIN)
+    with services.db.read_session() as session:
+        assert senders.jurisdiction_of(session, "dana@clinic.example").state == "FL"  # type: ignore[union-attr]
+        assert senders.jurisdiction_of(session, "lee@clinic.example").state == "TX"  # type: ignore[union-attr]
+        assert senders.jurisdiction_of(session, "x@elsewhere.example") is None
 
 
 def test_a_duplicate_sender_is_refused(admin: FlaskClient) -> None:
