@@ -30,6 +30,7 @@ CF_PLACES = "0.0001"
 NON_PARTICIPATING = Decimal("0.95")
 LIMITING_CHARGE = Decimal("1.0925")  # 115% of the non-participating amount
 NATIONAL = Decimal("1.000")
+BILATERAL = Decimal("1.5")
 PAID_STATUSES = frozenset({"A", "R", "T"})
 PFS_MONTHS = 3  # a PFS release answers for the quarter it starts
 CLFS_MONTHS = 3
@@ -359,42 +360,47 @@ def _by_county(every: list[Locality], county: str) -> list[Locality]:
 
 
 def adjusted(
-    results: list[FeeResult], modifiers: dict[str, tuple[str, ...]], setting: str
+    results: list[FeeResult],
+    modifiers: dict[str, tuple[str, ...]],
+    setting: str,
+    unpaid: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """The multiple procedure (51) and bilateral (50) adjustments of amounts billed together.
+    """The bilateral (50) and multiple procedure (51) adjustments of amounts billed together.
 
-    Codes with multiple procedure indicator 2 rank by amount: the highest is paid
-    at 100%, each other at 50%. A code with bilateral indicator 1 billed with 50 is
-    paid at 150%. Only these standard rules are computed; the others (endoscopy
-    families, imaging, therapy) are named by their indicator, not priced.
+    A code with bilateral indicator 1 billed with 50 is paid at 150% of its amount;
+    then codes with multiple procedure indicator 2 rank by that amount: the highest
+    is paid in full, each other at 50%. ``unpaid`` codes (an NCCI edit pays only the
+    other code) take no part. Only these standard rules are computed; the others
+    (endoscopy families, imaging, therapy) are named by their indicator, not priced.
     """
-    lines: list[dict[str, Any]] = []
+    bases: dict[str, tuple[Decimal, bool, Decimal]] = {}
+    for result in results:
+        amount = result.amount(setting)
+        if amount is None or result.code in unpaid:
+            continue
+        both = "50" in modifiers.get(result.code, ()) and result.bilateral == "1"
+        bases[result.code] = (amount, both, cents(amount * BILATERAL) if both else amount)
     ranked = sorted(
-        (r for r in results if r.multiple_procedure == "2" and r.amount(setting) is not None),
-        key=lambda r: r.amount(setting),  # type: ignore[arg-type, return-value]
+        (r.code for r in results if r.code in bases and r.multiple_procedure == "2"),
+        key=lambda code: bases[code][2],
         reverse=True,
     )
-    for index, result in enumerate(ranked if len(ranked) > 1 else []):
-        percent = 100 if index == 0 else 50
-        lines.append(_line(result, setting, "multiple", percent))
-    for result in results:
-        if (
-            "50" in modifiers.get(result.code, ())
-            and result.bilateral == "1"
-            and result.amount(setting) is not None
-        ):
-            lines.append(_line(result, setting, "bilateral", 150))
+    ranked = ranked if len(ranked) > 1 else []
+    order = ranked + [code for code in bases if code not in ranked and bases[code][1]]
+    lines = []
+    for code in order:
+        amount, both, base = bases[code]
+        percent = 50 if code in ranked[1:] else 100
+        lines.append(
+            {
+                "code": code,
+                "setting": setting,
+                "amount": str(amount),
+                "bilateral": both,
+                "base": str(base),
+                "ranked": code in ranked,
+                "percent": percent,
+                "adjusted": str(cents(base * percent / 100)),
+            }
+        )
     return lines
-
-
-def _line(result: FeeResult, setting: str, kind: str, percent: int) -> dict[str, Any]:
-    base = result.amount(setting)
-    assert base is not None
-    return {
-        "code": result.code,
-        "kind": kind,
-        "setting": setting,
-        "percent": percent,
-        "amount": str(base),
-        "adjusted": str(cents(base * percent / 100)),
-    }

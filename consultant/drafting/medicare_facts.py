@@ -169,7 +169,11 @@ def fee_facts(
             "national ones (every GPCI 1.000); confirm the locality"
         )
     setting = "facility" if analysis.setting.place == "facility" else "non_facility"
-    lines = adjusted(results, modifiers, setting)
+    # A column 2 code of an edit with indicator 0 is not paid beside its column 1 code.
+    unpaid = frozenset(
+        f.data["column2"] for f in facts.of("ptp") if f.data["modifier_indicator"] == 0
+    )
+    lines = adjusted(results, modifiers, setting, unpaid)
     if lines:
-        source = results[0].release
-        facts.add("fee_adjusted", [line["code"] for line in lines], {"lines": lines}, source)
+        data = {"lines": lines, "unpaid": sorted(unpaid & {r.code for r in results})}
+        facts.add("fee_adjusted", [line["code"] for line in lines], data, results[0].release)

@@ -56,7 +56,8 @@ def fee_amount(self: Rule, context: Context) -> Iterator[Outcome]:
 )
 def fee_adjusted(self: Rule, context: Context) -> Iterator[Outcome]:
     for fact in context.usable("fee_adjusted"):
-        yield self.conclude(fact.codes, {"lines": fact.data["lines"]}, fact)
+        params = {"lines": fact.data["lines"], "unpaid": fact.data["unpaid"]}
+        yield self.conclude(fact.codes, params, fact)
 
 
 @rule(

@@ -214,9 +214,16 @@ def test_multiple_procedure_and_bilateral_adjustments(fees: FeeLookups) -> None:
     place = miami(fees)
     results: list[FeeResult] = [fees.fee(c, "", place, JAN_2027) for c in ("20610", "20611")]
     # 20611: (1.10 + 1.32 x 1.066 + 0.14 x 2.310) x 33.8012 = 2.83052 x 33.8012 = 95.67497 -> 95.67
-    lines = adjusted(results, {"20610": ("50",)}, "non_facility")
-    assert [(x["code"], x["kind"], x["percent"], x["adjusted"]) for x in lines] == [
-        ("20611", "multiple", 100, "95.67"),
-        ("20610", "multiple", 50, "34.37"),  # 68.74 / 2
-        ("20610", "bilateral", 150, "103.11"),  # 68.74 x 1.5
+    apart = adjusted(results, {}, "non_facility")
+    assert [(x["code"], x["percent"], x["adjusted"]) for x in apart] == [
+        ("20611", 100, "95.67"),
+        ("20610", 50, "34.37"),  # 68.74 x 50% = 34.37
     ]
+    # Bilateral first: 20610-50 is 68.74 x 150% = 103.11, now the highest paid.
+    both = adjusted(results, {"20610": ("50",)}, "non_facility")
+    assert [(x["code"], x["base"], x["percent"], x["adjusted"]) for x in both] == [
+        ("20610", "103.11", 100, "103.11"),
+        ("20611", "95.67", 50, "47.84"),  # 95.67 x 50% = 47.835
+    ]
+    alone = adjusted(results, {"20610": ("50",)}, "non_facility", frozenset({"20611"}))
+    assert [(x["code"], x["ranked"], x["adjusted"]) for x in alone] == [("20610", False, "103.11")]

@@ -148,9 +148,11 @@ def test_several_procedures_are_adjusted_together(services: Services) -> None:
     text = drafted(
         services, "What will Medicare pay for 20610-50 and 20611 in Miami? DOS 01/15/2027"
     ).body.text
-    assert "20611 at 100% (the highest paid, in full): $95.67" in text
-    assert "20610 at 50% (modifier 51 reduction): $34.37" in text
-    assert "20610 at 150% (modifier 50, both sides): $103.11" in text
+    # The constructed PTP file pays only 20610 beside 20611 (indicator 0).
+    assert (
+        "20610-50 (both sides: 150% of $68.74 = $103.11): $103.11. 20611 is left out: an NCCI "
+        "edit pays only the other code." in text
+    )
 
 
 def test_the_html_reply_says_the_same(services: Services) -> None:
