@@ -104,7 +104,8 @@ PFS_INDICATORS = {
         "P": "bundled or excluded: no separate payment",
         "R": "restricted coverage: special coverage instructions apply",
         "T": "paid only when no other service is paid on the same day",
-        "X": "excluded from Medicare by law",
+        "X": "excluded from the physician fee schedule by law: not paid under it (a lab test "
+        "is paid under the lab fee schedule)",
     },
     "pctc": {
         "0": "a physician service: the professional/technical split does not apply",

@@ -5,6 +5,11 @@ lookups drafts ask (``CodeLookup``) and adds what only a page about one code
 needs: its history by release, its parents and children, and every PTP edit
 it is in. Each part carries the release it comes from; a part whose data is
 not loaded says so (``missing``) rather than saying nothing.
+
+A procedure or supply code's page also shows Medicare coverage (the articles
+in force on the date in every jurisdiction, each with its contractor and
+states, and the NCDs whose title matches the code's description) and Medicare
+payment (the national amounts, and a locality's when one is asked for).
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from consultant.codes.choice import choose
+from consultant.codes.choice import choose, months_later
 from consultant.codes.cms_edits import AddOnResult, MueResult, PfsResult
 from consultant.codes.code_status import status_sentence
+from consultant.codes.coverage import ARTICLE_KIND, LCD_KIND, NCD_KIND, CoverageResult
 from consultant.codes.entries import CodeResult, Status
+from consultant.codes.fees import CLFS_MONTHS, FeeResult
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.ptp_listing import COLUMNS, PtpListing, edits_of
 from consultant.codes.refs import ReleaseRef, as_day, as_dict, read_releases
@@ -48,6 +55,13 @@ _ENTRY = (
 )
 _CHILDREN = "SELECT code, long_description FROM code_entry WHERE release_id = ? AND parent = ?"
 _PFS_MODIFIERS = "SELECT modifier FROM pfs_indicator WHERE release_id = ? AND code = ?"
+_LOCALITIES = "SELECT mac, locality, state, name FROM gpci_value WHERE release_id = ?"
+# The coverage exports: release kind, what it is called, the import command's kind.
+COVERAGE_FILES = (
+    (ARTICLE_KIND, "Medicare coverage articles", "mcd-articles"),
+    (LCD_KIND, "LCDs", "mcd-lcds"),
+    (NCD_KIND, "NCDs", "ncd"),
+)
 
 
 @dataclass
@@ -101,6 +115,21 @@ class PtpSection:
 
 
 @dataclass
+class Payment:
+    """What Medicare pays for the code on the page's date: the national amounts of the code
+    alone and with each modifier the fee schedule has a row for, and a locality's amounts
+    when one is asked for, with every loaded locality to choose from."""
+
+    national: list[FeeResult]
+    asked: str | None = None  # the locality asked for, as asked
+    locality: dict[str, Any] | None = None  # the one locality that answers ``asked``
+    local: list[FeeResult] = field(default_factory=list)
+    locality_message: str | None = None  # why ``asked`` names no one locality
+    choices: list[dict[str, str]] = field(default_factory=list)  # value ("MAC/number"), label
+    gpci_release: dict[str, Any] | None = None
+
+
+@dataclass
 class Missing:
     what: str
     reason: str
@@ -123,6 +152,8 @@ class CodePage:
     mue: list[MueResult] = field(default_factory=list)
     addon: AddOnResult | None = None
     pfs: list[PfsResult] = field(default_factory=list)
+    coverage: CoverageResult | None = None
+    payment: Payment | None = None
     missing: list[Missing] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -138,10 +169,13 @@ def code_page(
     system: str | None = None,
     ptp_offsets: Mapping[str, int] | None = None,
     ptp_in_force: bool = True,
+    locality: str | None = None,
 ) -> CodePage | None:
     """The page of the code ``text`` is (in ``system``, if it can be one); None if no code
     system has codes of its shape. ``ptp_offsets`` pages the PTP lists, keyed
-    ``"<setting>-<column>"`` (e.g. ``"practitioner-column2"``)."""
+    ``"<setting>-<column>"`` (e.g. ``"practitioner-column2"``); ``locality`` (a
+    ``MAC/number``, or anything ``FeeLookups.localities`` takes as a place) adds that
+    locality's payment amounts to the national ones."""
     on = on or date.today()
     readings = candidates(text)
     if not readings:
@@ -171,6 +205,8 @@ def code_page(
         _mue(lookup, page, on)
         _addon(lookup, page, on)
         _pfs(lookup, page, on)
+        _coverage(lookup, page, on)
+        _payment(lookup, page, on, locality)
     return page
 
 
@@ -282,3 +318,105 @@ def _pfs(lookup: CodeLookup, page: CodePage, on: date) -> None:
         m for (m,) in lookup.reader.rows(_PFS_MODIFIERS, (alone.release["id"], page.code)) if m
     )
     page.pfs = [alone, *(lookup.pfs(page.code, m, on) for m in modifiers)]
+
+
+def _coverage(lookup: CodeLookup, page: CodePage, on: date) -> None:
+    """The articles in force listing the code, in every jurisdiction, and the NCDs whose
+    title matches its description; each export that is not loaded, named."""
+    absent = [(label, kind) for k, label, kind in COVERAGE_FILES if lookup.in_force(k, on) is None]
+    if len(absent) == len(COVERAGE_FILES):
+        page.missing.append(
+            Missing(
+                "Medicare coverage",
+                f"no Medicare Coverage Database export (articles, LCDs, NCDs) is loaded for "
+                f"{on}; `consultant codes import mcd-articles|mcd-lcds|ncd FILE.zip` loads them",
+            )
+        )
+        return
+    for label, kind in absent:
+        page.missing.append(
+            Missing(
+                label,
+                f"no export is loaded for {on}; `consultant codes import {kind} FILE.zip` loads it",
+            )
+        )
+    page.coverage = lookup.coverage.coverage(page.code, (), on, description=page.entry.description)
+
+
+def _payment(lookup: CodeLookup, page: CodePage, on: date, asked: str | None) -> None:
+    """The national fee schedule amounts (the code alone and with each modifier it has a
+    row for), the lab fee schedule rate, and a locality's amounts when one is asked for."""
+    modifiers = [p.modifier for p in page.pfs] or [""]
+    national = [lookup.fees.fee(page.code, m, None, on) for m in modifiers]
+    pfs = lookup.in_force("pfs", on)
+    gpci = lookup.in_force("gpci", on)
+    if gpci is not None and (gpci.effective_from > on or gpci.effective_from.year != on.year):
+        gpci = None  # GPCIs are yearly: another year's give no amount (``FeeLookups.fee``)
+    clfs = lookup.in_force("clfs", on)
+    clfs_current = clfs is not None and clfs.effective_from <= on < months_later(
+        clfs.effective_from, CLFS_MONTHS
+    )
+    if pfs is None and gpci is None and not clfs_current:
+        page.missing.append(
+            Missing(
+                "Medicare payment",
+                f"no physician fee schedule, GPCI or lab fee schedule file is loaded for {on}; "
+                "`consultant codes import pfs|gpci|locality|clfs FILE` loads them",
+            )
+        )
+        return
+    if pfs is None:
+        page.missing.append(
+            Missing(
+                "Medicare payment amounts",
+                f"no physician fee schedule file is loaded for {on}; "
+                "`consultant codes import pfs FILE` loads one",
+            )
+        )
+    if gpci is None:
+        page.missing.append(
+            Missing(
+                "payment localities",
+                f"no GPCI file for {on.year} is loaded, so only national amounts are shown; "
+                "`consultant codes import gpci FILE` loads one",
+            )
+        )
+    if clfs is None:
+        page.missing.append(
+            Missing(
+                "clinical lab fee schedule",
+                f"no CLFS file is loaded for {on}; `consultant codes import clfs FILE` loads one",
+            )
+        )
+    elif not clfs_current:
+        page.missing.append(
+            Missing(
+                "clinical lab fee schedule",
+                f"the CLFS loaded ({clfs.version}, from {clfs.effective_from}) is not the "
+                f"quarter of {on}",
+            )
+        )
+    payment = Payment(national, asked=asked or None)
+    if gpci is not None:
+        payment.gpci_release = gpci.describe()
+        rows = sorted(lookup.reader.rows(_LOCALITIES, (gpci.id,)), key=lambda r: (r[2], r[3]))
+        payment.choices = [
+            {
+                "value": f"{mac}/{number}",
+                "label": f"{state}: {name} (locality {number} of MAC {mac})",
+            }
+            for mac, number, state, name in rows
+        ]
+    if asked:
+        found = lookup.fees.localities(on, place=asked)
+        if len(found.found) == 1 and not found.message:
+            place = found.found[0]
+            payment.locality = place.describe()
+            payment.local = [lookup.fees.fee(page.code, m, place, on) for m in modifiers]
+        elif found.found:
+            payment.locality_message = (
+                f"{asked!r} matches {len(found.found)} localities: choose one"
+            )
+        else:
+            payment.locality_message = found.message or f"no locality matches {asked!r}"
+    page.payment = payment

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from consultant.codes.code_page import CodePage
+from consultant.codes.medicare_text import coverage_lines, fee_lines
 from consultant.codes.ptp_listing import PtpListing
 
 INDICATORS = (
@@ -60,6 +61,7 @@ def lines(page: CodePage) -> Iterator[str]:
             yield from _ptp(page, listing)
         yield f"  {source(section.release, page.on)}"
     yield from _cms(page)
+    yield from _medicare(page)
     if page.history:
         yield "History by release"
         for row in page.history:
@@ -139,3 +141,17 @@ def _cms(page: CodePage) -> Iterator[str]:
                 yield f"  {title}: {value}" + (f" ({meaning})" if meaning else "")
     if page.pfs:
         yield f"  {source(page.pfs[0].release, page.on)}"
+
+
+def _medicare(page: CodePage) -> Iterator[str]:
+    if page.coverage is not None:
+        yield from coverage_lines(page.coverage)
+    payment = page.payment
+    if payment is None:
+        return
+    for result in payment.national:
+        yield from fee_lines(result)
+    if payment.locality_message:
+        yield f"Locality {payment.asked}: {payment.locality_message}"
+    for result in payment.local:
+        yield from fee_lines(result)

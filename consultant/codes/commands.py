@@ -244,3 +244,156 @@ def pfs_command(obj: Any, code: str, modifier: str, on: datetime | None, as_json
     from consultant.codes.cms_edits import CmsEditLookups
 
     _show(CmsEditLookups(obj.database).pfs(code.upper(), modifier.upper(), _day(on)), as_json)
+
+
+def _procedure_code(code: str) -> str:
+    """``code`` upper-cased, if it has the shape of a CPT or HCPCS code (what coverage
+    articles and the fee schedules list); a usage error otherwise."""
+    from consultant.codes.systems import System, candidates
+
+    if not any(s in (System.CPT, System.HCPCS) for s, _ in candidates(code)):
+        raise click.BadParameter(
+            f"{code!r} is not a CPT or HCPCS code: coverage and fees are for procedure, "
+            "supply and drug codes",
+            param_hint="CODE",
+        )
+    return code.strip().upper()
+
+
+@codes_group.command("fee")
+@click.argument("code")
+@click.option("--modifier", default="", help="e.g. 26 or TC")
+@click.option(
+    "--locality",
+    help="A payment locality: MAC/number (99101/04), its number, or a locality or county name.",
+)
+@click.option("--state", help="The state (code or name), with --county when it has several.")
+@click.option("--county", help="The county, with --state.")
+@click.option("--on", "on", type=DATE, help="Date of service (default today).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def fee_command(
+    obj: Any,
+    code: str,
+    modifier: str,
+    locality: str | None,
+    state: str | None,
+    county: str | None,
+    on: datetime | None,
+    as_json: bool,
+) -> None:
+    """What Medicare pays for a code on a date: the physician fee schedule amount, in an
+    office (non-facility) and in a facility, with its formula, in a locality (national
+    without one), and the clinical lab fee schedule rate."""
+    from consultant.codes.lookup import CodeLookup
+    from consultant.codes.medicare_text import fee_lines
+
+    code = _procedure_code(code)
+    if locality and county:
+        raise click.UsageError("give --locality, or --state and --county, not both")
+    day = _day(on) or date.today()
+    lookup = CodeLookup(obj.database)
+    place = None
+    if locality or state or county:
+        found = lookup.fees.localities(day, place=locality, state=state, county=county)
+        if found.message or len(found.found) != 1:
+            _no_one_locality(found, locality or county or state or "", as_json)
+        place = found.found[0]
+    result = lookup.fees.fee(code, modifier.strip(), place, day)
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    for line in fee_lines(result):
+        click.echo(line)
+    if result.release is None and result.clfs is None:
+        click.echo("  `consultant codes import pfs FILE` (and gpci, locality, clfs) loads them")
+
+
+def _no_one_locality(found: Any, asked: str, as_json: bool) -> None:
+    """Stop with the reason no single locality answers; the candidates, if several, to
+    choose from."""
+    from consultant.codes.medicare_text import locality_choice
+
+    if len(found.found) > 1:
+        if found.message:  # a state of several localities
+            message = f"{found.message} with --county, or choose one with --locality MAC/NUMBER:"
+        else:
+            message = (
+                f"{asked!r} matches {len(found.found)} localities; "
+                "choose one with --locality MAC/NUMBER:"
+            )
+    else:
+        message = found.message or f"no locality matches {asked!r}"
+    if as_json:
+        _print_json({"error": message, "localities": [loc.describe() for loc in found.found]})
+        raise SystemExit(1)
+    lines = [message, *(f"  {locality_choice(loc)}" for loc in found.found)]
+    raise click.ClickException("\n".join(lines))
+
+
+@codes_group.command("coverage")
+@click.argument("code")
+@click.argument("diagnoses", nargs=-1, metavar="[DX]...")
+@click.option("--state", help="Where the patient is treated (code or name).")
+@click.option(
+    "--mac",
+    "macs",
+    multiple=True,
+    help="A Medicare contractor by number; repeat for a Part B and a DME MAC.",
+)
+@click.option("--on", "on", type=DATE, help="Date of service (default today).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def coverage_command(
+    obj: Any,
+    code: str,
+    diagnoses: tuple[str, ...],
+    state: str | None,
+    macs: tuple[str, ...],
+    on: datetime | None,
+    as_json: bool,
+) -> None:
+    """Medicare coverage of a procedure or supply code with the diagnoses given (DX...), on
+    a date: the articles in force where asked (every jurisdiction without --state or
+    --mac), each diagnosis covered, listed as not covered, or not listed, the modifiers
+    the article lists, its LCDs, and the NCDs whose title matches the code's description."""
+    from consultant.codes.coverage import Jurisdiction
+    from consultant.codes.lookup import CodeLookup
+    from consultant.codes.medicare_text import coverage_lines
+    from consultant.codes.states import state_code
+    from consultant.codes.systems import System, candidates
+
+    code = _procedure_code(code)
+    if state and macs:
+        raise click.UsageError("give --state or --mac, not both")
+    for diagnosis in diagnoses:
+        if not any(s == System.ICD10CM for s, _ in candidates(diagnosis)):
+            raise click.BadParameter(f"{diagnosis!r} is not an ICD-10-CM code", param_hint="DX")
+    where = state_code(state) if state else None
+    if state and where is None:
+        raise click.BadParameter(f"{state!r} is not a US state or territory", param_hint="--state")
+    day = _day(on) or date.today()
+    lookup = CodeLookup(obj.database)
+    known = lookup.coverage.macs(day)
+    unknown = [m for m in macs if m not in known]
+    if known and unknown:
+        listed = ", ".join(f"{number} ({name})" for number, name in sorted(known.items()))
+        raise click.BadParameter(
+            f"no contractor numbered {unknown[0]!r} in the coverage data for {day}; "
+            f"these are: {listed}",
+            param_hint="--mac",
+        )
+    jurisdiction = Jurisdiction(where, tuple(macs), "asked" if where or macs else "")
+    entry = lookup.find(code, day)
+    result = lookup.coverage.coverage(
+        code, list(diagnoses), day, jurisdiction, description=entry.description if entry else None
+    )
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    for line in coverage_lines(result):
+        click.echo(line)
+    if result.release is None:
+        click.echo(
+            "  `consultant codes import mcd-articles FILE.zip` (and mcd-lcds, ncd) loads them"
+        )

@@ -255,7 +255,7 @@ class FeeLookups:
             if pe is None or na or values["work"] is None or values["mp"] is None:
                 result.not_priced[setting] = (
                     f"the PFS {release.version} gives no {setting.replace('_', '-')} PE RVU "
-                    f"for {code} (not priced in that setting)"
+                    f"for {code}{'-' + modifier if modifier else ''} (not priced in that setting)"
                 )
                 continue
             factor = _decimal(cf, CF_PLACES)

@@ -30,8 +30,10 @@ from consultant.cases.lifecycle import InvalidTransition
 from consultant.cases.queries import load_case
 from consultant.cases.queue import QueueError, QueueFilter, QueueOrder, queue_page
 from consultant.codes.code_page import code_page
+from consultant.codes.coverage import Jurisdiction
 from consultant.codes.search import search_codes
-from consultant.codes.systems import System
+from consultant.codes.states import state_code
+from consultant.codes.systems import System, candidates
 from consultant.db_errors import DbErrorKind, TransientError, classify
 from consultant.web import api_input, api_json, openapi
 from consultant.web.auth import REVIEWERS
@@ -358,6 +360,90 @@ def show_code(code: str) -> Response:
             f"{code} has the shape of no code of CPT, HCPCS Level II, ICD-10-CM or ICD-10-PCS"
         )
     return answer(page.as_dict())
+
+
+def _procedure_code(code: str) -> str:
+    """A CPT or HCPCS code from the path, upper-cased: what coverage articles and the fee
+    schedules list; 404 for anything else."""
+    if not CODE.match(code):
+        raise NotFound("that is not a code: codes are letters, digits and a dot")
+    procedures = [c for s, c in candidates(code) if s in (System.CPT, System.HCPCS)]
+    if not procedures:
+        raise NotFound(
+            f"{code} is not a CPT or HCPCS code: coverage and fees are for procedure, "
+            "supply and drug codes"
+        )
+    return procedures[0]
+
+
+def _state() -> str | None:
+    value = api_input.limited("state", openapi.MAX_PLACE_CHARS)
+    if value is None:
+        return None
+    found = state_code(value)
+    if found is None:
+        raise api_input.bad_request(
+            f"state {value[:40]!r} is not a US state or territory: give its code (FL) or name"
+        )
+    return found
+
+
+@bp.get("/codes/<code>/coverage")
+def code_coverage(code: str) -> Response:
+    """Medicare coverage of a procedure or supply code with the diagnoses ``dx`` on ``on``:
+    the articles in force for ``state`` or ``mac`` (every jurisdiction without either), each
+    diagnosis covered, listed as not covered, or not listed, with modifiers, LCDs and NCDs."""
+    code = _procedure_code(code)
+    diagnoses, macs, state = api_input.diagnoses(), api_input.macs(), _state()
+    if state and macs:
+        raise api_input.bad_request("give state or mac, not both")
+    on = api_input.on() or date.today()
+    lookup = services().lookup
+    known = lookup.coverage.macs(on)
+    unknown = [m for m in macs if m not in known]
+    if known and unknown:
+        return error(
+            400,
+            f"no contractor numbered {unknown[0]} in the coverage data for {on}",
+            choices=[{"mac": number, "name": name} for number, name in sorted(known.items())],
+        )
+    jurisdiction = Jurisdiction(state, macs, "asked" if state or macs else "")
+    entry = lookup.find(code, on)
+    result = lookup.coverage.coverage(
+        code, diagnoses, on, jurisdiction, description=entry.description if entry else None
+    )
+    return answer(result.as_dict())
+
+
+@bp.get("/codes/<code>/fee")
+def code_fee(code: str) -> Response:
+    """What Medicare pays for a code (with ``modifier``) on ``on``: the fee schedule amounts
+    in ``locality`` (or ``state`` and ``county``), national without one, and the lab fee
+    schedule rate. A place of several localities is refused with the choices."""
+    code = _procedure_code(code)
+    modifier = api_input.matching("modifier", openapi.MODIFIER_PATTERN, "two letters or digits")
+    place = api_input.limited("locality", openapi.MAX_PLACE_CHARS)
+    county = api_input.limited("county", openapi.MAX_PLACE_CHARS)
+    state = _state()
+    if place and county:
+        raise api_input.bad_request("give locality, or state and county, not both")
+    on = api_input.on() or date.today()
+    fees = services().lookup.fees
+    locality = None
+    if place or state or county:
+        found = fees.localities(on, place=place, state=state, county=county)
+        if len(found.found) > 1:
+            asked = place or county or state
+            reason = found.message or f"{asked!r} matches {len(found.found)} localities"
+            return error(
+                400,
+                f"{reason}; choose one of the choices and give it as locality=MAC/number",
+                choices=[loc.describe() for loc in found.found],
+            )
+        if found.message or not found.found:
+            raise api_input.bad_request(found.message or "no locality matches")
+        locality = found.found[0]
+    return answer(fees.fee(code, modifier or "", locality, on).as_dict())
 
 
 # -- the description --------------------------------------------------------

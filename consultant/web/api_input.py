@@ -139,3 +139,46 @@ def boolean(fields: dict[str, Any], name: str) -> bool:
     if not isinstance(value, bool):
         raise bad_request(f"{name} must be true or false")
     return value
+
+
+def limited(name: str, longest: int) -> str | None:
+    """A text parameter of at most ``longest`` characters (None when absent)."""
+    value = arg(name) or None
+    if value is not None and len(value) > longest:
+        raise bad_request(f"{name} may have at most {longest} characters")
+    return value
+
+
+def matching(name: str, pattern: str, what: str) -> str | None:
+    """A parameter that must match ``pattern`` whole (None when absent)."""
+    value = arg(name) or None
+    if value is not None and not re.fullmatch(pattern, value):
+        raise bad_request(f"{name} must be {what}, not {value[:40]!r}")
+    return value
+
+
+def _repeated(name: str, limit: int, pattern: str, what: str) -> list[str]:
+    """A query parameter given once per value, each matching ``pattern``."""
+    found = request.args.getlist(name)
+    if len(found) > limit:
+        raise bad_request(f"{name} may be given at most {limit} times")
+    for value in found:
+        if not re.fullmatch(pattern, value):
+            raise bad_request(f"{name} must be {what}, not {value[:40]!r}")
+    return found
+
+
+def diagnoses() -> list[str]:
+    """``dx``, repeated: ICD-10-CM codes, with or without their dot."""
+    return _repeated(
+        "dx", openapi.MAX_DIAGNOSES, openapi.DIAGNOSIS_PATTERN, "an ICD-10-CM code such as M17.11"
+    )
+
+
+def macs() -> tuple[str, ...]:
+    """``mac``, repeated: Medicare contractor numbers (a Part B and a DME MAC can differ)."""
+    return tuple(
+        _repeated(
+            "mac", openapi.MAX_MACS, openapi.MAC_PATTERN, "a contractor number of five digits"
+        )
+    )

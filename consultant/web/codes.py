@@ -15,6 +15,7 @@ from flask.blueprints import BlueprintSetupState
 from markupsafe import Markup, escape
 
 from consultant.codes.code_page import COLUMNS, PTP_PAGE, code_page
+from consultant.codes.medicare_text import money
 from consultant.codes.search import MAX_QUERY, SearchMode, search_codes
 from consultant.codes.systems import candidates
 from consultant.drafting.render import cite
@@ -27,6 +28,8 @@ MAX_PAGE = 200
 # Letters, digits and a dot: every code system's codes, and nothing a path could abuse.
 CODE = re.compile(r"^[A-Za-z0-9.]{1,10}$")
 SETTINGS = ("practitioner", "hospital")
+# As much of a locality as a page reads: MAC/number, or a locality or county name.
+MAX_LOCALITY = 60
 # A code as ICD-10-CM notes name one: ``E11.9``, ``E10.-``, ``O24.4-`` (linked without the dash).
 NOTE_CODE = re.compile(
     r"(?<![A-Za-z0-9])([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?(?![0-9A-Za-z])"
@@ -38,6 +41,7 @@ def _register(state: BlueprintSetupState) -> None:
     """Template filters of these pages: release citations as drafts write them, linked notes."""
     state.app.add_template_filter(cite, "cite")
     state.app.add_template_filter(link_codes, "link_codes")
+    state.app.add_template_filter(money, "money")
     # Case pages link every code they show; kept if the app already has its own.
     state.app.jinja_env.globals.setdefault("code_link", code_link)
 
@@ -125,6 +129,7 @@ def show(code: str) -> str:
         system=request.args.get("system"),
         ptp_offsets=offsets,
         ptp_in_force=window != "outside",
+        locality=request.args.get("locality", "").strip()[:MAX_LOCALITY] or None,
     )
     if page is None:
         abort(

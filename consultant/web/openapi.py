@@ -24,6 +24,14 @@ DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
 # As much of a search as the case and the code searches read; longer is refused.
 MAX_QUERY_CHARS = min(case_search.MAX_QUERY_CHARS, code_search.MAX_QUERY)
+# Coverage and fee lookups: an ICD-10-CM code (dot or none), a contractor number, a
+# modifier, and as much of a place (state, county, locality) as a lookup reads.
+DIAGNOSIS_PATTERN = r"^[A-Za-z](?:[0-9][0-9A-Za-z]|[A-Za-z][0-9])(?:\.?[0-9A-Za-z]{1,4})?$"
+MAC_PATTERN = "^[0-9]{5}$"
+MODIFIER_PATTERN = "^[A-Za-z0-9]{2}$"
+MAX_DIAGNOSES = 20
+MAX_MACS = 4
+MAX_PLACE_CHARS = 60
 
 Schema = dict[str, Any]
 
@@ -40,6 +48,11 @@ STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "bo
 WHEN = {"type": "string", "format": "date-time"}
 MAYBE_WHEN = _nullable("string", format="date-time")
 STRINGS = {"type": "array", "items": STRING}
+DAY = {"type": "string", "format": "date"}
+MAYBE_DAY = _nullable("string", format="date")
+MAYBE_STRING = _nullable("string")
+MAYBE_RELEASE = _nullable("object", description="The release the answer comes from.")
+CENTS = {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$", "description": "Dollars."}
 
 
 def _object(required: list[str], **properties: Schema) -> Schema:
@@ -344,6 +357,210 @@ SCHEMAS: dict[str, Schema] = {
         page=INTEGER,
         per_page=INTEGER,
     ),
+    "CoverageArticle": _object(
+        [
+            "display_id",
+            "version",
+            "title",
+            "url",
+            "contractors",
+            "code_groups",
+            "diagnoses",
+            "modifiers",
+            "lcds",
+        ],
+        display_id={"type": "string", "example": "A90001"},
+        document_id=INTEGER,
+        version=INTEGER,
+        title=STRING,
+        status=MAYBE_STRING,
+        effective=MAYBE_DAY,
+        ending=MAYBE_DAY,
+        url={"type": "string", "description": "The article in the Medicare Coverage Database."},
+        contractors={
+            "type": "array",
+            "items": _object(
+                ["name", "number", "states"],
+                name=STRING,
+                number=STRING,
+                type=MAYBE_STRING,
+                states=STRINGS,
+            ),
+        },
+        code_groups={
+            "type": "array",
+            "items": _object(["group", "paragraph"], group=INTEGER, paragraph=MAYBE_STRING),
+            "description": "The groups of procedure codes that list the code, with paragraphs.",
+        },
+        diagnoses={
+            "type": "array",
+            "items": _object(
+                ["code", "status", "groups", "with_codes"],
+                code=STRING,
+                status={
+                    "type": "string",
+                    "enum": ["covered", "noncovered", "not_listed"],
+                    "description": "not_listed: the article says nothing of the diagnosis "
+                    "(it is not a statement that it is not covered).",
+                },
+                groups={
+                    "type": "array",
+                    "items": _object(["group", "paragraph"], group=INTEGER, paragraph=MAYBE_STRING),
+                },
+                with_codes={
+                    "type": "array",
+                    "items": STRING,
+                    "description": "Codes the group's paragraph pairs the diagnosis with.",
+                },
+            ),
+        },
+        modifiers={
+            "type": "array",
+            "items": _object(
+                ["group", "modifiers"], group=INTEGER, modifiers=STRINGS, paragraph=MAYBE_STRING
+            ),
+        },
+        lcds={
+            "type": "array",
+            "items": _object(
+                ["id", "url"],
+                id=STRING,
+                url=STRING,
+                version=INTEGER,
+                title=MAYBE_STRING,
+                effective=MAYBE_DAY,
+                ending=MAYBE_DAY,
+                utilization=MAYBE_STRING,
+                documentation=MAYBE_STRING,
+            ),
+        },
+    ),
+    "Coverage": _object(
+        [
+            "code",
+            "diagnoses",
+            "on",
+            "jurisdiction",
+            "release",
+            "articles",
+            "elsewhere",
+            "other_versions",
+            "ncds",
+            "message",
+        ],
+        code=STRING,
+        diagnoses={"type": "array", "items": STRING, "description": "As asked, with dots."},
+        on=DAY,
+        jurisdiction=_object(
+            ["state", "macs"], state=MAYBE_STRING, macs=STRINGS, source=MAYBE_STRING
+        ),
+        release=MAYBE_RELEASE,
+        lcd_release=MAYBE_RELEASE,
+        ncd_release=MAYBE_RELEASE,
+        articles={
+            "type": "array",
+            "items": _ref("CoverageArticle"),
+            "description": "The article versions in force on the date where asked (in every "
+            "jurisdiction when neither state nor mac is given).",
+        },
+        elsewhere={
+            "type": "array",
+            "items": STRING,
+            "description": "Articles listing the code whose contractor is elsewhere.",
+        },
+        other_versions={
+            "type": "array",
+            "items": STRING,
+            "description": "Versions listing the code that are not in force on the date.",
+        },
+        ncds={
+            "type": "array",
+            "items": _object(
+                ["section", "title", "url"],
+                section=STRING,
+                title=STRING,
+                version=INTEGER,
+                effective=MAYBE_DAY,
+                ending=MAYBE_DAY,
+                indications=MAYBE_STRING,
+                url=STRING,
+                matched_by={"type": "string", "enum": ["section", "title"]},
+            ),
+        },
+        message=_nullable("string", description="Why nothing could be looked up."),
+    ),
+    "FeeAmount": _object(
+        ["amount", "non_participating", "limiting_charge", "formula"],
+        amount=CENTS,
+        non_participating=CENTS,
+        limiting_charge=CENTS,
+        formula={"type": "string", "description": "The sum worked, as CMS rounds it."},
+    ),
+    "Locality": _object(
+        ["mac", "locality", "state", "name"],
+        mac=STRING,
+        locality=STRING,
+        state=STRING,
+        name=STRING,
+        counties=STRING,
+        gpci=_object(["work", "pe", "mp"], work=STRING, pe=STRING, mp=STRING),
+    ),
+    "Fee": _object(
+        ["code", "modifier", "on", "locality", "release", "amounts", "not_priced", "message"],
+        code=STRING,
+        modifier=STRING,
+        on=DAY,
+        locality={
+            "oneOf": [_ref("Locality"), {"type": "null"}],
+            "description": "Null: the national amount (every GPCI 1.000).",
+        },
+        release=MAYBE_RELEASE,
+        gpci_release=MAYBE_RELEASE,
+        status=MAYBE_STRING,
+        status_meaning=MAYBE_STRING,
+        pctc=MAYBE_STRING,
+        pctc_meaning=MAYBE_STRING,
+        multiple_procedure=MAYBE_STRING,
+        bilateral=MAYBE_STRING,
+        rvus={"type": "object", "additionalProperties": MAYBE_STRING},
+        conversion_factor=MAYBE_STRING,
+        amounts={
+            "type": "object",
+            "properties": {"non_facility": _ref("FeeAmount"), "facility": _ref("FeeAmount")},
+            "additionalProperties": False,
+        },
+        not_priced={
+            "type": "object",
+            "additionalProperties": STRING,
+            "description": "Why a setting has no amount.",
+        },
+        clfs={
+            "oneOf": [
+                _object(
+                    ["rate", "release"],
+                    rate=CENTS,
+                    indicator=MAYBE_STRING,
+                    release={"type": "object"},
+                ),
+                {"type": "null"},
+            ],
+            "description": "The clinical laboratory fee schedule rate, for lab codes.",
+        },
+        message=_nullable("string", description="Why there is no amount at all."),
+    ),
+    "Payment": _object(
+        ["national", "choices"],
+        national={"type": "array", "items": _ref("Fee")},
+        asked=MAYBE_STRING,
+        locality=_nullable("object"),
+        local={"type": "array", "items": _ref("Fee")},
+        locality_message=MAYBE_STRING,
+        choices={
+            "type": "array",
+            "items": _object(["value", "label"], value=STRING, label=STRING),
+        },
+        gpci_release=MAYBE_RELEASE,
+    ),
     "CodePage": _object(
         ["code", "system", "on", "found", "status"],
         code=STRING,
@@ -363,6 +580,8 @@ SCHEMAS: dict[str, Schema] = {
         mue={"type": "array", "items": {"type": "object"}},
         addon=_nullable("object"),
         pfs={"type": "array", "items": {"type": "object"}},
+        coverage={"oneOf": [_ref("Coverage"), {"type": "null"}]},
+        payment={"oneOf": [_ref("Payment"), {"type": "null"}]},
         missing={"type": "array", "items": {"type": "object"}},
     ),
 }
@@ -371,7 +590,7 @@ ERRORS = {
     400: "The request is malformed: a parameter or the JSON body is missing or wrong.",
     401: "No token, or a token that is unknown, revoked, or whose user is disabled.",
     403: "The token's user may not use the API.",
-    404: "No such case or code.",
+    404: "No such case or code (or, for coverage and fees, not a CPT or HCPCS code).",
     409: "Refused: the version named is not the current one, or another expert holds "
     "the case (nothing was saved or sent).",
     413: "The body is larger than 2 MB.",
@@ -470,6 +689,17 @@ QUEUE_FLAGS = {
     "attachments": "Only cases whose mail had attachments.",
 }
 CASE_WRITE_ERRORS = (400, 404, 409, 413, 422)
+PLACE = {"type": "string", "minLength": 1, "maxLength": MAX_PLACE_CHARS}
+
+
+def _procedure_code(example: str) -> dict[str, Any]:
+    return {
+        "name": "code",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": CODE_PATTERN, "example": example},
+        "description": "A CPT or HCPCS code.",
+    }
 
 
 def _paths() -> dict[str, Any]:
@@ -613,6 +843,75 @@ def _paths() -> dict[str, Any]:
                         {"type": "string", "enum": [s.value for s in System]},
                         "The code system, when the code could be one of several.",
                     ),
+                ],
+            )
+        },
+        f"{PREFIX}/codes/{{code}}/coverage": {
+            "get": _operation(
+                "getCodeCoverage",
+                "Medicare coverage of a procedure or supply code with diagnoses, on a date, "
+                "where the patient is treated.",
+                _ok(200, "Coverage", "The articles in force, what each says of each diagnosis."),
+                (400, 404),
+                parameters=[
+                    _procedure_code("20610"),
+                    _query(
+                        "dx",
+                        {
+                            "type": "array",
+                            "items": {"type": "string", "pattern": DIAGNOSIS_PATTERN},
+                            "maxItems": MAX_DIAGNOSES,
+                        },
+                        "ICD-10-CM codes, repeated (dx=M17.9&dx=M17.11).",
+                    )
+                    | {"style": "form", "explode": True, "example": ["M17.9"]},
+                    _query(
+                        "state",
+                        PLACE,
+                        "Where the patient is treated: a state's code or name. Not with mac.",
+                    )
+                    | {"example": "FL"},
+                    _query(
+                        "mac",
+                        {
+                            "type": "array",
+                            "items": {"type": "string", "pattern": MAC_PATTERN},
+                            "maxItems": MAX_MACS,
+                        },
+                        "Medicare contractors by number, repeated (a Part B and a DME MAC). "
+                        "Without state or mac, every jurisdiction's answer.",
+                    )
+                    | {"style": "form", "explode": True},
+                    ON | {"example": "2026-11-02"},
+                ],
+            )
+        },
+        f"{PREFIX}/codes/{{code}}/fee": {
+            "get": _operation(
+                "getCodeFee",
+                "What Medicare pays for a code on a date: the fee schedule amounts, "
+                "non-facility and facility, in a locality (national without one), and the "
+                "lab fee schedule rate.",
+                _ok(200, "Fee", "The amounts, each with its formula and releases."),
+                (400, 404),
+                parameters=[
+                    _procedure_code("71046"),
+                    _query(
+                        "modifier",
+                        {"type": "string", "pattern": MODIFIER_PATTERN},
+                        "A modifier with rows of its own in the fee schedule, such as 26 or TC.",
+                    )
+                    | {"example": "26"},
+                    _query(
+                        "locality",
+                        PLACE,
+                        "A payment locality: MAC/number (99101/04), a locality or county name. "
+                        "A place of several localities is refused (400) with the choices.",
+                    )
+                    | {"example": "99101/04"},
+                    _query("state", PLACE, "The state (code or name), with county."),
+                    _query("county", PLACE, "The county, with state. Not with locality."),
+                    ON | {"example": "2027-01-15"},
                 ],
             )
         },

@@ -26,12 +26,24 @@ from consultant.codes.lookup import CodeLookup
 from consultant.codes.search import SearchMode, search_codes
 from consultant.codes.tables import CodeRelease
 from consultant.db import Database
-from tests.support.corpus import AOC_FILE, DATA, HCPCS_ZIP, MUE_FILE, PFS_FILE, PTP_FILE
+from tests.support.corpus import (
+    AOC_FILE,
+    COVERAGE_FILES,
+    DATA,
+    HCPCS_ZIP,
+    MUE_FILE,
+    NCD_ZIP,
+    PAYMENT_FILES,
+    PFS_2027_FILE,
+    PFS_FILE,
+    PTP_FILE,
+)
 
 ON = date(2026, 11, 2)
+JAN_2027 = date(2027, 1, 15)
 TABULAR = DATA / "cdc" / "icd10cm_tabular_April2026_excerpt.xml"
 ORDER_2025 = DATA / "cdc" / "icd10cm_order_April2025_excerpt.txt"
-PFS_2027 = DATA / "constructed" / "PPRRVU2027_Jan_nonQPP.csv"
+
 # Words a page must never use about a code the data does not list.
 NEGATIVES = ("invalid", "not a valid", "does not exist", "no such code")
 
@@ -54,7 +66,7 @@ def cms(db: Database) -> Database:
         ("mue", MUE_FILE),
         ("aoc", AOC_FILE),
         ("pfs", PFS_FILE),
-        ("pfs", PFS_2027),
+        ("pfs", PFS_2027_FILE),
     ):
         load(db, kind, path)
     return db
@@ -115,7 +127,12 @@ def test_a_cpt_code_without_cpt_data_shows_what_the_cms_files_say(db: Database) 
     (mue,) = page.mue
     assert not mue.found and mue.release["version"] == "Eff 10-01-2026"
     assert page.addon is not None and not page.addon.is_addon and page.addon.addons == []
-    assert [m.what for m in page.missing] == ["NCCI PTP edits (hospital)"]
+    assert [m.what for m in page.missing] == [
+        "NCCI PTP edits (hospital)",
+        "Medicare coverage",
+        "payment localities",
+        "clinical lab fee schedule",
+    ]
 
 
 @pytest.mark.usefixtures("cms")
@@ -189,6 +206,116 @@ def test_a_code_in_thousands_of_edits_is_paged_with_counts(db: Database, tmp_pat
     assert (column1.offset, len(column1.edits)) == (200, 50)
     assert column1.edits[-1].column2 == "70249"
     assert last.listings["column2"].offset == 0  # each list pages on its own
+
+
+# -- Medicare coverage and payment: the constructed MCD exports and payment files ---------------
+
+MEDICARE_FILES = COVERAGE_FILES + PAYMENT_FILES
+
+
+@pytest.fixture
+def medicare(db: Database) -> Database:
+    """Coverage (articles, LCDs, NCDs) and payment (PFS, GPCI, localities, CLFS): made up."""
+    for kind, path in MEDICARE_FILES:
+        load(db, kind, path)
+    return db
+
+
+@pytest.mark.usefixtures("medicare")
+def test_coverage_lists_the_articles_of_every_jurisdiction(db: Database) -> None:
+    page = page_of(db, "20610")
+
+    coverage = page.coverage
+    assert coverage is not None and coverage.jurisdiction["state"] is None
+    assert [(a.display_id, a.version) for a in coverage.articles] == [("A90001", 2), ("A90002", 1)]
+    first, second = coverage.articles
+    assert [(c["number"], c["states"]) for c in first.contractors] == [("99101", ["FL", "PR"])]
+    assert [(c["number"], c["states"]) for c in second.contractors] == [("99202", ["OK", "TX"])]
+    assert first.code_groups == [
+        {"group": 1, "paragraph": "Group 1 Paragraph: the joint procedure codes below."}
+    ]
+    assert first.modifiers == [{"group": 1, "modifiers": ["LT", "RT"], "paragraph": ""}]
+    assert [(lcd["id"], lcd["version"]) for lcd in first.lcds] == [("L90001", 3)]
+    assert first.diagnoses == []  # a code page asks about no diagnosis
+    assert coverage.other_versions == ["A90001 v1 (2025-10-01 to 2026-06-30)"]
+    assert coverage.release is not None and coverage.release["kind"] == "mcd-article"
+    assert [m.what for m in page.missing] == [
+        "NCCI PTP edits (practitioner)",
+        "NCCI PTP edits (hospital)",
+        "MUE values",
+        "add-on code edits",
+        "payment localities",  # the GPCI file loaded is 2027's
+    ]
+
+
+def test_ncds_are_found_by_the_title_of_the_codes_description(db: Database) -> None:
+    load(db, "hcpcs", HCPCS_ZIP)
+    load(db, "ncd", NCD_ZIP)
+    page = page_of(db, "G0105")
+    assert (
+        page.entry.description
+        == "Colorectal cancer screening; colonoscopy on individual at high risk"
+    )
+    assert page.coverage is not None
+    assert [(n["section"], n["matched_by"]) for n in page.coverage.ncds] == [("210.3-X", "title")]
+    assert page.coverage.articles == []
+    assert [m.what for m in page.missing if m.what in ("Medicare coverage articles", "LCDs")] == [
+        "Medicare coverage articles",
+        "LCDs",
+    ]
+    assert page_of(db, "E11.9").coverage is None  # a diagnosis has no coverage section
+
+
+@pytest.mark.usefixtures("medicare")
+def test_payment_national_and_in_the_locality_asked_for(db: Database) -> None:
+    page = page_of(db, "71046", JAN_2027, locality="99101/04")
+
+    payment = page.payment
+    assert payment is not None
+    assert [f.modifier for f in payment.national] == ["", "26", "TC"]
+    national = payment.national[0]
+    assert national.locality is None
+    assert national.amounts["non_facility"]["amount"] == "33.46"  # (0.22 + 0.75 + 0.02) x 33.8012
+    assert "not priced in that setting" in national.not_priced["facility"]
+    assert payment.locality is not None and payment.locality["name"] == "MIAMI"
+    professional = payment.local[1]
+    assert (professional.modifier, professional.amounts["non_facility"]["amount"]) == (
+        "26",
+        "12.24",
+    )
+    assert professional.gpci_release is not None and professional.gpci_release["version"] == "2027"
+    assert len(payment.choices) == 7
+    assert {"value": "99101/04", "label": "FL: MIAMI (locality 04 of MAC 99101)"} in payment.choices
+    assert payment.locality_message is None
+
+
+@pytest.mark.usefixtures("medicare")
+def test_a_locality_of_several_or_none_is_named_and_only_national_amounts_shown(
+    db: Database,
+) -> None:
+    several = page_of(db, "20610", JAN_2027, locality="99").payment
+    assert several is not None and several.local == [] and several.locality is None
+    assert several.locality_message == "'99' matches 2 localities: choose one"
+    none = page_of(db, "20610", JAN_2027, locality="Atlantis").payment
+    assert none is not None and none.locality_message == "no locality matches 'Atlantis'"
+    # national: (0.79 + 0.95 + 0.10) x 33.8012 = 1.84 x 33.8012 = 62.1942 -> 62.19
+    assert none.national[0].amounts["non_facility"]["amount"] == "62.19"
+
+
+@pytest.mark.usefixtures("medicare")
+def test_a_lab_code_has_its_lab_fee_schedule_rate(db: Database) -> None:
+    page = page_of(db, "36415", date(2026, 11, 15))
+    assert page.payment is not None
+    (fee,) = page.payment.national
+    assert fee.clfs is not None and fee.clfs["rate"] == "3.00"
+    assert fee.amounts == {} and fee.message == "36415 is not in the PFS 2026-Oct-nonQPP"
+    # GPCIs are yearly: the 2027 file offers no locality for a date in 2026.
+    assert page.payment.choices == [] and page.payment.gpci_release is None
+    assert "payment localities" in [m.what for m in page.missing]
+    later = page_of(db, "36415", date(2027, 2, 1))
+    assert "the CLFS loaded (2026 Q4, from 2026-10-01) is not the quarter of 2027-02-01" in [
+        m.reason for m in later.missing
+    ]
 
 
 # -- diagnosis codes: status, notes, parents and children, history -----------------------------
@@ -280,7 +407,10 @@ def test_with_nothing_loaded_the_page_says_what_is_missing_and_nothing_else(
         "MUE values",
         "add-on code edits",
         "physician fee schedule indicators",
+        "Medicare coverage",
+        "Medicare payment",
     ]
+    assert page.coverage is None and page.payment is None
     icd = page_of(db, "E11.9")
     assert icd.entry.status == Status.NO_DATA
     assert [m.what for m in icd.missing] == ["ICD-10-CM codes"]
@@ -420,6 +550,28 @@ def test_codes_show_prints_the_code_page(cli: Cli) -> None:
     assert shown["addon"]["primaries"] == ["64493"]
     assert shown["mue"][0]["value"] == 1
     assert cli("codes", "show", "hello").exit_code == 1
+
+
+@pytest.mark.usefixtures("medicare")
+def test_codes_show_prints_coverage_and_payment(cli: Cli) -> None:
+    text = cli("codes", "show", "20610", "--on", "2027-01-15").output
+    assert "Medicare coverage of 20610 on 2027-01-15, in every jurisdiction\n" in text
+    assert "Article A90001 v2 (Example Medicare Services J-X Part B): Billing and Coding" in text
+    assert (
+        "  contractor: Sample Government Health J-Y Part B (A and B MAC 99202), for OK, TX\n"
+        in (text)
+    )
+    assert "  modifiers listed, group 1: LT, RT\n" in text
+    assert (
+        "Medicare physician fee schedule, 20610, national (no locality: every GPCI 1.000), "
+        "on 2027-01-15; from PFS 2027-Jan-nonQPP" in text
+    )
+    assert "  non-facility (office): $62.19\n" in text
+    assert "    (0.79 x 1.000 + 0.95 x 1.000 + 0.10 x 1.000) x 33.8012 = 62.19\n" in text
+    shown = json.loads(cli("codes", "show", "20610", "--on", "2027-01-15", "--json").output)
+    # facility: (0.79 + 0.41 + 0.10) x 33.8012 = 1.30 x 33.8012 = 43.9416 -> 43.94
+    assert shown["payment"]["national"][0]["amounts"]["facility"]["amount"] == "43.94"
+    assert [a["display_id"] for a in shown["coverage"]["articles"]] == ["A90001", "A90002"]
 
 
 # -- the migration ------------------------------------------------------------------------------

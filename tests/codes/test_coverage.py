@@ -25,7 +25,12 @@ from consultant.codes.importing import ImportOptions, ImportResult, import_relea
 from consultant.codes.sources import CodeImportError
 from consultant.codes.tables import CodeRelease
 from consultant.db import Database
-from tests.support.corpus import ARTICLES_ZIP, LCDS_ZIP, NCD_ZIP, PTP_FILE
+from tests.support.corpus import (
+    ARTICLES_ZIP,
+    COVERAGE_FILES,
+    LCDS_ZIP,
+    PTP_FILE,
+)
 from tests.support.mcd import changed, set_cell, tables, write_export
 
 ON = date(2026, 11, 2)
@@ -51,9 +56,8 @@ def answers(result: dict) -> dict[str, dict[str, str]]:
 
 @pytest.fixture
 def loaded(db: Database) -> Database:
-    load(db, "mcd-articles", ARTICLES_ZIP)
-    load(db, "mcd-lcds", LCDS_ZIP)
-    load(db, "ncd", NCD_ZIP)
+    for kind, path in COVERAGE_FILES:
+        load(db, kind, path)
     return db
 
 

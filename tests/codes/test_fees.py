@@ -21,7 +21,14 @@ from consultant.codes.importing import ImportOptions, ImportResult, import_relea
 from consultant.codes.sources import CodeImportError
 from consultant.codes.tables import CodeRelease, GpciValue
 from consultant.db import Database
-from tests.support.corpus import CLFS_FILE, GPCI_FILE, LOCALITY_FILE, PFS_2027_FILE, PFS_FILE
+from tests.support.corpus import (
+    CLFS_FILE,
+    GPCI_FILE,
+    LOCALITY_FILE,
+    PAYMENT_FILES,
+    PFS_2027_FILE,
+    PFS_FILE,
+)
 
 JAN_2027 = date(2027, 1, 15)
 NOV_2026 = date(2026, 11, 15)
@@ -33,13 +40,7 @@ def load(db: Database, kind: str, path: Path, **options: object) -> ImportResult
 
 @pytest.fixture
 def fees(db: Database) -> FeeLookups:
-    for kind, path in (
-        ("pfs", PFS_FILE),
-        ("pfs", PFS_2027_FILE),
-        ("gpci", GPCI_FILE),
-        ("locality", LOCALITY_FILE),
-        ("clfs", CLFS_FILE),
-    ):
+    for kind, path in PAYMENT_FILES:
         load(db, kind, path)
     return FeeLookups(CmsEditLookups(db))
 

@@ -17,16 +17,10 @@ from consultant.db import Database, upgrade
 from consultant.services import Services, build_services
 from tests.support.corpus import (
     AOC_FILE,
-    ARTICLES_ZIP,
-    CLFS_FILE,
-    GPCI_FILE,
+    COVERAGE_FILES,
     HCPCS_ZIP,
-    LCDS_ZIP,
-    LOCALITY_FILE,
     MUE_FILE,
-    NCD_ZIP,
-    PFS_2027_FILE,
-    PFS_FILE,
+    PAYMENT_FILES,
     PTP_FILE,
 )
 
@@ -36,14 +30,8 @@ CODE_FILES = [
     ("ncci-ptp", PTP_FILE),
     ("mue", MUE_FILE),
     ("aoc", AOC_FILE),
-    ("pfs", PFS_FILE),
-    ("pfs", PFS_2027_FILE),
-    ("gpci", GPCI_FILE),
-    ("locality", LOCALITY_FILE),
-    ("clfs", CLFS_FILE),
-    ("mcd-articles", ARTICLES_ZIP),
-    ("mcd-lcds", LCDS_ZIP),
-    ("ncd", NCD_ZIP),
+    *PAYMENT_FILES,
+    *COVERAGE_FILES,
 ]
 
 

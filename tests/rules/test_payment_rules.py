@@ -18,7 +18,7 @@ from tests.rules.support import by_rule, conclude, facts, pfs, question
         ("N", "Medicare does not cover 99100"),
         ("R", "only in restricted circumstances"),
         ("T", "only when no other fee schedule service is paid on the same day"),
-        ("X", "excluded from Medicare by law"),
+        ("X", "excluded from the physician fee schedule by law: it is not paid under it"),
     ],
 )
 def test_status_says_whether_medicare_pays(status: str, words: str) -> None:

@@ -40,3 +40,12 @@ MCD = CONSTRUCTED / "mcd"
 ARTICLES_ZIP = MCD / "current_article.zip"
 LCDS_ZIP = MCD / "current_lcd.zip"
 NCD_ZIP = MCD / "ncd.zip"
+# The CONSTRUCTED payment and coverage files, by the kind each imports as.
+PAYMENT_FILES = (
+    ("pfs", PFS_FILE),
+    ("pfs", PFS_2027_FILE),
+    ("gpci", GPCI_FILE),
+    ("locality", LOCALITY_FILE),
+    ("clfs", CLFS_FILE),
+)
+COVERAGE_FILES = (("mcd-articles", ARTICLES_ZIP), ("mcd-lcds", LCDS_ZIP), ("ncd", NCD_ZIP))

@@ -30,6 +30,7 @@ from consultant.roles import Role
 from consultant.services import Services, build_services
 from consultant.users import set_active
 from consultant.web import create_app
+from tests.codes.test_code_page import MEDICARE_FILES
 from tests.support.cases import ANSWER, save_draft
 from tests.support.corpus import DATA
 from tests.web.helpers import (
@@ -134,7 +135,7 @@ def timeline(api: Api, path: str = CASE) -> list[str]:
 @pytest.mark.usefixtures("question")
 def test_every_route_needs_a_valid_token(app: Flask, api: Api, services: Services) -> None:
     routes = api_routes(app)
-    assert len(routes) == 9
+    assert len(routes) == 11
     for header in ({}, {"Authorization": "Bearer"}, {"Authorization": "Basic cmV2aWV3ZXI6eA=="}):
         for method, path in routes:
             response = app.test_client().open(path, method=method, headers=header, json={})
@@ -590,6 +591,142 @@ def test_code_search_by_words_and_by_code(api: Api) -> None:
     second = api.ok("GET", "/api/v1/codes?q=A01.0&on=2025-06-01&per_page=3&page=2")
     assert {h["code"] for h in second["hits"]}.isdisjoint(h["code"] for h in prefix["hits"])
     assert api.ok("GET", "/api/v1/codes?q=")["mode"] == "empty"
+
+
+# -- Medicare coverage and payment (constructed files: made-up values) -------------------------
+
+
+@pytest.fixture
+def medicare(services: Services) -> None:
+    for kind, path in MEDICARE_FILES:
+        import_release(services.db, importer_for(kind), [path])
+
+
+def statuses(found: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """{article version: {diagnosis: status}}."""
+    return {
+        f"{a['display_id']} v{a['version']}": {d["code"]: d["status"] for d in a["diagnoses"]}
+        for a in found["articles"]
+    }
+
+
+@pytest.mark.usefixtures("medicare")
+def test_coverage_of_a_code_with_diagnoses_where_the_patient_is(api: Api) -> None:
+    found = api.ok(
+        "GET", "/api/v1/codes/20610/coverage?dx=M17.9&dx=m1711&state=Florida&on=2026-11-02"
+    )
+    assert statuses(found) == {"A90001 v2": {"M17.9": "noncovered", "M17.11": "covered"}}
+    assert found["jurisdiction"] == {"state": "FL", "macs": [], "source": "asked"}
+    assert found["elsewhere"] == ["A90002 v1"]
+    (article,) = found["articles"]
+    assert article["diagnoses"][0]["groups"][0]["group"] == 1
+    assert article["lcds"][0]["utilization"].startswith("Constructed utilization guidance")
+    texas = api.ok("GET", "/api/v1/codes/20610/coverage?dx=M17.9&state=TX&on=2026-11-02")
+    assert statuses(texas) == {"A90002 v1": {"M17.9": "not_listed"}}
+    everywhere = api.ok("GET", "/api/v1/codes/20610/coverage?dx=M17.9&on=2026-11-02")
+    assert set(statuses(everywhere)) == {"A90001 v2", "A90002 v1"}
+    assert everywhere["elsewhere"] == []
+    dme = api.ok("GET", "/api/v1/codes/e0601/coverage?dx=G47.33&mac=99303&on=2026-11-02")
+    assert statuses(dme) == {"A90003 v1": {"G47.33": "covered"}}
+
+
+@pytest.mark.usefixtures("medicare")
+def test_fee_in_a_locality_and_national(api: Api) -> None:
+    miami = api.ok("GET", "/api/v1/codes/20610/fee?locality=Miami&on=2027-01-15")
+    assert miami["amounts"]["non_facility"] == {
+        "amount": "68.74",
+        "non_participating": "65.30",
+        "limiting_charge": "75.10",
+        "formula": "(0.79 x 1.000 + 0.95 x 1.066 + 0.10 x 2.310) x 33.8012 = 68.74",
+    }
+    assert miami["amounts"]["facility"]["amount"] == "49.28"
+    assert (miami["locality"]["name"], miami["release"]["version"]) == ("MIAMI", "2027-Jan-nonQPP")
+    reading = api.ok(
+        "GET", "/api/v1/codes/71046/fee?modifier=26&state=FL&county=Dade&on=2027-01-15"
+    )
+    assert reading["amounts"]["non_facility"]["amount"] == "12.24"
+    assert reading["pctc"] == "1" and "professional (26)" in reading["pctc_meaning"]
+    national = api.ok("GET", "/api/v1/codes/20610/fee?on=2027-01-15")
+    assert national["locality"] is None and national["gpci_release"] is None
+    assert national["amounts"]["non_facility"]["amount"] == "62.19"
+    draw = api.ok("GET", "/api/v1/codes/36415/fee?on=2026-11-15")
+    assert draw["clfs"]["rate"] == "3.00" and draw["amounts"] == {}
+
+
+@pytest.mark.usefixtures("medicare")
+def test_coverage_and_fee_refuse_bad_parameters_with_a_reason(api: Api) -> None:
+    refused = {
+        "/api/v1/codes/20610/coverage?on=2026-13-01": "on must be a date as YYYY-MM-DD",
+        "/api/v1/codes/20610/coverage?state=Atlantis": "state 'Atlantis' is not a US state",
+        "/api/v1/codes/20610/coverage?state=FL&mac=99101": "give state or mac, not both",
+        "/api/v1/codes/20610/coverage?dx=knee": "dx must be an ICD-10-CM code",
+        "/api/v1/codes/20610/coverage?dx=": "dx must be an ICD-10-CM code",
+        "/api/v1/codes/20610/coverage?mac=9910": "mac must be a contractor number",
+        "/api/v1/codes/20610/coverage?on=2026-11-02&mac=12345": "no contractor numbered 12345",
+        "/api/v1/codes/20610/coverage?states=FL": "unknown query parameter 'states'",
+        "/api/v1/codes/20610/fee?modifier=262": "modifier must be two letters or digits",
+        "/api/v1/codes/20610/fee?locality=Miami&county=Dade": "not both",
+        "/api/v1/codes/20610/fee?state=XX": "state 'XX' is not a US state",
+        "/api/v1/codes/20610/fee?locality=Atlantis&on=2027-01-15": "no locality matches",
+        f"/api/v1/codes/20610/fee?county={'x' * 61}": "county may have at most 60 characters",
+    }
+    for path, reason in refused.items():
+        response = api.get(path)
+        assert response.status_code == 400, (path, response.get_json())
+        assert reason in response.get_json()["error"], (path, response.get_json())
+    many = "&".join(f"dx=M17.{n}" for n in range(21))
+    assert api.get(f"/api/v1/codes/20610/coverage?{many}").status_code == 400
+    unknown = api.get("/api/v1/codes/20610/coverage?on=2026-11-02&mac=12345").get_json()
+    assert [c["mac"] for c in unknown["choices"]] == ["99101", "99202", "99303"]
+    for path in ("/api/v1/codes/M17.9/coverage", "/api/v1/codes/M17.9/fee"):
+        response = api.get(path)
+        assert (
+            response.status_code == 404
+            and "not a CPT or HCPCS code" in response.get_json()["error"]
+        )
+
+
+@pytest.mark.usefixtures("medicare")
+def test_a_place_of_several_localities_is_refused_with_the_choices(api: Api) -> None:
+    texas = api.get("/api/v1/codes/20610/fee?state=TX&on=2027-01-15")
+    assert texas.status_code == 400
+    refused = texas.get_json()
+    assert refused["error"] == (
+        "TX has 2 localities: name the county; choose one of the choices and give it as "
+        "locality=MAC/number"
+    )
+    assert [(c["mac"], c["locality"], c["name"]) for c in refused["choices"]] == [
+        ("99202", "09", "BRAZORIA"),
+        ("99202", "99", "REST OF TEXAS"),
+    ]
+    rest = api.get("/api/v1/codes/20610/fee?locality=99&on=2027-01-15").get_json()
+    assert rest["error"].startswith("'99' matches 2 localities")
+    assert len(rest["choices"]) == 2
+
+
+def test_coverage_and_fee_with_nothing_loaded_say_so(api: Api) -> None:
+    coverage = api.ok("GET", "/api/v1/codes/20610/coverage?dx=M17.9&state=FL&on=2026-11-02")
+    assert coverage["articles"] == [] and coverage["release"] is None
+    assert coverage["message"] == "no Medicare Coverage Database articles are loaded for 2026-11-02"
+    fee = api.ok("GET", "/api/v1/codes/20610/fee?on=2027-01-15")
+    assert fee["amounts"] == {} and "no physician fee schedule file is loaded" in fee["message"]
+    no_gpci = api.get("/api/v1/codes/20610/fee?locality=Miami&on=2027-01-15")
+    assert no_gpci.status_code == 400
+    assert no_gpci.get_json()["error"] == "no GPCI file is loaded for 2027-01-15"
+
+
+def test_coverage_and_fee_are_for_reviewers_and_admins(
+    make_api: Callable[..., Api], services: Services
+) -> None:
+    coder = make_api("coder@clinic.example")
+    with services.db.session() as session:
+        session.execute(
+            update(User).where(User.email == "coder@clinic.example").values(role="member")
+        )
+    for path in ("/api/v1/codes/20610/coverage", "/api/v1/codes/20610/fee"):
+        assert coder.get(path).status_code == 403
+    admin = make_api(ADMIN, Role.ADMIN)
+    assert admin.ok("GET", "/api/v1/codes/20610/fee")["code"] == "20610"
 
 
 # -- the description --------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 The first test compares the app's routes under /api/v1 with the document's paths
 and methods, both ways. The second lets schemathesis generate requests from the
 document (valid and invalid ones) against a real app, on SQLite and on
-PostgreSQL, with cases waiting for review and a valid reviewer's token: no
+PostgreSQL, with cases waiting for review, the constructed coverage and payment
+files loaded, and a valid reviewer's token: no
 answer may be a server error, each must be one the document describes, and every
 operation must also succeed at least once (its document example does).
 """
@@ -32,9 +33,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from consultant import api_tokens
+from consultant.codes.importers import importer_for
+from consultant.codes.importing import import_release
 from consultant.services import Services
 from consultant.web import create_app
 from consultant.web.openapi import document
+from tests.codes.test_code_page import MEDICARE_FILES
 from tests.web.helpers import REVIEWER, add_reviewer, store_question
 
 SEEDED = tuple(f"CC-{n:06d}" for n in range(1, 6))
@@ -84,7 +88,10 @@ def token(services: Services) -> str:
 
 @pytest.fixture
 def api_app(services: Services, token: str) -> Flask:
-    """The app with five cases waiting for review, at draft v1 (SEEDED)."""
+    """The app with five cases waiting for review, at draft v1 (SEEDED), and coverage and
+    payment data for the code lookups' examples to find (made-up values)."""
+    for kind, path in MEDICARE_FILES:  # first: the lookups keep the releases they have seen
+        import_release(services.db, importer_for(kind), [path])
     for name in ("01.eml", "02.eml", "03.eml", "04.eml", "05.eml"):
         store_question(services, name)
     return create_app(services)
@@ -123,14 +130,16 @@ def closes_the_case(operation: Any) -> bool:
 
 def test_the_api_answers_as_its_document_says(api_schema: Any, token: str) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 9  # every route but the document itself
+    assert len(operations) == 11  # every route but the document itself
     answered: dict[str, Counter[int]] = {}
+    examples: dict[str, Any] = {}
 
-    def call(case: Any) -> None:
+    def call(case: Any) -> Any:
         response = case.call_and_validate(
             headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
         )
         answered.setdefault(case.operation.label, Counter())[response.status_code] += 1
+        return response
 
     for operation in sorted(operations, key=closes_the_case):
         # The document's examples first, each action's on a case of its own, where they
@@ -142,7 +151,7 @@ def test_the_api_answers_as_its_document_says(api_schema: Any, token: str) -> No
             def example(case: Any) -> None:
                 if case.path_parameters and "reference" in case.path_parameters:
                     case.path_parameters["reference"] = own_case(case.operation)
-                call(case)
+                examples[case.operation.label] = call(case).json()
 
             example()
 
@@ -162,3 +171,8 @@ def test_the_api_answers_as_its_document_says(api_schema: Any, token: str) -> No
     # Not only refusals: every operation also did its job at least once.
     done = {label for label, statuses in answered.items() if any(s < 300 for s in statuses)}
     assert done == {operation.label for operation in operations}, answered
+    # The coverage and fee examples found data, so their full answers met the schemas.
+    coverage = examples["GET /api/v1/codes/{code}/coverage"]
+    assert coverage["articles"][0]["diagnoses"][0]["status"] == "noncovered"
+    fee = examples["GET /api/v1/codes/{code}/fee"]
+    assert fee["amounts"]["non_facility"]["amount"] == "12.24"

@@ -19,8 +19,8 @@ from consultant.models import Role
 from consultant.services import Services
 from consultant.web import create_app
 from consultant.web.codes import code_link
-from tests.codes.test_code_page import NEGATIVES, TABULAR, wide_ptp_file
-from tests.support.corpus import AOC_FILE, MUE_FILE, PFS_FILE, PTP_FILE
+from tests.codes.test_code_page import MEDICARE_FILES, NEGATIVES, TABULAR, wide_ptp_file
+from tests.support.corpus import AOC_FILE, HCPCS_ZIP, MUE_FILE, PFS_FILE, PTP_FILE
 from tests.web.helpers import HOSTILE, Page, add_reviewer, get, path_of, sign_in
 
 ON = "2026-11-02"
@@ -270,7 +270,13 @@ def test_a_code_with_no_data_says_so_and_nothing_negative(signed_in: FlaskClient
         "MUE values: no MUE file is loaded",
         f"add-on code edits: no add-on code edit file is loaded for {day}",
         f"physician fee schedule indicators: no physician fee schedule file is loaded for {day}",
+        "Medicare coverage: no Medicare Coverage Database export (articles, LCDs, NCDs) is "
+        f"loaded for {day}; `consultant codes import mcd-articles|mcd-lcds|ncd FILE.zip` "
+        "loads them",
+        "Medicare payment: no physician fee schedule, GPCI or lab fee schedule file is loaded "
+        f"for {day}; `consultant codes import pfs|gpci|locality|clfs FILE` loads them",
     ]
+    assert page.tree.xpath("//section[@class='coverage' or @class='payment']") == []
     assert not any(word in page.visible_text.lower() for word in NEGATIVES)
     icd = get(signed_in, "/codes/E11.9")
     assert "No ICD-10-CM release is loaded" in icd.text("//p[contains(@class, 'status-line')]")
@@ -319,3 +325,214 @@ def test_code_link_is_a_template_global_for_case_pages(app: Flask) -> None:
     assert "<b>" not in rendered
     assert dated == f'<a class="code" href="/codes/E11.9?on={ON}">e11.9</a>'
     assert plain == "&lt;b&gt;x&lt;/b&gt;"
+
+
+# -- Medicare coverage and payment (constructed files: made-up values) ---------------------------
+
+JAN_2027 = "2027-01-15"
+
+
+@pytest.fixture
+def medicare(services: Services) -> None:
+    for kind, path in MEDICARE_FILES:
+        load(services, kind, path)
+
+
+def section(page: Page, name: str) -> Page:
+    """The page's section of class ``name`` on its own (its texts by relative XPath)."""
+    (found,) = page.tree.xpath(f"//section[@class='{name}']")
+    return found
+
+
+def texts(element: object, xpath: str) -> list[str]:
+    return [" ".join(e.text_content().split()) for e in element.xpath(xpath)]  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("medicare")
+def test_coverage_shows_each_jurisdictions_article_with_contractor_and_lcd(
+    signed_in: FlaskClient,
+) -> None:
+    page = get(signed_in, f"/codes/20610?on={JAN_2027}")
+    coverage = section(page, "coverage")
+    assert texts(coverage, "h2") == ["Medicare coverage"]
+    assert texts(coverage, ".//div[@class='mcd-article']/h3") == [
+        "Article A90001 v2: Billing and Coding: Arthrocentesis and Joint Injections",
+        "Article A90002 v1: Billing and Coding: Joint Injections (J-Y)",
+    ]
+    first = coverage.xpath(".//div[@class='mcd-article']")[0]
+    facts = dict(zip(texts(first, ".//dt"), texts(first, ".//dd"), strict=True))
+    assert facts["Contractor"] == "Example Medicare Services J-X Part B (A and B MAC 99101): FL, PR"
+    assert facts["In force"] == "from 2026-07-01"
+    assert facts["20610 in group 1"] == "Group 1 Paragraph: the joint procedure codes below."
+    assert facts["Modifiers, group 1"] == "LT, RT"
+    assert facts["LCD"].startswith(
+        "L90001 v3: Arthrocentesis and Joint Injections (constructed) Utilization: Constructed "
+        "utilization guidance: at most one injection per joint per 3 months."
+    )
+    links = first.xpath(".//a/@href")
+    assert links == [
+        "https://www.cms.gov/medicare-coverage-database/view/article.aspx?articleid=90001",
+        "https://www.cms.gov/medicare-coverage-database/view/lcd.aspx?lcdid=90001",
+    ]
+    hints = texts(coverage, "p[@class='hint']")
+    assert "in every jurisdiction: each applies only where its contractor does" in hints[0]
+    assert hints[1] == (
+        "Versions listing 20610 that are not in force on 2027-01-15: "
+        "A90001 v1 (2025-10-01 to 2026-06-30)."
+    )
+    assert texts(coverage, "p[@class='cite']") == [
+        "Source: Medicare Coverage Database articles current_article 2026-09-30, effective "
+        "2026-09-30 · current_article_csv.zip",
+        "Source: Medicare Coverage Database LCDs current_lcd 2026-09-30, effective 2026-09-30 "
+        "· current_lcd_csv.zip",
+        "Source: NCDs ncd 2026-09-30, effective 2026-09-30 · ncd_csv.zip",
+    ]
+    assert "not covered" not in page.visible_text
+
+
+def test_ncds_by_title_and_nothing_in_force_said_plainly(
+    signed_in: FlaskClient, services: Services
+) -> None:
+    load(services, "hcpcs", HCPCS_ZIP)
+    for kind, path in MEDICARE_FILES[:3]:
+        load(services, kind, path)
+    page = get(signed_in, f"/codes/G0121?on={ON}")
+    coverage = section(page, "coverage")
+    assert texts(coverage, ".//ul[@class='ncds']/li") == [
+        "NCD 210.3-X v2: Colorectal Cancer Screening Tests (constructed) (from 2023-01-01)"
+    ]
+    (article,) = texts(coverage, ".//div[@class='mcd-article']/h3")
+    assert article.startswith("Article A90004 v1")
+    none = section(get(signed_in, f"/codes/J1100?on={ON}"), "coverage")
+    assert texts(none, "p[not(@class)]") == [
+        "No article in force on 2026-11-02 lists J1100, in any jurisdiction."
+    ]
+    assert get(signed_in, f"/codes/E11.9?on={ON}").tree.xpath("//section[@class='coverage']") == []
+
+
+def fee_rows(element: object) -> list[list[str]]:
+    """Each row of a fee table: the setting, then its cells."""
+    return [
+        texts(row, "th|td")
+        for row in element.xpath(".//table[@class='fee-amounts']/tbody/tr")  # type: ignore[attr-defined]
+    ]
+
+
+@pytest.mark.usefixtures("medicare")
+def test_payment_national_amounts_with_formula_and_a_locality_chosen(
+    signed_in: FlaskClient,
+) -> None:
+    page = get(signed_in, f"/codes/20610?on={JAN_2027}")
+    payment = section(page, "payment")
+    (national,) = payment.xpath(".//div[@class='fee']")
+    assert texts(national, "h3") == ["20610, national on 2027-01-15"]
+    # (0.79 + 0.95 + 0.10) x 33.8012 = 62.19; (0.79 + 0.41 + 0.10) x 33.8012 = 43.94
+    assert texts(national, ".//table[@class='fee-amounts']/thead//th") == [
+        "Non-facility (office)",
+        "Facility",
+    ]
+    assert fee_rows(national) == [
+        ["Amount", "$62.19", "$43.94"],
+        ["Non-participating", "$59.08", "$41.74"],
+        ["Limiting charge", "$67.94", "$48.00"],
+        [
+            "Formula",
+            "(0.79 x 1.000 + 0.95 x 1.000 + 0.10 x 1.000) x 33.8012 = 62.19",
+            "(0.79 x 1.000 + 0.41 x 1.000 + 0.10 x 1.000) x 33.8012 = 43.94",
+        ],
+    ]
+    facts = dict(zip(texts(national, ".//dt"), texts(national, ".//dd"), strict=True))
+    assert facts["Status"] == "A: active: paid separately under the fee schedule"
+    assert facts["PC/TC"].startswith("0: a physician service")
+    assert texts(national, "p[@class='cite']") == [
+        "Source: PFS relative value file 2027-Jan-nonQPP, effective 2027-01-01 · "
+        "PPRRVU2027_Jan_nonQPP.csv"
+    ]
+    (form,) = payment.xpath(".//form[@class='locality']")
+    options = form.xpath(".//select[@name='locality']/option")
+    assert [o.get("value") for o in options][:3] == ["", "99101/03", "99101/04"]
+    assert options[2].text_content() == "FL: MIAMI (locality 04 of MAC 99101)"
+    fields = {i.name: i.value for i in form.inputs if i.name}
+    assert fields == {"system": "CPT", "on": JAN_2027, "locality": ""}
+
+    chosen = get(signed_in, form.get("action"), query_string={**fields, "locality": "99101/04"})
+    fees = section(chosen, "payment").xpath(".//div[@class='fee']")
+    assert texts(fees[1], "h3") == ["20610, MIAMI (FL), locality 04 of MAC 99101 on 2027-01-15"]
+    assert fee_rows(fees[1])[:3] == [
+        ["Amount", "$68.74", "$49.28"],
+        ["Non-participating", "$65.30", "$46.82"],
+        ["Limiting charge", "$75.10", "$53.84"],
+    ]
+    assert "GPCI file 2027, effective 2027-01-01 · GPCI2027.csv" in texts(fees[1], "p")[-1]
+    (selected,) = chosen.tree.xpath("//select[@name='locality']/option[@selected]/@value")
+    assert selected == "99101/04"
+    # The date form keeps the locality for another day.
+    assert chosen.tree.xpath("//form[@class='as-of']/input[@name='locality']/@value") == [
+        "99101/04"
+    ]
+
+
+@pytest.mark.usefixtures("medicare")
+def test_payment_says_why_there_is_no_amount_and_gives_the_lab_rate(
+    signed_in: FlaskClient,
+) -> None:
+    chest = section(get(signed_in, f"/codes/71046?on={JAN_2027}"), "payment")
+    assert texts(chest, ".//div[@class='fee']/h3") == [
+        "71046, national on 2027-01-15",
+        "71046-26, national on 2027-01-15",
+        "71046-TC, national on 2027-01-15",
+    ]
+    rows = fee_rows(chest.xpath(".//div[@class='fee']")[0])
+    assert rows[0] == ["Amount", "$33.46", "not priced"]
+    assert rows[3][2] == (
+        "the PFS 2027-Jan-nonQPP gives no facility PE RVU for 71046 (not priced in that setting)"
+    )
+    bundled = section(get(signed_in, f"/codes/99100?on={JAN_2027}"), "payment")
+    assert texts(bundled, ".//p[@class='no-amount']") == [
+        "No fee schedule amount: status B: bundled: paid as part of other services, never "
+        "separately."
+    ]
+    assert bundled.xpath(".//table") == []
+    draw = section(get(signed_in, "/codes/36415?on=2026-11-15"), "payment")
+    assert texts(draw, ".//p[@class='clfs']") == [
+        "Clinical laboratory fee schedule rate: $3.00 (national)."
+    ]
+    assert "Source: CLFS 2026 Q4, effective 2026-10-01 · CLFS2026Q4.csv" in texts(draw, ".//p")
+
+
+@pytest.mark.usefixtures("medicare")
+def test_a_locality_of_several_or_hostile_text_is_named_escaped(signed_in: FlaskClient) -> None:
+    several = get(signed_in, f"/codes/20610?on={JAN_2027}&locality=99")
+    assert texts(section(several, "payment"), "p[@class='warning']") == [
+        "Locality “99”: '99' matches 2 localities: choose one. Only national amounts are shown."
+    ]
+    assert len(section(several, "payment").xpath(".//div[@class='fee']")) == 1
+    hostile = get(signed_in, "/codes/20610", query_string={"on": JAN_2027, "locality": HOSTILE})
+    assert "<script>alert(1)</script>" not in hostile.html
+    assert hostile.tree.xpath("//script[not(@src)]") == []
+    (warning,) = texts(section(hostile, "payment"), "p[@class='warning']")
+    assert warning.startswith("Locality “<script>alert(1)</script>")
+
+
+def test_payment_and_coverage_files_not_loaded_are_named(
+    signed_in: FlaskClient, services: Services
+) -> None:
+    load(services, "pfs", PFS_FILE)
+    load(services, "mcd-articles", MEDICARE_FILES[0][1])
+    page = get(signed_in, f"/codes/20610?on={ON}")
+    missing = page.texts("//section[@class='not-loaded']/ul/li")
+    assert missing[-4:] == [
+        "LCDs: no export is loaded for 2026-11-02; `consultant codes import mcd-lcds FILE.zip` "
+        "loads it",
+        "NCDs: no export is loaded for 2026-11-02; `consultant codes import ncd FILE.zip` loads it",
+        "payment localities: no GPCI file for 2026 is loaded, so only national amounts are "
+        "shown; `consultant codes import gpci FILE` loads one",
+        "clinical lab fee schedule: no CLFS file is loaded for 2026-11-02; `consultant codes "
+        "import clfs FILE` loads one",
+    ]
+    payment = section(page, "payment")
+    assert payment.xpath(".//form") == []  # no localities to choose from
+    assert texts(payment, ".//p[@class='no-amount']") == [
+        "No fee schedule amount: the PFS 2026-Oct-nonQPP as loaded gives no practice expense "
+        "or malpractice RVUs."
+    ]

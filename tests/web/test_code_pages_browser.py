@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from config import Settings
 from consultant.cases.guidance import NoteInput, add_note
@@ -22,9 +22,9 @@ from consultant.codes.importers import importer_for
 from consultant.codes.importing import import_release
 from consultant.rules.sources import SOURCES
 from consultant.services import Services
-from tests.codes.test_code_page import TABULAR
+from tests.codes.test_code_page import MEDICARE_FILES, TABULAR
 from tests.support.browser import LiveServer, console_log, page_screenshots
-from tests.support.corpus import AOC_FILE, MUE_FILE, PFS_FILE, PTP_FILE
+from tests.support.corpus import AOC_FILE, HCPCS_ZIP, MUE_FILE, PFS_FILE, PTP_FILE
 from tests.web.helpers import PASSWORD, REVIEWER, add_reviewer, store_question
 
 WAIT = 30
@@ -169,3 +169,48 @@ def test_the_case_page_shows_each_conclusion_with_its_citations(
     assert "pair 29877+29880" in row.text and "from CC-000001" in row.text
     assert_clean_console(browser)
     page_screenshots(browser, "guidance")
+
+
+@pytest.fixture
+def medicare_server(
+    services: Services, live_server: Callable[[Services], LiveServer]
+) -> LiveServer:
+    """The coverage exports and payment files (constructed, made-up values) and HCPCS."""
+    for kind, path in (("hcpcs", HCPCS_ZIP), *MEDICARE_FILES):
+        import_release(services.db, importer_for(kind), [path])
+    add_reviewer(services)
+    return live_server(services)
+
+
+def test_a_code_page_with_medicare_coverage_and_payment(
+    browser: WebDriver, medicare_server: LiveServer
+) -> None:
+    sign_in(browser, medicare_server, "/codes/20610?on=2027-01-15")
+    WebDriverWait(browser, WAIT).until(
+        ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "CPT 20610")
+    )
+    coverage = browser.find_element(By.CSS_SELECTOR, "section.coverage")
+    articles = coverage.find_elements(By.CSS_SELECTOR, ".mcd-article h3")
+    assert [a.text.split(":")[0] for a in articles] == ["Article A90001 v2", "Article A90002 v1"]
+    assert "Example Medicare Services J-X Part B (A and B MAC 99101): FL, PR" in coverage.text
+    payment = browser.find_element(By.CSS_SELECTOR, "section.payment")
+    assert "$62.19" in payment.text
+    Select(payment.find_element(By.NAME, "locality")).select_by_value("99101/04")
+    payment.find_element(By.CSS_SELECTOR, "form.locality button").click()
+    WebDriverWait(browser, WAIT).until(ec.url_contains("locality=99101%2F04"))
+    local = browser.find_elements(By.CSS_SELECTOR, "section.payment .fee")[1]
+    assert local.find_element(By.TAG_NAME, "h3").text.startswith(
+        "20610, MIAMI (FL), locality 04 of MAC 99101"
+    )
+    assert "$68.74" in local.text and "$49.28" in local.text
+    assert_clean_console(browser)
+    page_screenshots(browser, "code-page-medicare")
+    browser.get(medicare_server.url + "/codes/E0601?on=2026-11-02")
+    WebDriverWait(browser, WAIT).until(
+        ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "HCPCS E0601")
+    )
+    coverage = browser.find_element(By.CSS_SELECTOR, "section.coverage")
+    assert "KH, KI, KJ, KX, RR" in coverage.text
+    assert "NCD 240.4-X" in coverage.text
+    assert_clean_console(browser)
+    page_screenshots(browser, "code-page-medicare-supply")
