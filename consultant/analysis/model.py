@@ -61,7 +61,8 @@ class Setting:
     state: str | None = None  # the state named ("in Florida", "FL Medicare"), two letters
     mac: str | None = None  # a Medicare contractor as named ("Novitas", "MAC 99101", "JH")
     # Words that may name a city, county or payment locality ("in Miami"): the code data
-    # decides which, if any, do; the others are ignored.
+    # decides which, if any, do; the others are ignored. Never stored (``as_json`` leaves
+    # them out): they may be where a patient lives, or a patient's name.
     places: tuple[str, ...] = ()
 
 
@@ -131,7 +132,6 @@ class Analysis:
                 "payer_name": self.setting.payer_name,
                 "state": self.setting.state,
                 "mac": self.setting.mac,
-                "places": list(self.setting.places),
             },
             "phi": {"found": self.phi_found, "kinds": list(self.phi_kinds)},
             "purpose": self.purpose,

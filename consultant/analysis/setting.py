@@ -108,8 +108,43 @@ def _payer(wording: Wording) -> tuple[str | None, str | None]:
 
 
 _NAMES = "|".join(sorted((re.escape(n) for n in STATES.values()), key=len, reverse=True))
-_CODES = "|".join(c for c in STATES if c not in {"IN", "OR", "ME", "AS", "HI", "OK", "ID"})
-_BEFORE_PLACE = r"(?i:in|for|from|located in|based in|practice in|practicing in)"
+# Two letters that are a state but, in a coding question, as often something else: a
+# modifier (GA), a test (CT), a title (MD, PA, MA), Medicare Advantage (MA), the VA, a route
+# (SC). These are read as a state only before "Medicare" or "MAC", or with a zip code.
+_AMBIGUOUS = frozenset(
+    [
+        "IN",
+        "OR",
+        "ME",
+        "AS",
+        "HI",
+        "OK",
+        "ID",
+        "MA",
+        "PA",
+        "MD",
+        "GA",
+        "CT",
+        "MS",
+        "DC",
+        "CO",
+        "MT",
+        "LA",
+        "SC",
+        "VA",
+        "DE",
+        "AL",
+        "MO",
+        "NE",
+        "GU",
+        "MP",
+        "PR",
+        "CA",
+    ]
+)
+_CODES = "|".join(c for c in STATES if c not in _AMBIGUOUS)
+_ALL_CODES = "|".join(c for c in STATES if c != "MA")
+_BEFORE_PLACE = r"(?i:in|from|located in|based in|practice in|practicing in)"
 _PAYER_AFTER = r"(?:Medicare|MAC|Part\s+B|Medicaid|DME\s+MAC|jurisdiction)"
 _STATE = re.compile(
     rf"\b{_BEFORE_PLACE}\s+(?:the\s+state\s+of\s+)?(?P<name>{_NAMES})\b"
@@ -118,9 +153,9 @@ _STATE = re.compile(
 )
 _STATE_CODE = re.compile(
     rf"\b{_BEFORE_PLACE}\s+(?P<code>{_CODES})\b(?![-/'\w])"
-    rf"|\b(?P<before>{_CODES})\s+{_PAYER_AFTER}\b"
-    # "Palm Beach County, FL", "Tucson, AZ 85710" (not "Sir, GA is needed")
-    rf"|\b[A-Z][a-z]+,\s+(?P<after>{_CODES})(?=[ \t]*(?:\d{{5}}\b|[.;:)?!]|$|on\b))",
+    rf"|\b(?P<before>{_ALL_CODES})\s+{_PAYER_AFTER}\b"
+    # "Tucson, AZ 85710" (not "Jane Doe, MD" nor "Sir, GA is needed")
+    rf"|\b[A-Z][a-z]+,\s+(?P<after>{_ALL_CODES})[ \t]+\d{{5}}\b",
     re.M,
 )
 _MACS = "Novitas|First Coast|Palmetto|Noridian|National Government Services|NGS|WPS|CGS"
@@ -130,7 +165,8 @@ _MAC = re.compile(
     r"|\b(?:jurisdiction|MAC)\s+(?P<after>J-?[A-Z0-9]{1,2})\b"
     r"|\b(?P<before>J-?[A-Z0-9]{1,2})\s+(?:MAC|jurisdiction)\b",
 )
-# Capitalised words after "in" that may be a city or county: "in Miami", "in Palm Beach County".
+# Capitalised words after "in" that may be a city or county: "in Miami", "in Palm Beach County"
+# (kept with "County": only a county named so may fall in a state's "all other counties").
 _PLACE = re.compile(r"\bin\s+(?P<place>[A-Z][a-z]+(?:[- ][A-Z][a-z]+){0,2})")
 _NOT_PLACES = frozenset(
     re.findall(
@@ -159,7 +195,7 @@ def _mac(text: str) -> str | None:
 def _places(text: str, state: str | None) -> tuple[str, ...]:
     places = []
     for match in _PLACE.finditer(text):
-        words = match.group("place").removesuffix(" County")
+        words = match.group("place")
         if words.split()[0].split("-")[0] in _NOT_PLACES or state_code(words):
             continue
         if words not in places:

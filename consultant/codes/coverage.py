@@ -21,7 +21,13 @@ from datetime import date
 from typing import Any
 
 from consultant.codes.cms_edits import CmsEditLookups
-from consultant.codes.coverage_tables import COVERED, HCPC, MODIFIER, NONCOVERED
+from consultant.codes.coverage_tables import (
+    COVERED,
+    HCPC,
+    MODIFIER,
+    NONCOVERED,
+    mcd_code_table,
+)
 from consultant.codes.importing import date_to_int, int_to_date
 from consultant.codes.refs import ReleaseRef
 
@@ -43,7 +49,7 @@ _LISTED_ANY_TIME = (
     "AND d.version = c.version WHERE c.code = ? AND c.list = 'hcpc'"
 )
 _CONTRACTORS = (
-    "SELECT c.contractor_id, c.type_id, c.name, c.number, c.type_name "
+    "SELECT DISTINCT c.contractor_id, c.type_id, c.name, c.number, c.type_name "
     "FROM mcd_document_contractor x JOIN mcd_contractor c ON c.release_id = x.release_id "
     "AND c.contractor_id = x.contractor_id AND c.type_id = x.type_id "
     "AND c.version = x.contractor_version "
@@ -57,6 +63,10 @@ _STATES = (
 _ARTICLE_CODES = (
     "SELECT list, group_no, code FROM {codes} WHERE document_id = ? "
     "AND version = ? AND (list = 'hcpc' OR list = 'modifier' OR code IN ({marks}))"
+)
+_COVERED_AMONG = (
+    "SELECT code FROM {codes} WHERE document_id = ? AND version = ? AND list = 'covered' "
+    "AND code IN ({marks})"
 )
 _GROUPS = (
     "SELECT list, group_no, paragraph FROM mcd_group WHERE release_id = ? AND document_id = ? "
@@ -77,7 +87,9 @@ _NCDS = (
 )
 _CONTRACTOR_BY_NUMBER = "SELECT DISTINCT number, name FROM mcd_contractor WHERE release_id = ?"
 _ICD = re.compile(r"\b[A-TV-Z][0-9][0-9AB](?:\.?[0-9A-TV-Z]{1,4})?\b")
-_TOGETHER = re.compile(r"(?i)\b(secondary|primary|in addition|along with|report(?:ed)? with)\b")
+_TOGETHER = re.compile(
+    r"(?i)\b(?:secondary|in addition to|along with|together with|report(?:ed)? with)\b"
+)
 _WORD = re.compile(r"[a-z]{4,}")
 _STOP = frozenset({"with", "without", "tests", "test", "services", "service", "other", "each"})
 
@@ -110,6 +122,7 @@ class DiagnosisCoverage:
     status: str  # "covered", "noncovered" or "not_listed"
     groups: list[dict[str, Any]] = field(default_factory=list)  # {"group", "paragraph"}
     with_codes: list[str] = field(default_factory=list)  # what a group's paragraph pairs it with
+    other_groups: list[int] = field(default_factory=list)  # covered for the article's other codes
 
 
 @dataclass
@@ -144,8 +157,7 @@ class CoverageResult:
     lcd_release: dict[str, Any] | None = None
     ncd_release: dict[str, Any] | None = None
     articles: list[ArticleCoverage] = field(default_factory=list)
-    # Articles listing the code whose contractor is elsewhere: named only when no
-    # jurisdiction is known, so the reviewer sees every answer and confirms which applies.
+    # Articles listing the code whose contractors serve elsewhere than the jurisdiction asked.
     elsewhere: list[str] = field(default_factory=list)
     # Versions that list the code but are not in force on the date (the export's history).
     other_versions: list[str] = field(default_factory=list)
@@ -200,17 +212,17 @@ class CoverageLookups:
         day = date_to_int(on)
         lcd_release = self.lookups.in_force(LCD_KIND, on)
         result.lcd_release = _described(lcd_release)
-        codes = release.details["codes_table"]
+        codes = mcd_code_table(release.id).name
         listed = self.reader.rows(_LISTING.format(codes=codes), (release.id, code, day, day))
         for document_id, version, display_id, title, status, effective, ending in listed:
             contractors = self._contractors(release, document_id, version, day)
             if not _serves(contractors, jurisdiction):
-                if not jurisdiction.known:
-                    continue
                 result.elsewhere.append(f"{display_id} v{version}")
                 continue
             rows = self._article_rows(release, document_id, version, wanted)
             groups = self._groups(release, document_id, version)
+            diagnoses = _diagnoses(rows, groups, code, wanted)
+            self._narrow_pairings(release, document_id, version, diagnoses)
             result.articles.append(
                 ArticleCoverage(
                     display_id,
@@ -223,7 +235,7 @@ class CoverageLookups:
                     MCD_ADDRESS.format(kind="article", id=document_id),
                     contractors,
                     _code_groups(rows, groups, code),
-                    _diagnoses(rows, groups, code, wanted),
+                    diagnoses,
                     _modifiers(rows, groups),
                     self._lcds(release, lcd_release, document_id, version, day),
                 )
@@ -259,12 +271,29 @@ class CoverageLookups:
     ) -> list[tuple[str, int, str]]:
         forms = [form for d in diagnoses for form in (d, d.replace(".", ""))]
         marks = ", ".join("?" for _ in forms) or "NULL"
-        sql = _ARTICLE_CODES.format(codes=release.details["codes_table"], marks=marks)
+        sql = _ARTICLE_CODES.format(codes=mcd_code_table(release.id).name, marks=marks)
         rows = self.reader.rows(sql, (document_id, version, *forms))
         return [
             (kind, group, dotted(c) if kind in (COVERED, NONCOVERED) else c)
             for kind, group, c in rows
         ]
+
+    def _narrow_pairings(
+        self, release: ReleaseRef, document_id: int, version: int, diagnoses: list[Any]
+    ) -> None:
+        """Keep, of the codes a group's paragraph pairs a diagnosis with, those the article
+        itself lists as covered (a paragraph also names HCPCS codes, drugs, and words that
+        look like codes)."""
+        named = sorted({c for d in diagnoses for c in d.with_codes})
+        if not named:
+            return
+        forms = [form for c in named for form in (c, c.replace(".", ""))]
+        sql = _COVERED_AMONG.format(
+            codes=mcd_code_table(release.id).name, marks=", ".join("?" for _ in forms)
+        )
+        covered = {dotted(c) for (c,) in self.reader.rows(sql, (document_id, version, *forms))}
+        for diagnosis in diagnoses:
+            diagnosis.with_codes = [c for c in diagnosis.with_codes if c in covered]
 
     def _groups(
         self, release: ReleaseRef, document_id: int, version: int
@@ -362,12 +391,13 @@ def _words(text: str) -> set[str]:
 
 
 def _serves(contractors: list[dict[str, Any]], jurisdiction: Jurisdiction) -> bool:
-    """Whether a document of ``contractors`` applies where the question is."""
+    """Whether a document of ``contractors`` applies where the question is: a MAC named, or
+    a contractor of the state (a sender's Part B MAC named, their DME MAC found by state)."""
     if not jurisdiction.known:
         return True
-    if jurisdiction.macs:
-        return any(c["number"] in jurisdiction.macs for c in contractors)
-    return any(jurisdiction.state in c["states"] for c in contractors)
+    return any(
+        c["number"] in jurisdiction.macs or jurisdiction.state in c["states"] for c in contractors
+    )
 
 
 def _code_groups(
@@ -385,37 +415,35 @@ def _diagnoses(
 ) -> list[DiagnosisCoverage]:
     """Each diagnosis asked about: covered for the code's groups, not covered, or not listed.
 
-    Where an article has more than one group of procedure codes, a diagnosis
-    group supports the procedure group of the same number; with one group of
-    procedure codes, every diagnosis group applies to it.
+    Where an article has more than one group of procedure codes, a covered
+    diagnosis group supports the procedure group of the same number (with one
+    group of procedure codes, every covered group applies to it); a non-covered
+    list applies to the whole article. A covered group whose paragraph asks for
+    another diagnosis beside ("report with Z12.11 as the secondary diagnosis")
+    names the codes it may be (``with_codes``, narrowed later to the article's own
+    covered codes).
     """
     code_groups = {g for kind, g, c in rows if kind == HCPC and c == code}
     several = len({g for kind, g, _ in rows if kind == HCPC}) > 1
     answers = []
     for diagnosis in wanted:
-        found = {
-            kind: sorted(
-                g
-                for k, g, c in rows
-                if k == kind and c == diagnosis and (not several or g in code_groups)
-            )
-            for kind in (COVERED, NONCOVERED)
-        }
-        status = COVERED if found[COVERED] else NONCOVERED if found[NONCOVERED] else "not_listed"
-        kind = status if status != "not_listed" else COVERED
-        listed = [{"group": g, "paragraph": groups.get((kind, g), "")} for g in found.get(kind, [])]
+        covered = sorted({g for k, g, c in rows if k == COVERED and c == diagnosis})
+        mine = [g for g in covered if not several or g in code_groups]
+        noncovered = sorted({g for k, g, c in rows if k == NONCOVERED and c == diagnosis})
+        status = COVERED if mine else NONCOVERED if noncovered else "not_listed"
+        kind, numbers = (COVERED, mine) if status == COVERED else (NONCOVERED, noncovered)
+        listed = [{"group": g, "paragraph": groups.get((kind, g), "")} for g in numbers]
         together = sorted(
             {
                 dotted(other)
                 for item in listed
-                if _TOGETHER.search(item["paragraph"])
+                if status == COVERED and _TOGETHER.search(item["paragraph"])
                 for other in _ICD.findall(item["paragraph"])
                 if dotted(other) != diagnosis
             }
         )
-        answers.append(
-            DiagnosisCoverage(diagnosis, status, listed, together if status == COVERED else [])
-        )
+        other_groups = [g for g in covered if g not in mine]
+        answers.append(DiagnosisCoverage(diagnosis, status, listed, together, other_groups))
     return answers
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from consultant.codes.choice import months_later
 from consultant.codes.cms_edits import PFS_INDICATORS, CmsEditLookups
+from consultant.codes.importing import date_to_int
 from consultant.codes.refs import ReleaseRef
 from consultant.codes.states import state_code
 
@@ -36,6 +37,9 @@ PFS_MONTHS = 3  # a PFS release answers for the quarter it starts
 CLFS_MONTHS = 3
 SETTINGS = ("non_facility", "facility")
 _GPCI = "SELECT mac, locality, state, name, work, pe, mp FROM gpci_value WHERE release_id = ?"
+_LOCALITY_GPCI = (
+    "SELECT work, pe, mp FROM gpci_value WHERE release_id = ? AND mac = ? AND locality = ?"
+)
 _COUNTIES = "SELECT mac, locality, state, area, counties FROM pfs_locality WHERE release_id = ?"
 _PFS = (
     "SELECT status, pctc, work_rvu, nonfacility_pe_rvu, nonfacility_na, facility_pe_rvu, "
@@ -274,7 +278,14 @@ class FeeLookups:
             )
             return None
         result.gpci_release = release.describe()
-        return (locality.work, locality.pe, locality.mp)
+        # The locality's GPCIs of this date's year (the locality may have been found for
+        # another line's date).
+        rows = self.reader.rows(_LOCALITY_GPCI, (release.id, locality.mac, locality.number))
+        if not rows:
+            result.message = f"the {release.version} GPCIs list no {locality.label()}"
+            return None
+        work, pe, mp = (_decimal(v, GPCI_PLACES) for v in rows[0])
+        return (work, pe, mp)  # type: ignore[return-value]
 
     def _clfs(self, code: str, modifier: str, on: date) -> dict[str, Any] | None:
         release = self.lookups.in_force("clfs", on)
@@ -283,7 +294,9 @@ class FeeLookups:
         rows = self.reader.rows(_CLFS, (release.id, code, modifier))
         if not rows:
             return None
-        rate, indicator, _ = rows[0]
+        rate, indicator, effective = rows[0]
+        if effective is not None and effective > date_to_int(on):
+            return None  # this code's rate starts later in the quarter
         return {
             "rate": str(cents(Decimal(str(rate)))),
             "indicator": indicator,
@@ -336,23 +349,33 @@ def _by_place(every: list[Locality], place: str) -> list[Locality]:
     if text.isdigit() and len(text) <= 2:
         return [loc for loc in every if loc.number == text.zfill(2)]
     named = [loc for loc in every if loc.name.upper() == text]
-    return named or _by_county(every, place)
+    return named or _by_county(every, place, rest_of_state=False)
 
 
-def _by_county(every: list[Locality], county: str) -> list[Locality]:
-    """The locality whose county list names ``county`` (MIAMI-DADE finds DADE); else, within
-    one state, the one for all other counties."""
-    wanted = set(_words(county.replace("-", " ")))
+def _county_names(county: str) -> set[str]:
+    """How a county may be written: ``MIAMI-DADE`` is the file's ``DADE`` too."""
+    name = " ".join(county.upper().split()).removesuffix(" COUNTY")
+    return {name, name.rsplit("-", 1)[-1]} if name else set()
+
+
+def _by_county(every: list[Locality], county: str, rest_of_state: bool = True) -> list[Locality]:
+    """The locality whose county list names ``county`` whole; else, when ``county`` is known
+    to be a county and the localities are one state's, the one for all other counties.
+
+    A city is not a county: "Hialeah" names no county, and must not fall into the rest
+    of the state (it is in Dade).
+    """
+    wanted = _county_names(county)
     named = [
         loc
         for loc in every
         if any(
-            set(_words(c)) and set(_words(c)) <= wanted
+            " ".join(_words(c)) in wanted
             for c in re.split(r"[/,;]", loc.counties)
             if not _ALL_OTHER.search(c)
         )
     ]
-    if named:
+    if named or not rest_of_state:
         return named
     states = {loc.state for loc in every}
     rest = [loc for loc in every if _ALL_OTHER.search(loc.counties)]

@@ -274,8 +274,8 @@ def gather(
         where = jurisdiction_for(analysis, lookup, on, requester)
         coverage_facts(facts, analysis, lookup, day, codes, where, missing)
     if codes and "payment" in analysis.topics:
-        locality = locality_for(analysis, lookup, on, requester)
-        fee_facts(facts, analysis, lookup, day, codes, locality, missing)
+        place = locality_for(analysis, lookup, on, requester)
+        fee_facts(facts, analysis, lookup, day, codes, place, missing)
 
     if len(diagnoses) > 1:
         conflicts = lookup.excludes1_conflicts(diagnoses, on)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from consultant.analysis.model import Analysis
 from consultant.codes.coverage import Jurisdiction
-from consultant.codes.fees import Locality, adjusted
+from consultant.codes.fees import FeeResult, Locality, adjusted
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
 
@@ -93,6 +93,11 @@ def coverage_facts(
         if not result.articles:
             data = shared | {"elsewhere": result.elsewhere, "other_versions": result.other_versions}
             facts.add("coverage_none", [code], data, result.release, on)
+            if result.other_versions:
+                facts.limits.append(
+                    f"Article versions that list {code} but are not in force on {on}: "
+                    f"{', '.join(result.other_versions)}"
+                )
 
 
 def _article(article: Any) -> dict[str, Any]:
@@ -111,6 +116,7 @@ def _article(article: Any) -> dict[str, Any]:
                 "status": d.status,
                 "groups": d.groups,
                 "with_codes": d.with_codes,
+                "other_groups": d.other_groups,
             }
             for d in article.diagnoses
         ],
@@ -123,19 +129,24 @@ def _article(article: Any) -> dict[str, Any]:
 
 def locality_for(
     analysis: Analysis, lookup: CodeLookup, on: date, requester: Jurisdiction | None
-) -> Locality | None:
-    """The payment locality the question names, else the only one of the state's."""
+) -> tuple[Locality | None, bool]:
+    """The payment locality the question names (a locality, or a county named as one), else
+    the only one of the state's; and whether a place was named that the file does not know
+    (a city that is not a locality's name is no locality: the reviewer chooses)."""
     setting = analysis.setting
     state = setting.state or (requester.state if requester else None)
     for place in setting.places:
-        found = lookup.fees.localities(on, place=place, state=setting.state).found
+        if place.endswith(" County"):
+            found = lookup.fees.localities(on, state=state, county=place).found
+        else:
+            found = lookup.fees.localities(on, place=place, state=setting.state).found
         if len(found) == 1:
-            return found[0]
-    if state:
+            return found[0], False
+    if state and not setting.places:
         found = lookup.fees.localities(on, state=state).found
         if len(found) == 1:
-            return found[0]
-    return None
+            return found[0], False
+    return None, bool(setting.places)
 
 
 def fee_facts(
@@ -144,10 +155,11 @@ def fee_facts(
     lookup: CodeLookup,
     day: Callable[[str], date],
     procedures: list[str],
-    locality: Locality | None,
+    where: tuple[Locality | None, bool],
     missing: Missing,
 ) -> None:
-    """What Medicare pays for each procedure code, and the adjustments of several together."""
+    """What Medicare pays for each procedure code, and the adjustments of those of one day."""
+    locality, unknown_place = where
     results = []
     modifiers = {c.code: c.modifiers for c in analysis.codes}
     for code in procedures:
@@ -165,15 +177,26 @@ def fee_facts(
         results.append(result)
     if locality is None and any(r.amounts for r in results):
         facts.limits.append(
-            "No payment locality in the question or for this sender: the amounts are the "
-            "national ones (every GPCI 1.000); confirm the locality"
+            (
+                "A place named in the question is not a locality or county of the locality file"
+                if unknown_place
+                else "No payment locality in the question or for this sender"
+            )
+            + ": the amounts are the national ones (every GPCI 1.000); confirm the locality"
         )
+    if "code_selection" in analysis.topics:
+        return  # codes offered as alternatives are not billed together
     setting = "facility" if analysis.setting.place == "facility" else "non_facility"
     # A column 2 code of an edit with indicator 0 is not paid beside its column 1 code.
     unpaid = frozenset(
         f.data["column2"] for f in facts.of("ptp") if f.data["modifier_indicator"] == 0
     )
-    lines = adjusted(results, modifiers, setting, unpaid)
-    if lines:
-        data = {"lines": lines, "unpaid": sorted(unpaid & {r.code for r in results})}
-        facts.add("fee_adjusted", [line["code"] for line in lines], data, results[0].release)
+    by_day: dict[date, list[FeeResult]] = {}
+    for result in results:
+        by_day.setdefault(date.fromisoformat(result.on), []).append(result)
+    for on, same_day in by_day.items():
+        lines = adjusted(same_day, modifiers, setting, unpaid)
+        if lines:
+            data = {"lines": lines, "unpaid": sorted(unpaid & {r.code for r in same_day})}
+            codes = [line["code"] for line in lines]
+            facts.add("fee_adjusted", codes, data, same_day[0].release, on)

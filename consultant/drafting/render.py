@@ -77,8 +77,13 @@ def cite(source: dict[str, Any] | None) -> str:
 
 
 def item(text: str) -> Markup:
-    """A text partial's line as the body of an HTML item: escaped, without its ``- ``."""
-    return escape(text.strip().removeprefix("- "))
+    """A text partial's line as the body of an HTML item: escaped, without its ``- ``.
+
+    Inside an autoescaped template a filter block's body arrives as ``Markup``, though
+    the text partial it includes escaped nothing: ``str`` drops that mark, so the text
+    (an article title, an LCD's words) is escaped here.
+    """
+    return escape(str(text).strip().removeprefix("- "))
 
 
 def series(items: list[str]) -> str:

@@ -34,8 +34,11 @@ CADENCE_MONTHS = {
     "clfs": 3,
 }
 CADENCE_WORDS = {3: "quarterly", 6: "twice a year", 12: "yearly"}
-# Code sets say what a code is on a date; the CMS edit files keep each edit's own dates.
+# Code sets say what a code is on a date; the CMS edit files keep each edit's own dates. A
+# coverage export is a snapshot: for a date before it, the documents then in force may be
+# missing from it (a "current" download holds no version retired before it was made).
 CODE_SETS = frozenset({"hcpcs", "icd10cm", "icd10pcs", "cpt"})
+SNAPSHOTS = frozenset({"mcd-article", "mcd-lcd", "ncd"})
 
 
 def is_stale(source: dict[str, Any] | None, on: date) -> bool:
@@ -43,7 +46,7 @@ def is_stale(source: dict[str, Any] | None, on: date) -> bool:
     if not source or source.get("kind") not in CADENCE_MONTHS:
         return False
     effective = date.fromisoformat(str(source["effective"]))
-    if source["kind"] in CODE_SETS and on < effective:
+    if source["kind"] in CODE_SETS | SNAPSHOTS and on < effective:
         return True
     return on >= months_later(effective, CADENCE_MONTHS[source["kind"]])
 

@@ -53,16 +53,22 @@ def coverage_diagnosis(self: Rule, context: Context) -> Iterator[Outcome]:
                 "status": diagnosis["status"],
                 "groups": [g["group"] for g in groups],
                 "paragraph": groups[0]["paragraph"] if groups else "",
-                "needs": [c for c in diagnosis["with_codes"] if c not in asked],
-                "with": [c for c in diagnosis["with_codes"] if c in asked],
+                # The paragraph asks for one of these beside it; none named means it is needed.
+                "needs": [] if asked & set(diagnosis["with_codes"]) else diagnosis["with_codes"],
+                "other_groups": diagnosis["other_groups"],
                 "lcds": [lcd["id"] for lcd in data["lcds"]],
                 **_where(data),
             }
-            if diagnosis["status"] == "not_listed" and id(fact) in stale:
+            if diagnosis["status"] != "covered" and id(fact) in stale:
+                says = (
+                    f"lists {diagnosis['code']} as not covered"
+                    if diagnosis["status"] == "noncovered"
+                    else f"does not list {diagnosis['code']}"
+                )
                 yield self.undecided(
                     fact.codes,
-                    f"{data['cited']} does not list {diagnosis['code']}, but the coverage export "
-                    f"on file is not the one for {context.facts.day(fact)}: not said",
+                    f"{data['cited']} {says}, but the coverage export on file is not the one "
+                    f"for {context.facts.day(fact)}: not said",
                 )
                 continue
             yield self.conclude([data["code"], diagnosis["code"]], params, fact)

@@ -263,6 +263,46 @@ def test_a_supply_is_answered_by_the_dme_mac_with_its_modifiers(loaded: Database
     assert [lcd["id"] for lcd in article["lcds"]] == ["L90003"]
 
 
+def test_a_pairing_names_only_diagnoses_the_article_covers(db: Database, tmp_path: Path) -> None:
+    paragraph = (
+        "<p>Group 2: high risk screening; report with one of Z12.11, A9552 or B12 as the "
+        "secondary diagnosis.</p>"
+    )
+    export = changed(
+        ARTICLES_ZIP,
+        tmp_path / "current_article.zip",
+        "article_x_icd10_covered_group",
+        lambda t: set_cell(
+            t, {"article_id": "90004", "icd10_covered_group": "2"}, "paragraph", paragraph
+        ),
+    )
+    load(db, "mcd-articles", export)
+    (article,) = coverage(db, "G0105", "Z80.0", on=ON, jurisdiction=FL)["articles"]
+    assert article["diagnoses"][0]["with_codes"] == ["Z12.11"]  # not A95.52 nor B12
+
+
+def test_a_senders_part_b_mac_and_state_find_the_dme_article(loaded: Database) -> None:
+    where = Jurisdiction(state="FL", macs=("99101",))
+    assert answers(coverage(loaded, "E0601", "G47.33", on=ON, jurisdiction=where)) == {
+        "A90003 v1": {"G47.33": "covered"}
+    }
+
+
+def test_a_damaged_member_names_the_export(db: Database, tmp_path: Path) -> None:
+    inner, read = tables(ARTICLES_ZIP)
+    good = write_export(tmp_path / "good.zip", inner, read, flat=True).read_bytes()
+    with zipfile.ZipFile(tmp_path / "good.zip") as archive:
+        info = archive.getinfo("article_x_icd10_covered.csv")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    damaged = bytearray(good)
+    damaged[start] ^= 0xFF  # the first byte of the deflated data
+    (tmp_path / inner).write_bytes(bytes(damaged))
+    with pytest.raises(CodeImportError, match=r"current_article_csv\.zip.*damaged zip file"):
+        load(db, "mcd-articles", tmp_path / inner)
+    with db.session() as session:
+        assert session.scalar(select(func.count(CodeRelease.id))) == 0
+
+
 def test_a_group_can_need_a_second_diagnosis(loaded: Database) -> None:
     (article,) = coverage(loaded, "G0105", "Z86.010", on=ON, jurisdiction=FL)["articles"]
     (diagnosis,) = article["diagnoses"]
@@ -270,15 +310,23 @@ def test_a_group_can_need_a_second_diagnosis(loaded: Database) -> None:
     assert "secondary diagnosis" in diagnosis["groups"][0]["paragraph"]
 
 
-def test_diagnosis_groups_answer_for_the_procedure_group_of_their_number(
+def test_covered_groups_answer_for_the_procedure_group_of_their_number(
     loaded: Database,
 ) -> None:
-    drug = coverage(loaded, "J7321", "M17.11", "M19.011", "M17.9", on=ON, jurisdiction=FL)
+    drug = coverage(loaded, "J7321", "M17.11", "M19.011", "M17.9", "Z00.00", on=ON, jurisdiction=FL)
+    # M19.011 is covered for the group 1 procedures only; the non-covered list (M17.9,
+    # Z00.00, group 1) applies to the whole article.
     assert answers(drug) == {
-        "A90001 v2": {"M17.11": "covered", "M19.011": "not_listed", "M17.9": "not_listed"}
+        "A90001 v2": {
+            "M17.11": "covered",
+            "M19.011": "not_listed",
+            "M17.9": "noncovered",
+            "Z00.00": "noncovered",
+        }
     }
     (article,) = drug["articles"]
     assert article["diagnoses"][0]["groups"][0]["group"] == 2
+    assert article["diagnoses"][1]["other_groups"] == [1]
 
 
 def test_diagnoses_are_matched_with_or_without_their_dot(loaded: Database) -> None:

@@ -124,6 +124,10 @@ def test_a_file_without_its_release_in_the_name_asks_for_it(db: Database, tmp_pa
         ({"state": "FL", "county": "Orange"}, ["99101/99"]),
         ({"state": "OK"}, ["99202/00"]),
         ({"place": "99"}, ["99101/99", "99202/99"]),
+        # A city is no county: it falls in no locality rather than the rest of the state.
+        ({"place": "Hialeah", "state": "FL"}, []),
+        ({"place": "Lake Monroe", "state": "FL"}, []),
+        ({"state": "FL", "county": "Monroe County"}, ["99101/04"]),
     ],
 )
 def test_localities_by_name_county_or_number(
@@ -201,6 +205,20 @@ def test_no_amount_from_a_release_that_is_not_the_one_for_the_date(
     old_gpci = FeeLookups(CmsEditLookups(db))
     assert old_gpci.fee("20610", "", miami(fees), JAN_2027).amounts  # the 2027 GPCIs answer
     assert old_gpci.fee("20610", "", miami(fees), date(2026, 12, 30)).amounts == {}
+
+
+def test_the_gpcis_are_those_of_the_dates_year(fees: FeeLookups) -> None:
+    stale = Locality("99101", "04", "FL", "MIAMI", Decimal(1), Decimal("9.999"), Decimal(9))
+    assert fees.fee("20610", "", stale, JAN_2027).amounts["non_facility"]["amount"] == "68.74"
+
+
+def test_a_lab_rate_applies_from_its_own_date(db: Database, tmp_path: Path) -> None:
+    later = tmp_path / "CLFS2026Q4.csv"
+    later.write_bytes(CLFS_FILE.read_bytes().replace(b"80048,,20260101", b"80048,,20261101"))
+    load(db, "clfs", later)
+    fees = FeeLookups(CmsEditLookups(db))
+    assert fees.fee("80048", "", None, date(2026, 10, 15)).clfs is None
+    assert fees.fee("80048", "", None, date(2026, 11, 15)).clfs["rate"] == "8.46"
 
 
 def test_lab_codes_get_the_clfs_rate(fees: FeeLookups) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from markupsafe import Markup
+
 from consultant.cases.answering import draft_answer
 from consultant.drafting.draft import Draft
-from consultant.drafting.render import open_expert_markers
+from consultant.drafting.render import item, open_expert_markers
 from consultant.mail.parse import parse_message
 from consultant.services import Services
 from tests.drafting.support import question
@@ -137,3 +139,10 @@ def test_every_fact_of_a_line_is_looked_up_as_of_that_lines_date(services: Servi
     assert days[("not_addon", "20902")] == "2026-10-05"
     assert days[("pfs", "20902")] == "2026-10-05"
     assert days[("not_addon", "20956")] is None  # the question's own date, 2026-10-02
+
+
+def test_a_fact_line_is_escaped_in_html() -> None:
+    """Inside an autoescaped template a filter body arrives marked safe; it is not."""
+    assert str(item(Markup("- Article: PSA <4 & <script>x</script>"))) == (
+        "Article: PSA &lt;4 &amp; &lt;script&gt;x&lt;/script&gt;"
+    )

@@ -90,7 +90,7 @@ def test_a_covered_diagnosis_that_needs_another_with_it(services: Services) -> N
     )
     assert (
         "Z80.0 supports G0105 under Article A90004 v1 (Example Medicare Services J-X Part B) "
-        "only when Z12.11 is reported with it (group 2)." in draft.body.text
+        "only when Z12.11 is also reported (group 2)." in draft.body.text
     )
     assert "[expert: confirm the record supports Z12.11 as well as Z80.0]" in draft.body.text
     assert any(note.startswith("NCD 210.3-X (Colorectal Cancer") for note in panel(draft))
@@ -153,6 +153,33 @@ def test_several_procedures_are_adjusted_together(services: Services) -> None:
         "20610-50 (both sides: 150% of $68.74 = $103.11): $103.11. 20611 is left out: an NCCI "
         "edit pays only the other code." in text
     )
+
+
+def test_a_city_that_is_no_locality_gets_the_national_amount(services: Services) -> None:
+    draft = drafted(services, "What does Medicare pay for 20610 in Hialeah, FL? DOS 01/15/2027")
+    assert "20610 nationally (no locality adjustment)" in draft.body.text
+    assert "REST OF FLORIDA" not in draft.body.text
+    assert any(note.startswith("A place named in the question is not") for note in panel(draft))
+    assert "Hialeah" not in str(draft.record["analysis"])  # places are never stored
+
+
+def test_no_not_covered_from_an_export_a_quarter_old(services: Services) -> None:
+    draft = drafted(services, "Will Medicare cover 20610 with M17.9 in Florida? DOS 02/01/2027")
+    assert "do not support" not in draft.body.text and "ABN" not in draft.body.text
+    assert "not the one for 2027-02-01: not said" in str(draft.record["undecided"])
+
+
+def test_no_article_lists_it_is_not_said_before_the_export(services: Services) -> None:
+    draft = drafted(services, "Will Medicare cover 20610 with M17.9 in Florida? DOS 06/02/2025")
+    assert "No coverage article" not in draft.body.text
+    assert any(note.startswith("Article versions that list 20610") for note in panel(draft))
+
+
+def test_codes_offered_as_alternatives_are_not_adjusted_together(services: Services) -> None:
+    draft = drafted(
+        services, "Should we bill 20610 or 20611? What does Medicare pay in Miami? DOS 01/15/2027"
+    )
+    assert "fee_adjusted" not in rules(draft) and "fee_amount" in rules(draft)
 
 
 def test_the_html_reply_says_the_same(services: Services) -> None:

@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -33,6 +34,8 @@ INNER = re.compile(r"(?i)_csv\.zip$")
 MAX_FIELD = 64 * 1024 * 1024
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _MARKUP = re.compile(r"[<&]")
+# What reading a damaged zip member raises: a bad header or CRC, a cut stream, bad deflate data.
+DAMAGED = (zipfile.BadZipFile, EOFError, zlib.error)
 
 
 def open_export(path: Path, kind: str) -> SourceFile:
@@ -105,6 +108,10 @@ class Export:
                 raise CodeImportError(
                     self.where(table), f"unreadable row: {error}", start
                 ) from None
+            except DAMAGED as error:
+                raise CodeImportError(
+                    self.where(table), f"damaged zip file: {error}", start
+                ) from None
 
     def rows(self, table: str, required: bool = True) -> Iterator[tuple[int, dict[str, str]]]:
         """(line, {lower-case header: value}) for each row of ``table``, streamed."""
@@ -173,7 +180,7 @@ def opened(source: SourceFile) -> Iterator[Export]:
 def _copy(source: IO[bytes], target: IO[bytes], label: str) -> None:
     try:
         shutil.copyfileobj(source, target, 1 << 20)
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
+    except (*DAMAGED, OSError) as error:
         raise CodeImportError(label, f"damaged zip file: {error}") from None
 
 
