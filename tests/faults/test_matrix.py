@@ -288,6 +288,8 @@ def test_tasks_flushed_from_the_queue(make_stack: Callable[..., Stack]) -> None:
         lambda: stack.count(select(func.count(InboundMessage.id))) == len(mail.raws),
         "every message stored",
     )
+    # The poller commits each row, then queues its task: wait for the last task too.
+    wait_until(lambda: stack.queued() >= len(mail.raws), "a task queued for every message")
     assert stack.flush_queue() >= len(mail.raws)
     stack.worker(), stack.beat()
 

@@ -283,6 +283,11 @@ class Stack:
                 if r
             ]
 
+    def queued(self) -> int:
+        """How many tasks wait in the broker's queue."""
+        client = redis.Redis.from_url(self.settings.broker_url or "")
+        return int(client.llen(self.settings.task_queue))
+
     def flush_queue(self) -> int:
         """Drop every task waiting in the broker's queue, as a flushed Redis would."""
         client = redis.Redis.from_url(self.settings.broker_url or "")
