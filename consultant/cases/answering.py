@@ -26,6 +26,7 @@ from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
 from consultant.drafting.draft import Draft, make_draft
 from consultant.drafting.facts import Facts, gather
+from consultant.drafting.medicare_facts import MEDICARE_TOPICS
 from consultant.mail.parse import ParsedMessage
 from consultant.services import Services
 
@@ -93,8 +94,10 @@ def analyse(
             f"{settings.max_message_codes:,} were looked up"
         )
         analysis = replace(analysis, codes=analysis.codes[: settings.max_message_codes])
-    with services.db.read_session() as session:
-        requester = jurisdiction_of(session, parsed.from_address)
+    requester = None
+    if MEDICARE_TOPICS & set(analysis.topics):  # a query only when a draft will use it
+        with services.db.read_session() as session:
+            requester = jurisdiction_of(session, parsed.from_address)
     facts = gather(analysis, services.lookup, today, settings.max_code_pairs, requester)
     facts.limits[:0] = limits
     return analysis, facts

@@ -47,3 +47,31 @@ def months_later(day: date, months: int) -> date:
     cadence is replaced."""
     month = day.month - 1 + months
     return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+# How often each kind of release is replaced, in months: a release is the one for a date
+# from its first day until that many months later.
+CADENCE_MONTHS = {
+    "hcpcs": 3,
+    "ncci-ptp": 3,
+    "mue": 3,
+    "aoc": 3,
+    "pfs": 3,
+    "icd10cm": 6,
+    "icd10pcs": 12,
+    "cpt": 12,
+    # The coverage exports change weekly; a snapshot a quarter old no longer says what is
+    # not listed. The fee schedule's GPCIs and localities are set for a calendar year.
+    "mcd-article": 3,
+    "mcd-lcd": 3,
+    "ncd": 3,
+    "gpci": 12,
+    "locality": 12,
+    "clfs": 3,
+}
+
+
+def is_current(kind: str, effective_from: date, on: date) -> bool:
+    """Whether a release of ``kind`` starting ``effective_from`` is the one for ``on``:
+    started by then, and not yet due to be replaced."""
+    return effective_from <= on < months_later(effective_from, CADENCE_MONTHS[kind])

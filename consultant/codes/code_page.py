@@ -19,12 +19,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from consultant.codes.choice import choose, months_later
+from consultant.codes.choice import choose
 from consultant.codes.cms_edits import AddOnResult, MueResult, PfsResult
 from consultant.codes.code_status import status_sentence
 from consultant.codes.coverage import ARTICLE_KIND, LCD_KIND, NCD_KIND, CoverageResult
 from consultant.codes.entries import CodeResult, Status
-from consultant.codes.fees import CLFS_MONTHS, FeeResult
+from consultant.codes.fees import FeeResult
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.ptp_listing import COLUMNS, PtpListing, edits_of
 from consultant.codes.refs import ReleaseRef, as_day, as_dict, read_releases
@@ -349,13 +349,9 @@ def _payment(lookup: CodeLookup, page: CodePage, on: date, asked: str | None) ->
     modifiers = [p.modifier for p in page.pfs] or [""]
     national = [lookup.fees.fee(page.code, m, None, on) for m in modifiers]
     pfs = lookup.in_force("pfs", on)
-    gpci = lookup.in_force("gpci", on)
-    if gpci is not None and (gpci.effective_from > on or gpci.effective_from.year != on.year):
-        gpci = None  # GPCIs are yearly: another year's give no amount (``FeeLookups.fee``)
+    gpci = lookup.fees.current("gpci", on)  # another year's GPCIs give no amount
     clfs = lookup.in_force("clfs", on)
-    clfs_current = clfs is not None and clfs.effective_from <= on < months_later(
-        clfs.effective_from, CLFS_MONTHS
-    )
+    clfs_current = lookup.fees.current("clfs", on) is not None
     if pfs is None and gpci is None and not clfs_current:
         page.missing.append(
             Missing(

@@ -14,7 +14,6 @@ matches the code's description, or whose manual section the question names.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -29,7 +28,7 @@ from consultant.codes.coverage_tables import (
     mcd_code_table,
 )
 from consultant.codes.importing import date_to_int, int_to_date
-from consultant.codes.refs import ReleaseRef
+from consultant.codes.refs import ReleaseRef, as_dict
 
 ARTICLE_KIND = "mcd-article"
 LCD_KIND = "mcd-lcd"
@@ -331,7 +330,7 @@ class CoverageLookups:
                 ending,
                 texts,
             ) in self.reader.rows(_LCD, (lcd_release.id, lcd, day, day)):
-                texts = texts if isinstance(texts, dict) else _json(texts)
+                texts = as_dict(texts)
                 found.append(
                     {
                         "id": display_id,
@@ -379,10 +378,6 @@ class CoverageLookups:
 
 def _described(release: ReleaseRef | None) -> dict[str, Any] | None:
     return release.describe() if release else None
-
-
-def _json(text: str | None) -> dict[str, Any]:
-    return json.loads(text) if text else {}
 
 
 def _words(text: str) -> set[str]:

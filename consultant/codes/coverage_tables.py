@@ -44,7 +44,6 @@ HCPC = "hcpc"
 COVERED = "covered"
 NONCOVERED = "noncovered"
 MODIFIER = "modifier"
-LISTS = (HCPC, COVERED, NONCOVERED, MODIFIER)
 
 
 class McdContractor(Base):

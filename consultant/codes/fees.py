@@ -19,7 +19,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from consultant.codes.choice import months_later
+from consultant.codes.choice import is_current
 from consultant.codes.cms_edits import PFS_INDICATORS, CmsEditLookups
 from consultant.codes.importing import date_to_int
 from consultant.codes.refs import ReleaseRef
@@ -33,8 +33,6 @@ LIMITING_CHARGE = Decimal("1.0925")  # 115% of the non-participating amount
 NATIONAL = Decimal("1.000")
 BILATERAL = Decimal("1.5")
 PAID_STATUSES = frozenset({"A", "R", "T"})
-PFS_MONTHS = 3  # a PFS release answers for the quarter it starts
-CLFS_MONTHS = 3
 SETTINGS = ("non_facility", "facility")
 _GPCI = "SELECT mac, locality, state, name, work, pe, mp FROM gpci_value WHERE release_id = ?"
 _LOCALITY_GPCI = (
@@ -266,13 +264,20 @@ class FeeLookups:
             result.amounts[setting] = _amount(values["work"], pe, values["mp"], gpci, factor)  # type: ignore[arg-type]
         return result
 
+    def current(self, kind: str, on: date) -> ReleaseRef | None:
+        """The release of ``kind`` that is the one for ``on`` (``choice.is_current``): no
+        amount is worked from a PFS file of another quarter, GPCIs of another year or a lab
+        fee schedule of another quarter."""
+        release = self.lookups.in_force(kind, on)
+        return release if release and is_current(kind, release.effective_from, on) else None
+
     def _gpci(
         self, locality: Locality | None, on: date, result: FeeResult
     ) -> tuple[Decimal, Decimal, Decimal] | None:
         if locality is None:
             return (NATIONAL, NATIONAL, NATIONAL)
-        release = self.lookups.in_force("gpci", on)
-        if release is None or release.effective_from > on or release.effective_from.year != on.year:
+        release = self.current("gpci", on)
+        if release is None:
             result.message = (
                 f"the GPCIs for {on.year} are not loaded: no amount for {locality.name}"
             )
@@ -288,8 +293,8 @@ class FeeLookups:
         return (work, pe, mp)  # type: ignore[return-value]
 
     def _clfs(self, code: str, modifier: str, on: date) -> dict[str, Any] | None:
-        release = self.lookups.in_force("clfs", on)
-        if release is None or not _current(release, on, CLFS_MONTHS):
+        release = self.current("clfs", on)
+        if release is None:
             return None
         rows = self.reader.rows(_CLFS, (release.id, code, modifier))
         if not rows:
@@ -304,13 +309,8 @@ class FeeLookups:
         }
 
 
-def _current(release: ReleaseRef, on: date, months: int) -> bool:
-    """Whether ``release`` is the one for ``on``: started by then, not yet replaced."""
-    return release.effective_from <= on < months_later(release.effective_from, months)
-
-
 def _no_amount(release: ReleaseRef, on: date, status: str | None, cf: object) -> str | None:
-    if not _current(release, on, PFS_MONTHS):
+    if not is_current("pfs", release.effective_from, on):
         return (
             f"the PFS {release.version} (from {release.effective_from}) is not the release for {on}"
         )

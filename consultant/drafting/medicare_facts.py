@@ -12,11 +12,12 @@ else the only one of the state's; else it is the national amount, said so.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from consultant.analysis.model import Analysis
-from consultant.codes.coverage import Jurisdiction
+from consultant.codes.coverage import ArticleCoverage, Jurisdiction
 from consultant.codes.fees import FeeResult, Locality, adjusted
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from consultant.drafting.facts import Facts
 
 COVERAGE_TOPICS = frozenset({"coverage", "crosswalk"})
+# The topics that need to know where the patient was seen.
+MEDICARE_TOPICS = COVERAGE_TOPICS | {"payment"}
 Missing = Callable[[str, str], None]
 
 
@@ -100,31 +103,8 @@ def coverage_facts(
                 )
 
 
-def _article(article: Any) -> dict[str, Any]:
-    data = {
-        "display_id": article.display_id,
-        "version": article.version,
-        "title": article.title,
-        "effective": article.effective,
-        "ending": article.ending,
-        "url": article.url,
-        "contractors": article.contractors,
-        "code_groups": article.code_groups,
-        "diagnoses": [
-            {
-                "code": d.code,
-                "status": d.status,
-                "groups": d.groups,
-                "with_codes": d.with_codes,
-                "other_groups": d.other_groups,
-            }
-            for d in article.diagnoses
-        ],
-        "modifiers": article.modifiers,
-        "lcds": article.lcds,
-    }
-    data["cited"] = article.cite()
-    return data
+def _article(article: ArticleCoverage) -> dict[str, Any]:
+    return asdict(article) | {"cited": article.cite()}
 
 
 def locality_for(

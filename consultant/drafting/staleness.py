@@ -13,26 +13,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from consultant.codes.choice import months_later
+from consultant.codes.choice import CADENCE_MONTHS, months_later
 
-CADENCE_MONTHS = {
-    "hcpcs": 3,
-    "ncci-ptp": 3,
-    "mue": 3,
-    "aoc": 3,
-    "pfs": 3,
-    "icd10cm": 6,
-    "icd10pcs": 12,
-    "cpt": 12,
-    # The coverage exports change weekly; a snapshot a quarter old no longer says what is
-    # not listed. The fee schedule's GPCIs and localities are set for a calendar year.
-    "mcd-article": 3,
-    "mcd-lcd": 3,
-    "ncd": 3,
-    "gpci": 12,
-    "locality": 12,
-    "clfs": 3,
-}
 CADENCE_WORDS = {3: "quarterly", 6: "twice a year", 12: "yearly"}
 # Code sets say what a code is on a date; the CMS edit files keep each edit's own dates. A
 # coverage export is a snapshot: for a date before it, the documents then in force may be

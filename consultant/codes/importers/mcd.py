@@ -19,7 +19,6 @@ from consultant.codes.bulk import bulk_insert
 from consultant.codes.coverage_tables import (
     COVERED,
     HCPC,
-    MCD_CODE_TABLE_PREFIX,
     MODIFIER,
     NONCOVERED,
     mcd_code_table,
@@ -28,6 +27,7 @@ from consultant.codes.importers.mcd_export import (
     Export,
     day,
     export_name,
+    identify_export,
     open_export,
     opened,
     plain,
@@ -40,12 +40,12 @@ from consultant.codes.importing import (
     ReleaseInfo,
     as_json,
     counted,
-    int_to_date,
 )
 from consultant.codes.sources import CodeImportError, SourceFile
 from consultant.codes.states import state_code
 
 Rows = Iterator[tuple[object, ...]]
+Insert = Callable[..., None]  # (table, columns, rows, keyed=True): ``_McdImporter.load``
 DOCUMENT_COLUMNS = (
     "release_id",
     "document_id",
@@ -85,45 +85,24 @@ class _McdImporter:
         return [open_export(paths[0], self.document)]
 
     def identify(self, sources: list[SourceFile], options: ImportOptions) -> ReleaseInfo:
-        name = export_name(sources[0])
-        effective = options.effective
-        if effective is None:
-            with opened(sources[0]) as export:
-                export.expect(self.document, self.document)
-                newest = max(
-                    (
-                        day(row.get("last_updated", ""), export.where(self.document), line, "date")
-                        or 0
-                        for line, row in export.rows(self.document)
-                    ),
-                    default=0,
-                )
-            if not newest:
-                raise CodeImportError(
-                    sources[0].name,
-                    f"{self.document}.csv gives no last_updated date; pass --effective",
-                )
-            effective = int_to_date(newest)
-        assert effective is not None
-        return ReleaseInfo(
-            self.kind, options.version or f"{name} {effective.isoformat()}", effective
-        )
+        return identify_export(sources[0], self.document, self.document, self.kind, options)
 
     def load(
         self, conn: Connection, release_id: int, sources: list[SourceFile], progress: Progress
     ) -> Loaded:
         counts: dict[str, int] = {}
 
-        def insert(table: str, columns: tuple[str, ...], rows: Rows) -> None:
+        def insert(table: str, columns: tuple[str, ...], rows: Rows, keyed: bool = True) -> None:
+            """Load ``rows`` into ``table``, each with the release's id unless the table is
+            the release's own (``keyed=False``), counting them per table."""
+
             def tally(done: int) -> None:
                 counts[table] = counts.get(table, 0) + done
                 progress(done)
 
-            with_release = ((release_id, *row) for row in rows)
-            if table.startswith(MCD_CODE_TABLE_PREFIX):  # the release's own table
-                bulk_insert(conn, table, columns, counted(rows, tally))
-                return
-            bulk_insert(conn, table, ("release_id", *columns), counted(with_release, tally))
+            if keyed:
+                rows, columns = ((release_id, *row) for row in rows), ("release_id", *columns)
+            bulk_insert(conn, table, columns, counted(rows, tally))
 
         with opened(sources[0]) as export:
             self._check(export)
@@ -221,7 +200,7 @@ class _McdImporter:
     def _load_lists(
         self,
         export: Export,
-        insert: Callable[[str, tuple[str, ...], Rows], None],
+        insert: Insert,
         conn: Connection,
         release_id: int,
     ) -> None:
@@ -246,7 +225,7 @@ class ArticleImporter(_McdImporter):
     def _load_lists(
         self,
         export: Export,
-        insert: Callable[[str, tuple[str, ...], Rows], None],
+        insert: Insert,
         conn: Connection,
         release_id: int,
     ) -> None:
@@ -258,6 +237,7 @@ class ArticleImporter(_McdImporter):
                 codes.name,
                 ("document_id", "version", "list", "group_no", "code"),
                 _codes(export, table, kind, code_column, group_column),
+                keyed=False,
             )
         Index(f"ix_{codes.name}_code", codes.c.code, codes.c.list).create(conn)
         Index(

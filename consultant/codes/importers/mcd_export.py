@@ -27,6 +27,7 @@ from typing import IO
 
 import html_text
 
+from consultant.codes.importing import ImportOptions, ReleaseInfo, int_to_date
 from consultant.codes.sources import CodeImportError, SourceFile
 
 INNER = re.compile(r"(?i)_csv\.zip$")
@@ -62,6 +63,33 @@ def open_export(path: Path, kind: str) -> SourceFile:
 def export_name(source: SourceFile) -> str:
     """``current_article`` of ``current_article_csv.zip``: which download this is."""
     return INNER.sub("", source.name) if INNER.search(source.name) else Path(source.name).stem
+
+
+def identify_export(
+    source: SourceFile, table: str, what: str, kind: str, options: ImportOptions
+) -> ReleaseInfo:
+    """The release an export is: named by the download and the day of its newest change
+    (the latest ``last_updated`` of ``table``), unless ``--version``/``--effective`` say."""
+    effective = options.effective
+    if effective is None:
+        with opened(source) as export:
+            export.expect(table, what)
+            where = export.where(table)
+            newest = max(
+                (
+                    day(row.get("last_updated", ""), where, line, "last_updated") or 0
+                    for line, row in export.rows(table)
+                ),
+                default=0,
+            )
+        if not newest:
+            raise CodeImportError(
+                source.name, f"{table}.csv gives no last_updated date; pass --effective"
+            )
+        effective = int_to_date(newest)
+    assert effective is not None
+    version = options.version or f"{export_name(source)} {effective.isoformat()}"
+    return ReleaseInfo(kind, version, effective)
 
 
 class Export:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from consultant.codes.bulk import bulk_insert
 from consultant.codes.importers.mcd_export import (
     day,
-    export_name,
+    identify_export,
     open_export,
     opened,
     plain,
@@ -23,7 +23,6 @@ from consultant.codes.importing import (
     Progress,
     ReleaseInfo,
     counted,
-    int_to_date,
 )
 from consultant.codes.sources import CodeImportError, SourceFile
 
@@ -40,25 +39,7 @@ class NcdImporter:
         return [open_export(paths[0], TABLE)]
 
     def identify(self, sources: list[SourceFile], options: ImportOptions) -> ReleaseInfo:
-        effective = options.effective
-        if effective is None:
-            with opened(sources[0]) as export:
-                export.expect(TABLE, "NCD")
-                where = export.where(TABLE)
-                newest = max(
-                    (
-                        day(row.get("last_updated", ""), where, line, "last_updated") or 0
-                        for line, row in export.rows(TABLE)
-                    ),
-                    default=0,
-                )
-            effective = int_to_date(newest) if newest else None
-        if effective is None:
-            raise CodeImportError(
-                sources[0].name, "ncd_trkg.csv gives no last_updated date; pass --effective"
-            )
-        version = options.version or f"{export_name(sources[0])} {effective.isoformat()}"
-        return ReleaseInfo(self.kind, version, effective)
+        return identify_export(sources[0], TABLE, "NCD", self.kind, options)
 
     def load(
         self, conn: Connection, release_id: int, sources: list[SourceFile], progress: Progress
