@@ -82,6 +82,7 @@ class Locality:
             "name": self.name,
             "counties": self.counties,
             "gpci": {"work": str(self.work), "pe": str(self.pe), "mp": str(self.mp)},
+            "label": self.label(),
         }
 
     def label(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from consultant.codes.coverage import ArticleCoverage, CoverageResult
 from consultant.codes.fees import SETTINGS, FeeResult, Locality
+from consultant.codes.refs import release_name
 
 SETTING_LABELS = {"non_facility": "non-facility (office)", "facility": "facility"}
 FORMULA = (
@@ -22,32 +23,20 @@ FORMULA = (
     "rounded to the cent"
 )
 NATIONAL = "national (no locality: every GPCI 1.000)"
-# What each kind of release is called where a person reads it.
-RELEASE_LABELS = {
-    "pfs": "PFS",
-    "gpci": "GPCI",
-    "locality": "locality-county file",
-    "clfs": "CLFS",
-    "mcd-article": "MCD articles",
-    "mcd-lcd": "MCD LCDs",
-    "ncd": "NCDs",
-}
 
 
 def release_label(release: dict[str, Any] | None) -> str:
     """``PFS 2027-Jan-nonQPP (PPRRVU2027_Jan_nonQPP.csv, effective 2027-01-01)``."""
     if not release:
         return "none loaded"
-    kind = RELEASE_LABELS.get(release["kind"], release["kind"])
-    return f"{kind} {release['version']} ({release['source']}, effective {release['effective']})"
+    return f"{release_name(release)} ({release['source']}, effective {release['effective']})"
 
 
 def locality_label(locality: dict[str, Any] | None) -> str:
     """A described locality as ``Locality.label`` writes it; the national amount without one."""
     if not locality:
         return NATIONAL
-    number, mac = locality["locality"], locality["mac"]
-    return f"{locality['name']} ({locality['state']}), locality {number} of MAC {mac}"
+    return str(locality["label"])
 
 
 def locality_choice(locality: Locality) -> str:

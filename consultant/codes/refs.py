@@ -65,3 +65,27 @@ def read_releases(reader: Reader, kind: str, setting: str = "") -> list[ReleaseR
             _RELEASES, (kind, setting)
         )
     )
+
+
+KIND_LABELS = {
+    "icd10cm": "ICD-10-CM",
+    "icd10pcs": "ICD-10-PCS",
+    "hcpcs": "HCPCS Level II",
+    "cpt": "CPT",
+    "ncci-ptp": "NCCI PTP edits",
+    "mue": "MUE",
+    "aoc": "add-on code edits",
+    "pfs": "PFS relative value file",
+    "mcd-article": "Medicare Coverage Database articles",
+    "mcd-lcd": "Medicare Coverage Database LCDs",
+    "ncd": "National Coverage Determinations",
+    "gpci": "PFS GPCIs",
+    "locality": "PFS localities",
+    "clfs": "Clinical Laboratory Fee Schedule",
+}
+
+
+def release_name(source: dict[str, Any]) -> str:
+    """``NCCI PTP edits (practitioner) v323r0``: a release named as a reader knows it."""
+    setting = f" ({source['setting']})" if source.get("setting") else ""
+    return f"{KIND_LABELS.get(source['kind'], source['kind'])}{setting} {source['version']}"

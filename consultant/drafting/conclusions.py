@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from consultant.drafting.render import Renderer, release_name
+from consultant.codes.refs import release_name
+from consultant.drafting.render import Renderer
 from consultant.rules.library import Evaluation
 from consultant.rules.model import Conclusion
 

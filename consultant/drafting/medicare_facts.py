@@ -150,7 +150,6 @@ def fee_facts(
             missing("physician fee schedule", result.message or "not loaded")
             continue
         data = result.as_dict() | {
-            "locality_label": locality.label() if locality else None,
             "place": analysis.setting.place,
         }
         facts.add("fee", [code], data, result.release or result.clfs["release"], on)  # type: ignore[index]

@@ -34,7 +34,7 @@ def fee_amount(self: Rule, context: Context) -> Iterator[Outcome]:
         params = {
             "code": data["code"] + (f"-{data['modifier']}" if data["modifier"] else ""),
             "on": context.facts.day(fact),
-            "where": data["locality_label"] or "nationally (no locality adjustment)",
+            "where": (data["locality"] or {}).get("label") or "nationally (no locality adjustment)",
             "amounts": data["amounts"],
             "not_priced": data["not_priced"],
             "place": data["place"],

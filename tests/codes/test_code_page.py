@@ -564,7 +564,7 @@ def test_codes_show_prints_coverage_and_payment(cli: Cli) -> None:
     assert "  modifiers listed, group 1: LT, RT\n" in text
     assert (
         "Medicare physician fee schedule, 20610, national (no locality: every GPCI 1.000), "
-        "on 2027-01-15; from PFS 2027-Jan-nonQPP" in text
+        "on 2027-01-15; from PFS relative value file 2027-Jan-nonQPP" in text
     )
     assert "  non-facility (office): $62.19\n" in text
     assert "    (0.79 x 1.000 + 0.95 x 1.000 + 0.10 x 1.000) x 33.8012 = 62.19\n" in text

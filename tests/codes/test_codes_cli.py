@@ -150,8 +150,8 @@ def test_fee_in_a_locality_labelled_with_its_releases_locality_and_date(cli: Cli
     lines = result.output.splitlines()
     assert lines[0] == (
         "Medicare physician fee schedule, 20610, MIAMI (FL), locality 04 of MAC 99101, "
-        "on 2027-01-15; from PFS 2027-Jan-nonQPP (PPRRVU2027_Jan_nonQPP.csv, effective "
-        "2027-01-01) and GPCI 2027 (GPCI2027.csv, effective 2027-01-01)"
+        "on 2027-01-15; from PFS relative value file 2027-Jan-nonQPP (PPRRVU2027_Jan_nonQPP.csv, "
+        "effective 2027-01-01) and PFS GPCIs 2027 (GPCI2027.csv, effective 2027-01-01)"
     )
     assert lines[1:9] == [
         "  status A: active: paid separately under the fee schedule",
@@ -223,7 +223,7 @@ def test_fee_says_why_a_setting_or_a_code_has_no_amount(cli: Cli) -> None:
     assert "  no fee schedule amount: 36415 is not in the PFS 2026-Oct-nonQPP\n" in draw
     assert draw.endswith(
         "Clinical laboratory fee schedule, 36415, on 2026-11-15: $3.00 (national rate; from "
-        "CLFS 2026 Q4 (CLFS2026Q4.csv, effective 2026-10-01))\n"
+        "Clinical Laboratory Fee Schedule 2026 Q4 (CLFS2026Q4.csv, effective 2026-10-01))\n"
     )
 
 

@@ -381,11 +381,12 @@ def test_coverage_shows_each_jurisdictions_article_with_contractor_and_lcd(
         "A90001 v1 (2025-10-01 to 2026-06-30)."
     )
     assert texts(coverage, "p[@class='cite']") == [
-        "Source: Medicare Coverage Database articles current_article 2026-09-30, effective "
-        "2026-09-30 · current_article_csv.zip",
-        "Source: Medicare Coverage Database LCDs current_lcd 2026-09-30, effective 2026-09-30 "
+        "Source: [Medicare Coverage Database articles current_article 2026-09-30, effective "
+        "2026-09-30] · current_article_csv.zip",
+        "Source: [Medicare Coverage Database LCDs current_lcd 2026-09-30, effective 2026-09-30] "
         "· current_lcd_csv.zip",
-        "Source: NCDs ncd 2026-09-30, effective 2026-09-30 · ncd_csv.zip",
+        "Source: [National Coverage Determinations ncd 2026-09-30, effective 2026-09-30] · "
+        "ncd_csv.zip",
     ]
     assert "not covered" not in page.visible_text
 
@@ -445,7 +446,7 @@ def test_payment_national_amounts_with_formula_and_a_locality_chosen(
     assert facts["Status"] == "A: active: paid separately under the fee schedule"
     assert facts["PC/TC"].startswith("0: a physician service")
     assert texts(national, "p[@class='cite']") == [
-        "Source: PFS relative value file 2027-Jan-nonQPP, effective 2027-01-01 · "
+        "Source: [PFS relative value file 2027-Jan-nonQPP, effective 2027-01-01] · "
         "PPRRVU2027_Jan_nonQPP.csv"
     ]
     (form,) = payment.xpath(".//form[@class='locality']")
@@ -463,7 +464,7 @@ def test_payment_national_amounts_with_formula_and_a_locality_chosen(
         ["Non-participating", "$65.30", "$46.82"],
         ["Limiting charge", "$75.10", "$53.84"],
     ]
-    assert "GPCI file 2027, effective 2027-01-01 · GPCI2027.csv" in texts(fees[1], "p")[-1]
+    assert "[PFS GPCIs 2027, effective 2027-01-01] · GPCI2027.csv" in texts(fees[1], "p")[-1]
     (selected,) = chosen.tree.xpath("//select[@name='locality']/option[@selected]/@value")
     assert selected == "99101/04"
     # The date form keeps the locality for another day.
@@ -497,7 +498,10 @@ def test_payment_says_why_there_is_no_amount_and_gives_the_lab_rate(
     assert texts(draw, ".//p[@class='clfs']") == [
         "Clinical laboratory fee schedule rate: $3.00 (national)."
     ]
-    assert "Source: CLFS 2026 Q4, effective 2026-10-01 · CLFS2026Q4.csv" in texts(draw, ".//p")
+    assert (
+        "Source: [Clinical Laboratory Fee Schedule 2026 Q4, effective 2026-10-01] · "
+        "CLFS2026Q4.csv" in texts(draw, ".//p")
+    )
 
 
 @pytest.mark.usefixtures("medicare")
