@@ -11,6 +11,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from config import Settings
@@ -101,6 +102,13 @@ def test_every_admin_page_works_and_is_photographed(browser: WebDriver, server: 
     browser.find_element(By.CSS_SELECTOR, "input[name=policy][value=notice]").click()
     browser.find_element(By.CSS_SELECTOR, "form[action='/admin/senders/policy'] button").click()
     wait_for_text(browser, "p.flash", "Unknown senders: Hold and tell the sender")
+    where = browser.find_element(By.CSS_SELECTOR, "form.sender-where")
+    Select(where.find_element(By.NAME, "state")).select_by_value("FL")
+    where.find_element(By.NAME, "part_b_mac").send_keys("99101")
+    where.find_element(By.TAG_NAME, "button").click()
+    wait_for_text(browser, "p.flash", "Where clinic.example's patients are seen is saved.")
+    saved = browser.find_element(By.CSS_SELECTOR, "form.sender-where select[name=state]")
+    assert Select(saved).first_selected_option.get_attribute("value") == "FL"
     assert_clean(browser)
     page_screenshots(browser, "admin-senders")
 
