@@ -99,6 +99,14 @@ class Settings(BaseSettings):
     login_delay_seconds: float = Field(default=2.0, gt=0)
     login_max_delay_seconds: float = Field(default=900.0, gt=0)
 
+    # Members (coders) on the web: the site's address for links in account mail, how
+    # long those links work, how many questions a member may ask in an hour, and whether
+    # an emailed question gets the automatic answer at once when it is sure of itself.
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    account_link_hours: float = Field(default=48.0, gt=0)
+    ask_hourly_limit: int = Field(default=30, ge=1)
+    instant_reply: Literal["off", "confident"] = "off"
+
     secret_key: SecretStr | None = None
     secure_cookies: bool = False
     trusted_proxy: str | None = None

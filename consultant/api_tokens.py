@@ -56,6 +56,11 @@ class TokenOwner:
     email: str
     role: str
 
+    @property
+    def id(self) -> int:
+        """The user's id: the token speaks for its user (as ``asking.Asker`` expects)."""
+        return self.user_id
+
 
 @dataclass(frozen=True)
 class TokenInfo:

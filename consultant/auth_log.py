@@ -34,6 +34,11 @@ class AuthEventKind(StrEnum):
     ROLE_CHANGED = "role_changed"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    REGISTERED = "registered"
+    CONFIRMED = "confirmed"
+    INVITED = "invited"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    ACCOUNT_MAIL = "account_mail"  # a registration or invitation mail: queued, sent, failed
 
 
 def record(

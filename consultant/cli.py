@@ -653,7 +653,13 @@ def cases_approve(
             click.confirm(f"Send draft v{current} of {reference.upper()}?", abort=True)
         version = current
     approved = _review("approve", ctx.services, reference, _actor(actor), version=version)
-    click.echo(f"{reference.upper()}: draft v{approved.version} approved, reply queued")
+    if approved.already_answered:
+        click.echo(
+            f"{reference.upper()}: draft v{approved.version} approved; it is the automatic "
+            "answer already sent, so no reply is queued"
+        )
+    else:
+        click.echo(f"{reference.upper()}: draft v{approved.version} approved, reply queued")
 
 
 @cases_group.command("claim")

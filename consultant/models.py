@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -148,6 +149,8 @@ class OutboundState(StrEnum):
 class OutboundKind(StrEnum):
     ACK = "ack"
     REPLY = "reply"
+    INSTANT = "instant"  # the automatic answer, sent at once when it is sure of itself
+    ACCOUNT = "account"  # registration and invitation mail: no case
 
 
 class User(Base):
@@ -291,7 +294,8 @@ class OutboundMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    # None for account mail (registration, invitation), which belongs to no case.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("draft.id"))
     kind: Mapped[str] = mapped_column(CleanString(10))
     message_id: Mapped[str] = mapped_column(CleanString(255), unique=True)
@@ -321,7 +325,7 @@ class OutboundMessage(Base):
     sent_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(CleanString(320), default="system")
 
-    case: Mapped[Case] = relationship(back_populates="outbound")
+    case: Mapped[Case | None] = relationship(back_populates="outbound")
 
 
 class CaseEvent(Base):
@@ -485,6 +489,62 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class AccountToken(Base):
+    """A one-use link sent by email: confirm a registration, or accept an invitation.
+
+    Only the token's SHA-256 is kept; the link in the mail is the one copy.
+    """
+
+    __tablename__ = "account_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(CleanString(20))  # confirm | invite
+    email: Mapped[str] = mapped_column(CleanString(320), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    token_hash: Mapped[str] = mapped_column(CleanString(64), unique=True)
+    created_by: Mapped[str] = mapped_column(CleanString(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class AskConversation(Base):
+    """A member's questions on the web, one after another: what a follow-up keeps (codes,
+    date of service, payer, state), and the message it became when sent to an expert."""
+
+    __tablename__ = "ask_conversation"
+    __table_args__ = (Index("ix_ask_conversation_user", "user_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+    escalated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    turns: Mapped[list[AskTurn]] = relationship(order_by="AskTurn.id")
+    inbound: Mapped[InboundMessage | None] = relationship()
+
+
+class AskTurn(Base):
+    """One question and the automatic answer it got at once (the member's history)."""
+
+    __tablename__ = "ask_turn"
+    __table_args__ = (
+        Index("ix_ask_turn_user_asked", "user_id", "asked_at"),
+        Index("ix_ask_turn_conversation", "conversation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("ask_conversation.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    question: Mapped[str] = mapped_column(CleanText)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    elapsed_ms: Mapped[float] = mapped_column(Float)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Snippet(Base):
     """A reusable reply passage with placeholders, inserted from the editor by name."""
 
@@ -544,3 +604,56 @@ class AppSetting(Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     updated_by: Mapped[str] = mapped_column(CleanString(320))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PlainDescription(Base):
+    """One version of the practice's plain-language description of a code, by an expert.
+
+    Each save adds a version; the highest is the one shown and drafted with, and
+    an empty text withdraws the description while keeping its history. The unique
+    version per code is what refuses the second of two saves made on the same one.
+    """
+
+    __tablename__ = "plain_description"
+    __table_args__ = (
+        UniqueConstraint("system", "code", "version", name="uq_plain_description_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(CleanString(16))  # ICD-10-CM, HCPCS, CPT, ICD-10-PCS
+    code: Mapped[str] = mapped_column(CleanString(16))  # as the code page names it: E11.9
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(CleanText)
+    author: Mapped[str] = mapped_column(CleanString(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserCode(Base):
+    """A code one user starred or wrote a personal note on: seen by that user alone."""
+
+    __tablename__ = "user_code"
+    __table_args__ = (UniqueConstraint("user_id", "system", "code", name="uq_user_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    system: Mapped[str] = mapped_column(CleanString(16))
+    code: Mapped[str] = mapped_column(CleanString(16))
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(CleanText, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecentSearch(Base):
+    """A search a user submitted on the code search page, for their list of recent ones."""
+
+    __tablename__ = "recent_search"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_recent_search_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    query: Mapped[str] = mapped_column(CleanString(200))
+    key: Mapped[str] = mapped_column(CleanString(200))  # the query folded: one row per search
+    sets: Mapped[str] = mapped_column(CleanString(100), default="")  # code sets, comma-separated
+    billable: Mapped[bool] = mapped_column(Boolean, default=False)
+    searched_at: Mapped[datetime] = mapped_column(default=utcnow)

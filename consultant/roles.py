@@ -1,8 +1,9 @@
-"""Roles of review web app users (a module of its own: the CLI names them without the ORM)."""
+"""Roles of web app users (a module of its own: the CLI names them without the ORM)."""
 
 from enum import StrEnum
 
 
 class Role(StrEnum):
+    MEMBER = "member"  # a coder: asks, sees their own cases, searches codes
     REVIEWER = "reviewer"
     ADMIN = "admin"

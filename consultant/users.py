@@ -60,6 +60,11 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def hash_password(password: str) -> str:
+    """The Argon2id hash stored for ``password``."""
+    return _hasher.hash(password)
+
+
 def check_new_password(password: str) -> None:
     """Refuse a password too short to resist guessing."""
     if len(password) < MIN_PASSWORD_LENGTH:

@@ -8,7 +8,11 @@ from sqlalchemy import inspect
 
 import consultant.codes.tables  # noqa: F401  (part of the schema)
 from consultant.codes.coverage_tables import MCD_CODE_TABLE_PREFIX
-from consultant.codes.tables import CODE_SEARCH_FTS_TABLE, PTP_TABLE_PREFIX
+from consultant.codes.tables import (
+    CODE_SEARCH_FTS_TABLE,
+    CODE_SEARCH_WORDS_TABLE,
+    PTP_TABLE_PREFIX,
+)
 from consultant.db import Database, upgrade
 from consultant.models import SEARCH_FTS_TABLE, UNMODELLED_INDEXES, Base
 
@@ -22,6 +26,7 @@ def _ours(name: str | None, type_: str, _parents: object) -> bool:
         MCD_CODE_TABLE_PREFIX,
         SEARCH_FTS_TABLE,
         CODE_SEARCH_FTS_TABLE,
+        CODE_SEARCH_WORDS_TABLE,
     )
     return not (type_ == "table" and name and name.startswith(unmodelled))
 

@@ -21,9 +21,11 @@ from consultant.analysis.phi import (
 )
 from consultant.analysis.topics import ADDON_SYSTEM
 from consultant.cases.guidance import notes_for
+from consultant.cases.plain_language import current_for
 from consultant.cases.senders import jurisdiction_of
 from consultant.codes.lookup import CodeLookup
 from consultant.codes.systems import System
+from consultant.drafting.automatic import AutomaticAnswer, automatic_answer
 from consultant.drafting.draft import Draft, make_draft
 from consultant.drafting.facts import Facts, gather
 from consultant.drafting.medicare_facts import MEDICARE_TOPICS
@@ -68,21 +70,34 @@ class _CountedKnown:
 def analyse(
     services: Services, parsed: ParsedMessage, today: date | None = None
 ) -> tuple[Analysis, Facts]:
-    """The analysis of the message's new text and the facts the code data gives for it.
+    """The analysis of the message's new text and the facts the code data gives for it."""
+    # The new text, with a forwarded denial (or other message) below it that it asks about.
+    text = parsed.question_text(services.settings.consult_address)
+    return analyse_text(services, parsed.subject, text, parsed.from_address, today)
 
-    Bounded whatever the message holds: the text analysed, the lookups that
+
+def analyse_text(
+    services: Services,
+    subject: str,
+    text: str,
+    requester: str | None,
+    today: date | None = None,
+) -> tuple[Analysis, Facts]:
+    """The analysis of a question's ``text`` and the facts the code data gives for it.
+
+    Bounded whatever the text holds: the text analysed, the lookups that
     settle ambiguous shapes, the codes looked up and the pairs checked each
     stop at a setting, and each limit reached is said in the facts.
+    ``requester`` (an address) says where the patient is seen when the
+    question does not.
     """
     settings = services.settings
     limits: list[str] = []
-    # The new text, with a forwarded denial (or other message) below it that it asks about.
-    text = parsed.question_text(settings.consult_address)
     if len(text) > settings.max_text_chars:
         limits.append(f"only the first {settings.max_text_chars:,} characters were analysed")
         text = text[: settings.max_text_chars]
     known = _CountedKnown(known_in(services.lookup), settings.max_message_codes * KNOWN_PER_CODE)
-    analysis = analyze(parsed.subject, text, known, today)
+    analysis = analyze(subject, text, known, today)
     if known.exceeded:
         limits.append(
             f"{known.asked:,} ambiguous code shapes: only the first {known.limit:,} were "
@@ -94,11 +109,14 @@ def analyse(
             f"{settings.max_message_codes:,} were looked up"
         )
         analysis = replace(analysis, codes=analysis.codes[: settings.max_message_codes])
-    requester = None
+    jurisdiction = None
     if MEDICARE_TOPICS & set(analysis.topics):  # a query only when a draft will use it
         with services.db.read_session() as session:
-            requester = jurisdiction_of(session, parsed.from_address)
-    facts = gather(analysis, services.lookup, today, settings.max_code_pairs, requester)
+            jurisdiction = jurisdiction_of(session, requester)
+    with services.db.read_session() as session:
+        found = current_for(session, [(c.system, c.code) for c in analysis.codes])
+    plain = {key: description.as_fact() for key, description in found.items()}
+    facts = gather(analysis, services.lookup, today, settings.max_code_pairs, jurisdiction, plain)
     facts.limits[:0] = limits
     return analysis, facts
 
@@ -116,17 +134,42 @@ def draft_answer(
 ) -> Draft:
     """The draft reply to ``parsed``, with patient details removed from all it quotes."""
     analysis, facts = analyse(services, parsed, today)
+    return compose_draft(services, analysis, facts, parsed, reference)
+
+
+def answer_message(
+    services: Services, parsed: ParsedMessage, reference: str | None, today: date | None = None
+) -> tuple[Draft, AutomaticAnswer]:
+    """The draft reply to ``parsed``, and the automatic answer it gives the requester."""
+    analysis, facts = analyse(services, parsed, today)
+    draft = compose_draft(services, analysis, facts, parsed, reference)
+    return draft, automatic_answer(services.renderer, analysis, facts, draft)
+
+
+def compose_draft(
+    services: Services,
+    analysis: Analysis,
+    facts: Facts,
+    parsed: ParsedMessage | None,
+    reference: str | None,
+    question: str = "",
+) -> Draft:
+    """The draft for an analysed question, with the experts' guidance notes it names.
+
+    Of ``parsed`` (None for a question asked on the web, given as ``question``)
+    the draft quotes the subject, text and attachment names without PHI.
+    """
     with services.db.read_session() as session:
         notes = notes_for(session, analysis)
     return make_draft(
         services.renderer,
         analysis,
         facts,
-        requester_name=parsed.from_name or None,
-        subject=redact(parsed.subject),
+        requester_name=parsed.from_name or None if parsed else None,
+        subject=redact(parsed.subject) if parsed else "",
         reference=reference,
-        question=redact(parsed.new_text),
-        attachments=[redact_file_name(a.filename) for a in parsed.attachments],
+        question=redact(parsed.new_text if parsed else question),
+        attachments=[redact_file_name(a.filename) for a in parsed.attachments] if parsed else [],
         display_name=services.settings.display_name,
         notes=notes,
     )

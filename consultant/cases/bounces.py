@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consultant.cases import lifecycle
-from consultant.cases.events import record
+from consultant.cases.events import record_outbound
 from consultant.mail.bounces import read_bounce
 from consultant.models import (
     Case,
@@ -24,6 +24,17 @@ from consultant.models import (
 )
 
 BOUNCEABLE = (OutboundState.SENT, OutboundState.SENDING)
+
+
+def _was_the_answer(row: OutboundMessage, case: Case) -> bool:
+    """The bounced message was what answered the case: its reply, or the automatic answer
+    an expert approved unchanged (no reply went after it)."""
+    if row.kind == OutboundKind.REPLY:
+        return case.status in (CaseStatus.SENT, CaseStatus.SENDING)
+    replied = any(
+        o.kind == OutboundKind.REPLY and o.state != OutboundState.FAILED for o in case.outbound
+    )
+    return row.kind == OutboundKind.INSTANT and case.status == CaseStatus.SENT and not replied
 
 
 def apply_bounce(session: Session, raw: bytes, domain: str, inbound_id: int) -> Case | None:
@@ -47,15 +58,15 @@ def apply_bounce(session: Session, raw: bytes, domain: str, inbound_id: int) -> 
             "diagnostic": bounce.diagnostic,
         }
         if not bounce.permanent:
-            record(session, row.case, "delivery_delayed", **details)
+            record_outbound(session, row, "delivery_delayed", **details)
             continue
         if row.state not in BOUNCEABLE:
             continue
         row.state, row.bounced_at = OutboundState.BOUNCED, utcnow()
         row.bounce_status, row.bounce_text = bounce.status, bounce.diagnostic
-        record(session, row.case, f"{row.kind}_bounced", **details)
+        record_outbound(session, row, f"{row.kind}_bounced", **details)
         case = row.case
-        if row.kind == OutboundKind.REPLY and case.status in (CaseStatus.SENT, CaseStatus.SENDING):
+        if case is not None and _was_the_answer(row, case):
             case.error = f"reply bounced: {bounce.status or ''} {bounce.diagnostic or ''}".strip()
             lifecycle.move(session, case, CaseStatus.AWAITING_REVIEW, reason="reply bounced")
     return rows[0].case if rows else None

@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consultant.models import Case, CaseEvent
+from consultant import auth_log
+from consultant.auth_log import AuthEventKind
+from consultant.models import Case, CaseEvent, OutboundMessage
 
 SYSTEM = "system"
 
@@ -18,3 +20,13 @@ def record(session: Session, case: Case, kind: str, actor: str = SYSTEM, **detai
     """
     assert case.id is not None, "record() needs a flushed case"
     session.add(CaseEvent(case_id=case.id, actor=actor, kind=kind, details=details))
+
+
+def record_outbound(session: Session, row: OutboundMessage, kind: str, **details: Any) -> None:
+    """What happened to an outgoing message: on its case's timeline, or in the account log
+    for account mail (registration, invitation), which belongs to no case."""
+    if row.case is not None:
+        record(session, row.case, kind, **details)
+    else:
+        email = row.recipients[0] if row.recipients else None
+        auth_log.record(session, AuthEventKind.ACCOUNT_MAIL, email=email, event=kind, **details)

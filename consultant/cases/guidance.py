@@ -192,6 +192,16 @@ def notes_for(session: Session, analysis: Analysis) -> list[dict[str, Any]]:
     return [as_dict(n) for n in rows if (n.target_kind, n.target) in wanted]
 
 
+def notes_on_code(session: Session, code: str) -> list[GuidanceNote]:
+    """The notes (in use or not) on ``code`` alone or on a pair with it: its code page's."""
+    rows = session.scalars(
+        select(GuidanceNote)
+        .where(GuidanceNote.target_kind.in_(("code", "pair")), GuidanceNote.target.contains(code))
+        .order_by(GuidanceNote.id)
+    )
+    return [n for n in rows if code in n.target.split("+")]
+
+
 def as_dict(note: GuidanceNote) -> dict[str, Any]:
     return {
         "id": note.id,

@@ -19,7 +19,8 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.RECEIVED: frozenset({S.ANALYZING, S.FAILED, S.IGNORED}),
     S.ANALYZING: frozenset({S.AWAITING_REVIEW, S.FAILED}),
     S.AWAITING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.FAILED}),
-    S.APPROVED: frozenset({S.SENDING, S.FAILED}),
+    # Straight to sent when the approved draft is the automatic answer already sent.
+    S.APPROVED: frozenset({S.SENDING, S.SENT, S.FAILED}),
     # Back to review when a follow-up arrived while the previous answer was going out.
     S.SENDING: frozenset({S.SENT, S.FAILED, S.AWAITING_REVIEW}),
     S.SENT: frozenset({S.AWAITING_REVIEW}),

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from consultant.analysis.phi import redact
 from consultant.cases import lifecycle, runs, thread_index
-from consultant.cases.events import record
+from consultant.cases.events import record, record_outbound
 from consultant.db_errors import (
     TransientError,
     raise_if_transient,
@@ -54,6 +54,7 @@ from consultant.services import Services
 from consultant.time_limits import is_time_limit
 
 log = logging.getLogger(__name__)
+ACCOUNT_MAIL_SENT = "(sent; not kept: it held a one-use link to open an account)"
 RETRY_CEILING_SECONDS = 600.0
 RECORD_RETRY_DELAYS = (0.5, 1.0, 2.0)  # recording an accepted message while the db is down
 # After a claim's lease passed, how long its run may still record the server's answer
@@ -136,7 +137,7 @@ def queue_outbound(
             html=html,
             in_reply_to=in_reply_to,
             references=tuple(references),
-            auto_reply=kind == OutboundKind.ACK,
+            auto_reply=kind in (OutboundKind.ACK, OutboundKind.INSTANT),
         )
     )
     row = OutboundMessage(
@@ -220,7 +221,7 @@ def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
         row.state, row.attempts = OutboundState.SENDING, row.attempts + 1
         row.claimed_at, row.claim_token, row.claimed_by = now, token, runs.this_process()
         case = row.case
-        if row.kind == OutboundKind.REPLY and case.status == CaseStatus.APPROVED:
+        if row.kind == OutboundKind.REPLY and case and case.status == CaseStatus.APPROVED:
             lifecycle.move(session, case, CaseStatus.SENDING, outbound_id=row.id)
         return _Claimed(row.raw, row.sender, list(row.recipients))
 
@@ -228,9 +229,9 @@ def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
 def _outcome_unknown(session: Session, row: OutboundMessage, reason: str) -> None:
     """Nobody knows whether the server accepted the last attempt: mark it and say why."""
     row.outcome_unknown = True
-    record(
+    record_outbound(
         session,
-        row.case,
+        row,
         "send_outcome_unknown",
         outbound_id=row.id,
         message_id=row.message_id,
@@ -336,6 +337,11 @@ def _sent(
             None,
         )
         row.outcome_unknown, row.claim_token, row.claimed_by = False, None, None
+        if row.case_id is None:  # account mail: no case to move, no copy in Sent
+            record_outbound(session, row, f"{row.kind}_sent", outbound_id=row.id, smtp_reply=reply)
+            # It holds a one-use link to open an account: once delivered, no copy is kept.
+            row.raw, row.body_text = b"", ACCOUNT_MAIL_SENT
+            return
         # Locked and read afresh: a bounce or a follow-up may have moved the case meanwhile.
         case = session.get_one(Case, row.case_id, with_for_update=True, populate_existing=True)
         record(
@@ -375,11 +381,11 @@ def _file_sent_copy(services: Services, outbound_id: int, raw: bytes) -> None:
         log.warning("copy of outbound #%s to the Sent folder failed: %s", outbound_id, error)
         with services.db.session() as session:
             row = session.get_one(OutboundMessage, outbound_id)
-            record(session, row.case, "sent_copy_failed", outbound_id=row.id, error=str(error))
+            record_outbound(session, row, "sent_copy_failed", outbound_id=row.id, error=str(error))
         return
     with services.db.session() as session:
         row = session.get_one(OutboundMessage, outbound_id)
-        record(session, row.case, "sent_copy_filed", outbound_id=row.id)
+        record_outbound(session, row, "sent_copy_filed", outbound_id=row.id)
 
 
 def _deferred(
@@ -398,9 +404,9 @@ def _deferred(
         delay = retry_delay(services.settings.send_retry_seconds, row.attempts)
         row.state, row.last_error = OutboundState.QUEUED, error
         row.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        record(
+        record_outbound(
             session,
-            row.case,
+            row,
             "send_deferred",
             outbound_id=row.id,
             attempts=row.attempts,
@@ -433,8 +439,12 @@ def _mark_failed(session: Session, row: OutboundMessage, error: str) -> None:
     row.state, row.last_error = OutboundState.FAILED, error
     row.claim_token, row.claimed_by = None, None
     case = row.case
-    record(session, case, f"{row.kind}_failed", outbound_id=row.id, error=error)
-    if row.kind == OutboundKind.REPLY and lifecycle.can_move(case.status, CaseStatus.FAILED):
+    record_outbound(session, row, f"{row.kind}_failed", outbound_id=row.id, error=error)
+    if (
+        row.kind == OutboundKind.REPLY
+        and case is not None
+        and lifecycle.can_move(case.status, CaseStatus.FAILED)
+    ):
         case.error = f"reply not sent: {error}"
         lifecycle.move(session, case, CaseStatus.FAILED, outbound_id=row.id, error=error)
     log.error("outbound #%s failed: %s", row.id, error)

@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from consultant.analysis.phi import PhiFindings, redact, redact_file_name
 from consultant.cases import claims, lifecycle, runs, senders, thread_index
-from consultant.cases.answering import draft_answer, message_phi
+from consultant.cases.answering import answer_message, draft_answer, message_phi
+from consultant.cases.asking import WEB_MAILBOX, note_answers_seen
 from consultant.cases.bounces import apply_bounce
 from consultant.cases.claims import Claim, ClaimRefused
 from consultant.cases.events import record
@@ -48,6 +49,7 @@ from consultant.db_errors import (
     describe,
     raise_if_transient,
 )
+from consultant.drafting.automatic import AutomaticAnswer, render_answer
 from consultant.mail.addresses import reply_address
 from consultant.mail.automated import machine_reason
 from consultant.mail.parse import MessageParseError, ParsedMessage, ParseLimits, parse_message
@@ -513,20 +515,61 @@ def _new_case(
     _record_restarts(session, case, held)
     lifecycle.move(session, case, CaseStatus.ANALYZING)
     phi = _flag_phi(session, case, parsed)
-    draft = _draft(services, session, case, inbound, parsed, phi)
+    # A question sent from the Ask page was answered there: the expert sees what it said.
+    from_web = inbound.mailbox == WEB_MAILBOX
+    instant = services.settings.instant_reply == "confident" and not from_web
+    draft, automatic = _draft(services, session, case, inbound, parsed, phi, instant)
+    if from_web:
+        note_answers_seen(session, case.id, inbound.id)
     index_message(session, case, parsed, draft.facts, opens_case=True)
     lifecycle.move(session, case, CaseStatus.AWAITING_REVIEW)
     to_send = []
     settings = services.settings
     resend = phi.found and settings.phi_resend_request
+    why_not = _why_no_acknowledgment(services, case, parsed)
+    if automatic is not None:
+        instant = _instant_answer(services, session, case, draft, automatic, why_not, resend)
+        if instant is not None:
+            to_send.append(instant.id)
+            return _Result(Outcome.NEW_CASE, to_send)  # it carries the reference: no ack
     if settings.send_acknowledgments or resend:
-        why_not = _why_no_acknowledgment(services, case, parsed)
         if why_not:
             record(session, case, "ack_not_sent", reason=why_not)
         else:
             ack = _acknowledge(services, session, case, inbound, phi, resend)
             to_send.append(ack.id)
     return _Result(Outcome.NEW_CASE, to_send)
+
+
+def _instant_answer(
+    services: Services,
+    session: Session,
+    case: Case,
+    draft: Draft,
+    automatic: AutomaticAnswer,
+    why_not: str | None,
+    resend: bool,
+) -> OutboundMessage | None:
+    """The automatic answer by email at once (CONSULTANT_INSTANT_REPLY=confident), when it is
+    sure of itself and nothing stops an automatic mail; else None, with the reason recorded.
+
+    The case still waits for review: the expert's reply follows if they change the answer.
+    """
+    reason = why_not
+    if reason is None and resend:
+        reason = "the question holds patient details: the acknowledgment asks for it again"
+    if reason is None and not automatic.confident:
+        reason = "the answer leaves something to an expert"
+    if reason is not None:
+        record(session, case, "instant_answer_not_sent", reason=reason)
+        return None
+    session.flush()  # the draft's id, which the outbox row names
+    body = render_answer(
+        services.renderer, automatic, case.reference, services.settings.display_name
+    )
+    return queue_outbound(
+        services, session, case, OutboundKind.INSTANT, body.text, body.html, draft=draft
+    )
 
 
 def _why_no_acknowledgment(services: Services, case: Case, parsed: ParsedMessage) -> str | None:
@@ -569,7 +612,7 @@ def _follow_up(
     )
     _record_restarts(session, case, held)
     phi = _flag_phi(session, case, parsed)
-    draft = _draft(services, session, case, inbound, parsed, phi)
+    draft, _ = _draft(services, session, case, inbound, parsed, phi, instant=False)
     index_message(session, case, parsed, draft.facts, opens_case=False)
     if case.status in REOPEN_ON_FOLLOW_UP:
         lifecycle.move(session, case, CaseStatus.AWAITING_REVIEW, reason="follow-up received")
@@ -649,8 +692,15 @@ def _draft(
     inbound: InboundMessage,
     parsed: ParsedMessage,
     phi: PhiFindings,
-) -> Draft:
-    answer = draft_answer(services, parsed, case.reference)
+    instant: bool,
+) -> tuple[Draft, AutomaticAnswer | None]:
+    """The case's next draft (made by the system), and the automatic answer when ``instant``
+    (a new case, with instant replies on; a follow-up is always left to the expert)."""
+    automatic = None
+    if instant:
+        answer, automatic = answer_message(services, parsed, case.reference)
+    else:
+        answer = draft_answer(services, parsed, case.reference)
     body = answer.body
     version = len(case.drafts) + 1
     draft = Draft(
@@ -666,7 +716,7 @@ def _draft(
     session.add(draft)
     record(session, case, "draft_created", version=version, template=body.template)
     _record_limits(session, case, inbound, [*parsed.limits, *answer.record.get("limits", [])])
-    return draft
+    return draft, automatic
 
 
 def _acknowledge(

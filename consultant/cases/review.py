@@ -39,6 +39,7 @@ from consultant.models import (
     OutboundKind,
     OutboundMessage,
     OutboundState,
+    Role,
     User,
 )
 from consultant.services import Services
@@ -165,6 +166,9 @@ class Approved:
     outbound_id: int
     version: int  # the draft version that is being sent
     saved: bool  # True when the text on the screen was saved as that version first
+    # True when nothing more is sent: the automatic answer already sent (``outbound_id``)
+    # is the draft approved unchanged.
+    already_answered: bool = False
 
 
 def approve(
@@ -198,6 +202,11 @@ def _approve(
     with services.db.session() as session:
         case = get_case(session, reference)
         done = _reply_of_current_draft(session, case, actor) if again else None
+        if again and done is None and case.status == CaseStatus.SENT:
+            draft = current_draft(case)
+            instant = _instant_answer_of(session, case, draft) if draft else None
+            if draft is not None and instant is not None:  # the first try committed
+                return Approved(instant, draft.version, saved=False, already_answered=True)
         if done is not None:
             # Its commit went through before the connection dropped; the dispatch did not.
             services.dispatch("send_reply", done[0])
@@ -229,6 +238,18 @@ def _approve(
             raise ReviewError(f"{case.reference} has no valid requester address to reply to")
         case.error = None
         lifecycle.move(session, case, CaseStatus.APPROVED, actor, draft_version=draft.version)
+        instant = _instant_answer_of(session, case, draft)
+        if instant is not None:
+            record(
+                session,
+                case,
+                "reply_not_needed",
+                actor,
+                outbound_id=instant,
+                draft_version=draft.version,
+            )
+            lifecycle.move(session, case, CaseStatus.SENT, actor, outbound_id=instant)
+            return Approved(instant, draft.version, saved, already_answered=True)
         row = queue_outbound(
             services,
             session,
@@ -242,6 +263,21 @@ def _approve(
         outbound_id, sent_version = row.id, draft.version
     services.dispatch("send_reply", outbound_id)
     return Approved(outbound_id, sent_version, saved)
+
+
+def _instant_answer_of(session: Session, case: Case, draft: Draft) -> int | None:
+    """The automatic answer made from ``draft`` itself that the server accepted (its outbox
+    id): approving that draft unchanged says nothing new, so nothing more is sent. One still
+    on its way may yet fail; then the reply goes, and the requester may read the answer twice
+    rather than not at all."""
+    return session.scalar(
+        select(OutboundMessage.id).where(
+            OutboundMessage.case_id == case.id,
+            OutboundMessage.kind == OutboundKind.INSTANT,
+            OutboundMessage.draft_id == draft.id,
+            OutboundMessage.state == OutboundState.SENT,
+        )
+    )
 
 
 def _reply_of_current_draft(session: Session, case: Case, actor: str) -> tuple[int, int] | None:
@@ -284,10 +320,14 @@ def assign(services: Services, reference: str, assignee_email: str | None, actor
         assignee = None
         if assignee_email:
             assignee = session.scalar(
-                select(User).where(User.email == assignee_email.strip().lower(), User.active)
+                select(User).where(
+                    User.email == assignee_email.strip().lower(),
+                    User.active,
+                    User.role != Role.MEMBER,  # a member sees only their own cases
+                )
             )
             if assignee is None:
-                raise ReviewError(f"no active user {assignee_email}")
+                raise ReviewError(f"no active reviewer or admin {assignee_email}")
         case.assignee = assignee
         record(session, case, "assigned", actor, assignee=assignee.email if assignee else None)
 

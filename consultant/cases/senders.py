@@ -33,7 +33,15 @@ from consultant.cases.app_settings import UNKNOWN_SENDERS, read_setting, write_s
 from consultant.codes.coverage import Jurisdiction
 from consultant.codes.states import state_code
 from consultant.mail.addresses import clean_address, domain_of
-from consultant.models import Case, CaseStatus, OutboundKind, OutboundMessage, SenderRule, utcnow
+from consultant.models import (
+    Case,
+    CaseStatus,
+    OutboundKind,
+    OutboundMessage,
+    SenderRule,
+    User,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +193,27 @@ def policy_for_sender(
     policy = unknown_senders(session)
     if policy is UnknownSenders.ACCEPT or is_allowed(address, allowed_patterns(session, settings)):
         return None
+    if _is_member(session, address):  # invited or registered: their mail is welcome
+        return None
     return policy
+
+
+def may_register(session: Session, settings: Settings, address: str) -> bool:
+    """Whether ``address`` may register as a member: while unknown senders are accepted,
+    anyone; otherwise listed addresses and domains only. (Accounts do not count: the answer
+    must not tell who has one.)"""
+    policy = unknown_senders(session)
+    return policy is UnknownSenders.ACCEPT or is_allowed(
+        address, allowed_patterns(session, settings)
+    )
+
+
+def _is_member(session: Session, address: str | None) -> bool:
+    cleaned = clean_address(address)
+    if cleaned is None:
+        return False
+    found = select(User.id).where(User.email == cleaned, User.active.is_(True))
+    return session.scalar(found) is not None
 
 
 def notified_recently(session: Session, address: str) -> bool:

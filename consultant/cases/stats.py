@@ -153,7 +153,9 @@ def _rows(
     """The question messages and sent replies of every case active since ``start``, at any
     time (a question asked before ``start`` may be answered after it), and the cases' status."""
     question = (InboundMessage.route.in_(QUESTION_ROUTES), InboundMessage.case_id.is_not(None))
-    reply = (OutboundMessage.kind == OutboundKind.REPLY, OutboundMessage.sent_at.is_not(None))
+    # An automatic answer sent at once answers the requester as a reply does.
+    answered = (OutboundKind.REPLY, OutboundKind.INSTANT)
+    reply = (OutboundMessage.kind.in_(answered), OutboundMessage.sent_at.is_not(None))
     active = union(
         select(InboundMessage.case_id).where(*question, InboundMessage.received_at >= start),
         select(OutboundMessage.case_id).where(*reply, OutboundMessage.sent_at >= start),

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from consultant.codes.changes import KINDS as CODE_SETS
 from consultant.codes.importers import IMPORTERS
 
 SETTINGS = ("practitioner", "hospital", "dme")
@@ -397,3 +398,40 @@ def coverage_command(
         click.echo(
             "  `consultant codes import mcd-articles FILE.zip` (and mcd-lcds, ncd) loads them"
         )
+
+
+@codes_group.command("changes")
+@click.argument("kind", type=click.Choice(CODE_SETS))
+@click.option("--from", "earlier", help="The earlier release: its id or version.")
+@click.option("--to", "later", help="The later release: its id or version (default the newest).")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV for a spreadsheet.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def changes_command(
+    obj: Any, kind: str, earlier: str | None, later: str | None, as_csv: bool, as_json: bool
+) -> None:
+    """The codes added, deleted and revised between two releases of a code set (by default
+    the newest two): descriptions, and billable or valid where the code set has it."""
+    from consultant.codes import changes
+    from consultant.codes.changes_csv import csv_lines
+    from consultant.codes.readonly import Reader
+
+    reader = Reader(obj.database.url)
+    try:
+        found = changes.compare(reader, *changes.pair(reader, kind, earlier, later))
+    except changes.NotComparable as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        reader.close()
+    if as_json:
+        _print_json(found.as_dict())
+        return
+    if as_csv:
+        for line in csv_lines(found):
+            click.echo(line, nl=False)
+        return
+    counts = ", ".join(f"{n:,} {name}" for name, n in found.counts.items())
+    click.echo(f"{found.label} {found.earlier['version']} -> {found.later['version']}: {counts}")
+    for change in found.rows():
+        what = f" ({'; '.join(change.fields)})" if change.fields else ""
+        click.echo(f"  {change.change:<8} {change.code:<8} {change.description}{what}")

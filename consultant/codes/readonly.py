@@ -91,21 +91,32 @@ class Reader:
                 self._opened.append(connection)
         return connection
 
-    def rows(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    def rows(
+        self, sql: str, parameters: tuple[Any, ...], *, planned_each_time: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """The rows ``sql`` reads. ``planned_each_time``: PostgreSQL plans the query for the
+        values given every time, never reusing a plan made for any values (psycopg prepares
+        a query run five times, and PostgreSQL then may keep a generic plan: a full-text
+        query's best plan depends on how many rows its words match)."""
         if self.postgres:
             sql = sql.replace("?", "%s")
         try:
-            return self._rows(sql, parameters)
+            return self._rows(sql, parameters, planned_each_time)
         except Exception as error:
             if not _lost(error):
                 raise
             self._forget_connection()
-            return self._rows(sql, parameters)
+            return self._rows(sql, parameters, planned_each_time)
 
-    def _rows(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    def _rows(
+        self, sql: str, parameters: tuple[Any, ...], planned_each_time: bool
+    ) -> list[tuple[Any, ...]]:
         cursor = self._connection().cursor()
         try:
-            cursor.execute(sql, parameters)
+            if self.postgres and planned_each_time:
+                cursor.execute(sql, parameters, prepare=False)
+            else:
+                cursor.execute(sql, parameters)
             return list(cursor.fetchall())
         finally:
             cursor.close()

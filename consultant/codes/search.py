@@ -1,11 +1,14 @@
-"""Finding codes by code or prefix, or by words of their descriptions, ranked.
+"""Finding codes and modifiers by code or prefix, or by words, ranked and forgiving of typos.
 
 Only the release of each code system in force on the date asked is searched,
-so a code appears once, with the description that release gives it. Words
-are matched as prefixes (``diab fract`` finds "diabetes" and "fracture") and
-ranked by relevance: PostgreSQL's ``ts_rank`` over the stored, GIN-indexed
-English tsvectors, SQLite's FTS5 ``bm25`` (see ``search_index``). The query
-never reaches either search syntax as typed: it is cut into plain words first.
+so a code appears once, with the description that release gives it. A query
+shaped like a code (``E11.``, ``992``) lists the codes starting with it, the
+code itself first; a modifier (``25``, ``XS``, ``modifier 59``) comes first
+too. Otherwise its words are matched as prefixes in descriptions, in
+ICD-10-CM inclusion terms and in HCPCS Level II modifiers, best matches first
+(``search_words``); a word found nowhere is replaced by the closest word of
+the loaded data (``spelling``), and the result says so. The query never
+reaches a search syntax as typed: it is cut into plain words first.
 """
 
 from __future__ import annotations
@@ -13,61 +16,48 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
+from consultant.codes import search_prefix, search_words, spelling
 from consultant.codes.choice import choose
+from consultant.codes.modifiers import CPT_MEANINGS
 from consultant.codes.readonly import Reader
 from consultant.codes.refs import ReleaseRef, read_releases
-from consultant.codes.systems import RELEASE_KIND, System, icd10cm_with_dot
+from consultant.codes.search_scope import CODES, MODIFIERS, Scope, kinds_held
+from consultant.codes.search_words import MAX_COUNT
+from consultant.codes.systems import RELEASE_KIND, System
 
 MAX_QUERY = 200
 MAX_WORDS = 8
 MAX_WORD = 40
-MAX_OFFSET = 10_000
+MAX_OFFSET = MAX_COUNT  # no page goes further than matches are counted
 # A code or the start of one: letters and digits, one dot at most, at least one digit.
 _CODE_PREFIX = re.compile(r"^(?=[^.]*\d)[A-Z0-9]{1,7}(?:\.[A-Z0-9]{0,4})?$")
+# A modifier named as one ("modifier 59", "mod XS", "-25"), or two characters alone.
+_NAMED_MODIFIER = re.compile(r"^(?:MODIFIER\s+|MOD\s+|-)([A-Z0-9]{2})$")
+_MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
 _WORD = re.compile(r"[^\W_]+")
-# Ranked in the index alone, then only the page's rows are joined to their entries.
-# PostgreSQL's rank is divided by the description's length (normalisation 2), as bm25
-# weighs it: "Fracture of head of radius" before a long 7th-character variant.
-_PG_WORDS = (
-    "SELECT f.release_id, f.code, e.long_description, e.billable FROM ("
-    "SELECT release_id, code, ts_rank(document, q, 2) AS score "
-    "FROM code_search_fts, to_tsquery('english', ?) q "
-    "WHERE release_id IN ({marks}) AND document @@ q ORDER BY score DESC, code LIMIT ? OFFSET ?"
-    ") f JOIN code_entry e ON e.release_id = f.release_id AND e.code = f.code "
-    "ORDER BY f.score DESC, f.code"
+_LEVEL_TWO_MODIFIER = (
+    "SELECT long_description FROM hcpcs_modifier WHERE release_id = ? AND code = ?{valid}"
 )
-_PG_WORDS_COUNT = (
-    "SELECT count(*) FROM code_search_fts, to_tsquery('english', ?) q "
-    "WHERE release_id IN ({marks}) AND document @@ q"
-)
-_SQLITE_WORDS = (
-    "SELECT f.release_id, f.code, e.long_description, e.billable FROM ("
-    "SELECT release_id, code, bm25(code_search_fts) AS score FROM code_search_fts "
-    "WHERE code_search_fts MATCH ? AND release_id IN ({marks}) ORDER BY score, code "
-    "LIMIT ? OFFSET ?"
-    ") f JOIN code_entry e ON e.release_id = f.release_id AND e.code = f.code "
-    "ORDER BY f.score, f.code"
-)
-_SQLITE_WORDS_COUNT = (
-    "SELECT count(*) FROM code_search_fts WHERE code_search_fts MATCH ? AND release_id IN ({marks})"
-)
-# A range on the code lets either database walk its index; LIKE then keeps exactly the
-# codes that start with the prefix (plain letters, digits and a dot: no wildcard in it).
-_PREFIX_WHERE = "release_id = ? AND code >= ? AND code < ? AND code LIKE ?"
-_PREFIX = (
-    "SELECT release_id, code, long_description, billable FROM code_entry "
-    f"WHERE {_PREFIX_WHERE} ORDER BY code LIMIT ?"
-)
-_PREFIX_COUNT = f"SELECT count(*) FROM code_entry WHERE {_PREFIX_WHERE}"
-_NEXT = {"9": "A", "Z": None, **{c: chr(ord(c) + 1) for c in "012345678ABCDEFGHIJKLMNOPQRSTUVWXY"}}
 
 
 class SearchMode:
-    CODE = "code"  # by code or its first characters
+    CODE = "code"  # by code or its first characters (a modifier of that code first)
+    MODIFIER = "modifier"  # a modifier named as one: "modifier 59", "-25"
     WORDS = "words"  # by words of the description
     EMPTY = "empty"  # nothing searchable was typed
+
+
+class CodeSet(StrEnum):
+    """What a search may be limited to: a code system's codes, or the modifiers."""
+
+    ICD10CM = "ICD-10-CM"
+    ICD10PCS = "ICD-10-PCS"
+    HCPCS = "HCPCS"
+    CPT = "CPT"
+    MODIFIERS = "modifiers"
 
 
 @dataclass
@@ -76,7 +66,15 @@ class Hit:
     code: str
     description: str
     billable: bool
-    release: dict[str, Any]
+    release: dict[str, Any] | None  # None: our own summary of a CPT modifier
+    kind: str = CODES  # or MODIFIERS
+    term: str | None = None  # the ICD-10-CM inclusion term it was found by
+
+
+@dataclass
+class Correction:
+    typed: str
+    used: str
 
 
 @dataclass
@@ -88,7 +86,11 @@ class SearchResult:
     offset: int = 0
     hits: list[Hit] = field(default_factory=list)
     releases: list[dict[str, Any]] = field(default_factory=list)  # what was searched
-    words: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # as searched: corrected; a modifier
+    corrections: list[Correction] = field(default_factory=list)
+    sets: list[str] = field(default_factory=list)  # the code sets asked for; none: all
+    billable: bool = False  # only codes valid on a claim on ``on``
+    total_capped: bool = False  # more match than ``total``, which is then MAX_COUNT
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,102 +107,152 @@ def code_prefix(query: str) -> str | None:
     return text if _CODE_PREFIX.match(text) else None
 
 
-def _in_force(reader: Reader, on: date) -> dict[System, ReleaseRef]:
-    found = {}
+def modifier_code(query: str) -> tuple[str, bool] | None:
+    """The modifier ``query`` may be, and whether it was named as one (``modifier 59``)."""
+    text = " ".join(query.split()).upper()
+    named = _NAMED_MODIFIER.match(text)
+    if named:
+        return named[1], True
+    return (text, False) if _MODIFIER.match(text) else None
+
+
+def scope_of(reader: Reader, on: date, sets: frozenset[CodeSet], billable: bool) -> Scope:
+    """The releases in force on ``on`` of the sets asked for (all when none), and of each
+    whether its codes, its modifiers or both are searched."""
+    wanted = sets or frozenset(CodeSet)
+    releases: dict[System, ReleaseRef] = {}
+    kinds: dict[int, tuple[str, ...]] = {}
+    narrowed = False
     for system, kind in RELEASE_KIND.items():
-        release = choose(read_releases(reader, kind), on)
-        if release is not None:
-            found[system] = release
-    return found
+        every = read_releases(reader, kind)
+        release = choose(every, on)
+        if release is None:
+            continue
+        chosen = (CODES,) if CodeSet(str(system)) in wanted else ()
+        if system == System.HCPCS and CodeSet.MODIFIERS in wanted:
+            chosen += (MODIFIERS,)
+        narrowed |= len(every) > 1 or chosen != kinds_held(system)
+        if chosen:
+            releases[system], kinds[release.id] = release, chosen
+    return Scope(on, billable, releases, kinds, narrowed)
 
 
 def search_codes(
-    reader: Reader, query: str, on: date | None = None, limit: int = 50, offset: int = 0
+    reader: Reader,
+    query: str,
+    on: date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    sets: frozenset[CodeSet] = frozenset(),
+    billable: bool = False,
 ) -> SearchResult:
-    """Codes matching ``query`` in the releases in force on ``on`` (today by default)."""
+    """Codes and modifiers matching ``query`` in the releases in force on ``on`` (today by
+    default), of the code ``sets`` given (all when none), only those valid on a claim
+    then if ``billable``."""
     on = on or date.today()
     query = query[:MAX_QUERY]
     offset = max(0, min(offset, MAX_OFFSET))
-    releases = _in_force(reader, on)
+    scope = scope_of(reader, on, sets, billable)
     result = SearchResult(query, on.isoformat(), SearchMode.EMPTY, offset=offset)
-    result.releases = [r.describe() for r in releases.values()]
+    result.releases = [r.describe() for r in scope.releases.values()]
+    result.sets, result.billable = sorted(sets), billable
+    named = modifier_code(query)
+    exact = _modifiers(reader, scope, named[0] if named else None, sets)
     prefix = code_prefix(query)
-    if prefix is not None:
+    if named and named[1]:
+        result.mode, result.words = SearchMode.MODIFIER, [named[0]]
+        result.total, result.hits = len(exact), exact[offset : offset + limit]
+    elif prefix is not None:
         result.mode = SearchMode.CODE
-        _by_prefix(reader, result, releases, prefix, limit)
+        _by_prefix(reader, result, scope, prefix, limit, exact)
     elif words := words_of(query):
-        result.mode, result.words = SearchMode.WORDS, words
-        _by_words(reader, result, releases, words, limit)
+        result.mode = SearchMode.WORDS
+        _by_words(reader, result, scope, words, limit, exact)
     return result
 
 
-def _prefix_for(system: System, prefix: str) -> str:
-    """How ``prefix`` is written in ``system``: ICD-10-CM codes are stored with their dot."""
-    if system == System.ICD10CM:
-        return icd10cm_with_dot(prefix) if "." not in prefix else prefix
-    return prefix.replace(".", "")
-
-
-def _code_range(prefix: str) -> tuple[str, str]:
-    """Bounds that hold every code starting with ``prefix`` in any collation.
-
-    They are taken from the part before a dot, and raised by letter or digit, never
-    to punctuation, because some collations ignore punctuation (``S52.`` and ``S52/``
-    compare equal there).
-    """
-    head = prefix.split(".", 1)[0]
-    while head:
-        following = _NEXT[head[-1]]
-        if following is not None:
-            return head, head[:-1] + following
-        head = head[:-1]
-    return "", "\uffff"
+def _modifiers(
+    reader: Reader, scope: Scope, code: str | None, sets: frozenset[CodeSet]
+) -> list[Hit]:
+    """Modifier ``code``, if the query may be one: the HCPCS Level II release's text, and
+    our own summary of a CPT modifier (CPT's text is the AMA's)."""
+    if code is None or (sets and CodeSet.MODIFIERS not in sets):
+        return []
+    hits = []
+    release = scope.releases.get(System.HCPCS)
+    if release is not None and MODIFIERS in scope.kinds.get(release.id, ()):
+        valid, dates = "", ()
+        if scope.billable:
+            valid, dates = search_prefix.DATES, (scope.on.isoformat(), scope.on.isoformat())
+        sql = _LEVEL_TWO_MODIFIER.format(valid=valid)
+        for (text,) in reader.rows(sql, (release.id, code, *dates)):
+            hits.append(Hit(str(System.HCPCS), code, text, True, release.describe(), MODIFIERS))
+    if code in CPT_MEANINGS:
+        hits.append(Hit(str(System.CPT), code, CPT_MEANINGS[code], True, None, MODIFIERS))
+    return hits
 
 
 def _by_prefix(
     reader: Reader,
     result: SearchResult,
-    releases: dict[System, ReleaseRef],
+    scope: Scope,
     prefix: str,
     limit: int,
+    modifiers: list[Hit],
 ) -> None:
-    """Exact matches first, then the rest in code order, across systems."""
-    hits: list[Hit] = []
-    for system, release in releases.items():
-        if "." in prefix and system != System.ICD10CM:
-            continue  # only ICD-10-CM codes are written with a dot
-        written = _prefix_for(system, prefix)
-        where = (release.id, *_code_range(written), written + "%")
-        result.total += reader.rows(_PREFIX_COUNT, where)[0][0]
-        for _, code, description, billable in reader.rows(_PREFIX, (*where, result.offset + limit)):
-            hits.append(Hit(str(system), code, description, bool(billable), release.describe()))
-    exact = {_prefix_for(System(h.system), prefix) for h in hits}
-    hits.sort(key=lambda h: (h.code not in exact, h.code, h.system))
+    """Exact matches first (codes and modifiers), then the rest in code order."""
+    found = search_prefix.search(reader, scope, prefix, result.offset + limit)
+    hits = modifiers + [
+        Hit(str(system), code, text, billable, release.describe())
+        for system, code, text, billable, release in found.rows
+    ]
+    exact = {search_prefix.written(System(h.system), prefix) for h in hits}
+    hits.sort(key=lambda h: (h.code not in exact, h.kind != MODIFIERS, h.code, h.system))
     result.hits = hits[result.offset : result.offset + limit]
+    result.total = min(len(modifiers) + found.total, MAX_COUNT)
+    result.total_capped = found.capped
 
 
 def _by_words(
     reader: Reader,
     result: SearchResult,
-    releases: dict[System, ReleaseRef],
+    scope: Scope,
     words: list[str],
     limit: int,
+    modifiers: list[Hit],
 ) -> None:
-    if not releases:
-        return
-    systems = {r.id: s for s, r in releases.items()}
-    marks = ", ".join("?" for _ in releases)
-    ids = tuple(systems)
-    # A word of one letter is matched whole: as a prefix it would match most of the data.
-    if reader.postgres:
-        match = " & ".join(w + (":*" if len(w) > 1 else "") for w in words)
-        found, count = _PG_WORDS, _PG_WORDS_COUNT
-    else:
-        match = " AND ".join(f'"{w}"' + ("*" if len(w) > 1 else "") for w in words)
-        found, count = _SQLITE_WORDS, _SQLITE_WORDS_COUNT
-    result.total = reader.rows(count.format(marks=marks), (match, *ids))[0][0]
-    rows = reader.rows(found.format(marks=marks), (match, *ids, limit, result.offset))
-    result.hits = [
-        Hit(str(systems[rid]), code, text, bool(billable), releases[systems[rid]].describe())
-        for rid, code, text, billable in rows
-    ]
+    """The modifier named first, then the ranked matches; if nothing matches, the words
+    found nowhere replaced by their closest spelling in the data."""
+    offset = max(0, result.offset - len(modifiers))
+    ranked = search_words.search(reader, scope, words, limit, offset)
+    if ranked.total == 0 and not modifiers:
+        corrected = spelling.correct(reader, scope, words)
+        if corrected != words:
+            retried = search_words.search(reader, scope, corrected, limit, offset)
+            if retried.total:
+                result.corrections = [
+                    Correction(typed, used)
+                    for typed, used in zip(words, corrected, strict=True)
+                    if typed != used
+                ]
+                ranked, words = retried, corrected
+    result.words = words
+    shown = {(h.system, h.code) for h in modifiers}
+    found = [_hit(row) for row in ranked.rows if (row.system, row.code) not in shown]
+    head = modifiers[result.offset : result.offset + limit]
+    result.hits = head + found[: limit - len(head)]
+    result.total = min(len(modifiers) + ranked.total, MAX_COUNT)
+    result.total_capped = ranked.capped
+
+
+def _hit(row: search_words.Row) -> Hit:
+    return Hit(
+        str(row.system),
+        row.code,
+        row.description,
+        row.billable,
+        row.release.describe(),
+        row.kind,
+        row.term,
+    )

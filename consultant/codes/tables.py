@@ -243,9 +243,11 @@ class ClfsRate(Base):
 
 
 PTP_TABLE_PREFIX = "ptp_edit_r"
-# Full-text search over code descriptions (migration 0006; no model describes it): an
-# FTS5 table in SQLite, a table of English tsvectors with a GIN index in PostgreSQL.
+# The code search index (migration 0013; no model describes them): descriptions, terms and
+# modifiers in an FTS5 table in SQLite, a table of weighted English tsvectors with a GIN
+# index in PostgreSQL; and each release's words behind a trigram index.
 CODE_SEARCH_FTS_TABLE = "code_search_fts"
+CODE_SEARCH_WORDS_TABLE = "code_search_words"
 
 
 def ptp_table_name(release_id: int) -> str:

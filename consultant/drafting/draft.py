@@ -97,6 +97,7 @@ def make_draft(
     record["panel"] = _purpose_notes(analysis) + record["panel"] + _undecided_notes(evaluation)
     record["conclusions"] = conclusions
     record["undecided"] = [u.as_dict() for u in evaluation.undecided]
+    record["unanswered"] = [t for t in analysis.topics if t not in answered]
     return Draft(body, record)
 
 

@@ -8,7 +8,7 @@ what is missing, so the draft can say so plainly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from itertools import combinations
@@ -233,6 +233,7 @@ def gather(
     today: date | None = None,
     max_pairs: int | None = None,
     requester: Jurisdiction | None = None,
+    plain: Mapping[tuple[str, str], dict[str, Any]] | None = None,
 ) -> Facts:
     """Look up every fact the question's codes, units and modifiers call for.
 
@@ -240,7 +241,8 @@ def gather(
     At most ``max_pairs`` pairs of procedure codes are checked for PTP edits (the
     pairs grow with the square of the codes); the rest are named as not checked.
     ``requester`` is where the requester's patients are seen (the sender's setting), for
-    coverage and payment when the question does not say.
+    coverage and payment when the question does not say. ``plain`` holds the practice's
+    plain-language descriptions by (system, code), stated with the code's fact.
     """
     stated = analysis.dates_of_service
     on = stated[0] if stated else (today or date.today())
@@ -256,7 +258,10 @@ def gather(
         result = lookup.code(System(found.system), found.code, day(found.code))
         if result.status == Status.NO_DATA:
             _missing(facts, f"{found.system} data", result.message or "not loaded")
-        facts.add("code", [found.code], result.as_dict(), result.release, day(found.code))
+        data = result.as_dict()
+        if plain and (found.system, found.code) in plain:
+            data["plain_description"] = plain[(found.system, found.code)]
+        facts.add("code", [found.code], data, result.release, day(found.code))
 
     _ptp_facts(facts, analysis, lookup, day, [c.code for c in procedures], max_pairs)
     for found in procedures:

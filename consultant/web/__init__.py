@@ -11,12 +11,19 @@ from consultant.web import (
     account,
     admin,
     api,
+    api_ask,  # noqa: F401 (its routes join the API blueprint when imported)
+    ask,
     auth,
     case_page,
+    code_changes,
     dashboard,
     filters,
     guidance,
+    my_cases,
+    my_codes,
+    plain_language,
     queue,
+    register,
     sources,
 )
 from consultant.web import codes as code_pages
@@ -51,6 +58,12 @@ def create_app(services: Services) -> Flask:
     app.register_blueprint(code_pages.bp)
     app.register_blueprint(sources.bp)
     app.register_blueprint(guidance.bp)
+    app.register_blueprint(plain_language.bp)
+    app.register_blueprint(my_codes.bp)
+    app.register_blueprint(code_changes.bp)
+    app.register_blueprint(register.bp)
+    app.register_blueprint(ask.bp)
+    app.register_blueprint(my_cases.bp)
     app.register_blueprint(api.bp)  # after CSRFProtect: it exempts itself
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(add_security_headers)

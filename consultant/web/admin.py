@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from consultant import admin_users, users
+from consultant import admin_users, registration, users
 from consultant.cases import senders, snippets
 from consultant.cases.app_settings import SLA_HOURS
 from consultant.cases.senders import POLICY_LABELS, SenderRuleError, UnknownSenders
@@ -90,6 +90,23 @@ def create_user() -> Response | tuple[str, int]:
         flash(f"No user created: {error}.", "error")
         return users_page(INVALID, {"email": email, "role": role})
     flash(f"{user.email} can now sign in as {role}.", "ok")
+    return redirect(url_for("admin.users_page"))
+
+
+@bp.route("/users/invite", methods=["POST"])
+@roles_required(Role.ADMIN)
+def invite_member() -> Response | tuple[str, int]:
+    email = request.form.get("email", "")[:320]
+    svc = services()
+    try:
+        with svc.db.session() as session:
+            queued = registration.invite(svc, session, email, _actor())
+    except registration.RegistrationRefused as refused:
+        flash(f"No invitation sent: {refused}.", "error")
+        return users_page(INVALID)
+    if queued.outbound_id is not None:
+        svc.dispatch("send_reply", queued.outbound_id)
+    flash(f"Invitation sent to {email.strip().lower()}.", "ok")
     return redirect(url_for("admin.users_page"))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -29,6 +30,7 @@ from consultant.cases.events import record
 from consultant.cases.lifecycle import InvalidTransition
 from consultant.cases.queries import load_case
 from consultant.cases.queue import QueueError, QueueFilter, QueueOrder, queue_page
+from consultant.codes import changes
 from consultant.codes.code_page import code_page
 from consultant.codes.coverage import Jurisdiction
 from consultant.codes.search import search_codes
@@ -42,6 +44,8 @@ from consultant.web.context import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
+# Routes a member's token opens (``for_members``); every other route is for experts.
+MEMBER_ENDPOINTS: set[str] = set()
 REALM = 'Bearer realm="CaseConsultant API"'
 RETRY_AFTER_SECONDS = 10
 SYSTEMS = tuple(s.value for s in System)
@@ -165,9 +169,16 @@ def _bad_query(refused: QueueError) -> Response:
 # -- who is asking ----------------------------------------------------------
 
 
+def for_members(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Open the route to members' tokens too (by default a route is for experts only)."""
+    MEMBER_ENDPOINTS.add(f"{bp.name}.{view.__name__}")
+    return view
+
+
 @bp.before_request
 def _authenticate() -> Response | None:
-    """Every route but the OpenAPI document needs a valid token of a reviewer or admin."""
+    """Every route but the OpenAPI document needs a valid token: a reviewer's or admin's,
+    or a member's for the routes marked ``for_members`` (codes, asking)."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
@@ -186,8 +197,8 @@ def _authenticate() -> Response | None:
             "the token is not valid: unknown, revoked, or its user is disabled",
             {"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
         )
-    if owner.role not in REVIEWERS:
-        return error(403, f"the API is for reviewers and admins; {owner.email} is {owner.role}")
+    if owner.role not in REVIEWERS and request.endpoint not in MEMBER_ENDPOINTS:
+        return error(403, f"this route is for reviewers and admins; {owner.email} is {owner.role}")
     g.api_owner = owner
     return _unknown_parameters()
 
@@ -294,6 +305,7 @@ def approve(reference: str) -> Response:
             "version": approved.version,
             "saved": approved.saved,
             "outbound_id": approved.outbound_id,
+            "already_answered": approved.already_answered,
         },
         202,  # accepted: the reply is queued, and sent by the worker
     )
@@ -338,17 +350,48 @@ def _claim_now(reference: str) -> dict[str, Any] | None:
 
 
 @bp.get("/codes")
+@for_members
 def search_code_data() -> Response:
-    """Codes by code or prefix, or by words of their descriptions, as of ``on``."""
+    """Codes and modifiers by code or prefix, or by words of their descriptions and
+    inclusion terms (misspellings corrected), as of ``on``, in the code sets ``set``."""
     if "q" not in request.args:
         raise api_input.bad_request("q is required: a code, the start of one, or words")
     query, on = api_input.search_text(), api_input.on()
     page, per_page = api_input.paging()
-    result = search_codes(services().lookup.reader, query, on, per_page, (page - 1) * per_page)
+    result = search_codes(
+        services().lookup.reader,
+        query,
+        on,
+        per_page,
+        (page - 1) * per_page,
+        sets=api_input.code_sets(),
+        billable=api_input.flag("billable"),
+    )
     return answer(result.as_dict() | {"page": page, "per_page": per_page})
 
 
+@bp.get("/codes/changes")
+@for_members
+def code_changes() -> Response:
+    """The codes added, deleted and revised between two releases of ``kind``, each named by
+    its id or version (``from`` and ``to``; by default the newest two)."""
+    kind = api_input.choice("kind", changes.KINDS)
+    if kind is None:
+        raise api_input.bad_request(f"kind is required: one of {', '.join(changes.KINDS)}")
+    named = [
+        api_input.matching(n, openapi.RELEASE_PATTERN, "a release id or version")
+        for n in ("from", "to")
+    ]
+    reader = services().lookup.reader
+    try:
+        found = changes.compare(reader, *changes.pair(reader, kind, *named))
+    except changes.NotComparable as refused:
+        raise NotFound(str(refused)) from None
+    return answer(found.as_dict())
+
+
 @bp.get("/codes/<code>")
+@for_members
 def show_code(code: str) -> Response:
     """Everything the loaded data says about ``code`` as of ``on`` (today by default)."""
     if not CODE.match(code):
@@ -389,6 +432,7 @@ def _state() -> str | None:
 
 
 @bp.get("/codes/<code>/coverage")
+@for_members
 def code_coverage(code: str) -> Response:
     """Medicare coverage of a procedure or supply code with the diagnoses ``dx`` on ``on``:
     the articles in force for ``state`` or ``mac`` (every jurisdiction without either), each
@@ -416,6 +460,7 @@ def code_coverage(code: str) -> Response:
 
 
 @bp.get("/codes/<code>/fee")
+@for_members
 def code_fee(code: str) -> Response:
     """What Medicare pays for a code (with ``modifier``) on ``on``: the fee schedule amounts
     in ``locality`` (or ``state`` and ``county``), national without one, and the lab fee

@@ -12,6 +12,7 @@ from flask import request
 from werkzeug.exceptions import BadRequest
 
 from consultant.cases.review_errors import CaseNotFound
+from consultant.codes.search import CodeSet
 from consultant.web import openapi
 from consultant.web.case_page import REFERENCE
 
@@ -173,6 +174,13 @@ def diagnoses() -> list[str]:
     return _repeated(
         "dx", openapi.MAX_DIAGNOSES, openapi.DIAGNOSIS_PATTERN, "an ICD-10-CM code such as M17.11"
     )
+
+
+def code_sets() -> frozenset[CodeSet]:
+    """``set``, repeated: the code sets a code search is limited to (none: all of them)."""
+    pattern = "|".join(re.escape(value) for value in CodeSet)
+    found = _repeated("set", len(CodeSet), pattern, "one of " + ", ".join(CodeSet))
+    return frozenset(CodeSet(value) for value in found)
 
 
 def macs() -> tuple[str, ...]:

@@ -32,6 +32,8 @@ from consultant.web.context import services
 
 bp = Blueprint("auth", __name__)
 REVIEWERS = (Role.REVIEWER, Role.ADMIN)
+# Everyone signed in: code search and pages, favourites and personal notes.
+EVERYONE = (Role.MEMBER, Role.REVIEWER, Role.ADMIN)
 WRONG = "Wrong email or password."
 
 
@@ -72,7 +74,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.netloc and not parts.scheme:
             return target
-    return url_for("queue.index")
+    return url_for("queue.index")  # a member's home redirects on to the Ask page
 
 
 def throttle_policy() -> ThrottlePolicy:

@@ -174,7 +174,14 @@ def approve(reference: str) -> tuple[str, int] | Response:
     except REFUSALS as error:
         return _refused(ref, error, text, version)
     saved = f" (your edits were saved as v{approved.version} first)" if approved.saved else ""
-    flash(f"{ref} approved: draft v{approved.version} is on its way{saved}.", "ok")
+    if approved.already_answered:
+        flash(
+            f"{ref} approved: draft v{approved.version} is the automatic answer the requester "
+            "already got, so nothing more is sent.",
+            "ok",
+        )
+    else:
+        flash(f"{ref} approved: draft v{approved.version} is on its way{saved}.", "ok")
     return _back(ref)
 
 

@@ -36,6 +36,14 @@ PHI_LABELS = {
 }
 
 
+THREAD_LABELS = {
+    OutboundKind.REPLY: "reply",
+    OutboundKind.ACK: "acknowledgment",
+    OutboundKind.INSTANT: "automatic answer (sent at once; approving its draft unchanged sends "
+    "nothing more)",
+}
+
+
 def phi_label(kind: str) -> str:
     return PHI_LABELS.get(kind, kind.replace("_", " "))
 
@@ -124,8 +132,7 @@ def thread(case: Case) -> list[ThreadItem]:
             at=o.sent_at or o.created_at,
             ours=True,
             who=o.created_by,
-            heading=("reply" if o.kind == OutboundKind.REPLY else "acknowledgment")
-            + f" · {o.state}",
+            heading=f"{THREAD_LABELS.get(o.kind, o.kind)} · {o.state}",
             pieces=[(o.body_text, None)],
             note=_delivery(o),
         )

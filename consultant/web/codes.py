@@ -1,8 +1,10 @@
 """Code search and code pages: what the loaded code data says about a code, as of a date.
 
 Both pages are plain GET forms; a small script (static/code_search.js) makes
-the search answer as you type by fetching the same page. Case pages link here
-through the ``code_link`` template global.
+the search answer as you type by fetching the same page. A submitted search
+(not those the script makes) joins the user's recent searches, listed when the
+box is empty (``consultant.recent_searches``). Case pages link here through the
+``code_link`` template global.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
+from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.wrappers import Response
 
+from consultant import recent_searches
 from consultant.codes.code_page import COLUMNS, PTP_PAGE, code_page
 from consultant.codes.medicare_text import money
-from consultant.codes.search import MAX_QUERY, SearchMode, search_codes
+from consultant.codes.search import MAX_QUERY, CodeSet, SearchMode, search_codes
 from consultant.codes.systems import candidates
 from consultant.drafting.render import cite
-from consultant.web.auth import REVIEWERS, roles_required
+from consultant.web.auth import EVERYONE, roles_required
+from consultant.web.code_extras import code_extras
 from consultant.web.context import services
 
 bp = Blueprint("codes", __name__)
@@ -87,17 +93,38 @@ def _number(name: str, default: int, highest: int) -> int:
     return int(value)
 
 
+def _sets() -> frozenset[CodeSet]:
+    """The code sets ticked (``?set=ICD-10-CM&set=modifiers``): none means all; 400 for an
+    unknown one."""
+    try:
+        return frozenset(CodeSet(value) for value in request.args.getlist("set"))
+    except ValueError:
+        abort(400, description="set must be one of " + ", ".join(CodeSet) + ".")
+
+
 @bp.route("/codes/")
-@roles_required(*REVIEWERS)
+@roles_required(*EVERYONE)
 def search() -> str:
     on = _on()
     page = _number("page", 1, MAX_PAGE) or 1
     query = request.args.get("q", "")[:MAX_QUERY]
-    result = None
+    sets, billable = _sets(), request.args.get("billable") == "1"
+    result, kept = None, True
     if query.strip():
         result = search_codes(
-            services().lookup.reader, query, on, SEARCH_PAGE, (page - 1) * SEARCH_PAGE
+            services().lookup.reader,
+            query,
+            on,
+            SEARCH_PAGE,
+            (page - 1) * SEARCH_PAGE,
+            sets=sets,
+            billable=billable,
         )
+        # Kept when submitted: not each keystroke the script searches (live=1), nor a page.
+        if page == 1 and not request.args.get("live"):
+            kept = recent_searches.record(
+                services().db, current_user.id, query, sorted(sets), billable
+            )
     return render_template(
         "code_search.html",
         query=query,
@@ -105,13 +132,26 @@ def search() -> str:
         result=result,
         page=page,
         page_size=SEARCH_PAGE,
+        sets=sets,
+        code_sets=list(CodeSet),
+        billable=billable,
+        kept=kept,
+        recent=[] if query.strip() else recent_searches.recent(services().db, current_user.id),
         # A query shaped like a whole code gets a link to its page, listed or not.
         openable=bool(result and result.mode == SearchMode.CODE and candidates(query)),
     )
 
 
+@bp.post("/codes/recent/clear")
+@roles_required(*EVERYONE)
+def clear_recent() -> Response:
+    recent_searches.clear(services().db, current_user.id)
+    flash("Your recent searches are cleared.", "ok")
+    return redirect(url_for("codes.search"))
+
+
 @bp.route("/codes/<code>")
-@roles_required(*REVIEWERS)
+@roles_required(*EVERYONE)
 def show(code: str) -> str:
     if not CODE.match(code):
         abort(404, description="That is not a code: codes are letters, digits and a dot.")
@@ -137,4 +177,10 @@ def show(code: str) -> str:
             description=f"{code} has the shape of no code of CPT, HCPCS Level II, "
             "ICD-10-CM or ICD-10-PCS.",
         )
-    return render_template("code.html", page=page, offsets=offsets, ptp_page=PTP_PAGE)
+    return render_template(
+        "code.html",
+        page=page,
+        offsets=offsets,
+        ptp_page=PTP_PAGE,
+        **code_extras(page.system, page.code),
+    )

@@ -8,8 +8,10 @@ from functools import cache
 from typing import Any
 
 from consultant.analysis.model import TOPICS
+from consultant.cases import asking
 from consultant.cases import search as case_search
 from consultant.cases.queue import SORTS, VIEWS
+from consultant.codes import changes as code_changes
 from consultant.codes import search as code_search
 from consultant.codes.systems import System
 
@@ -32,6 +34,10 @@ MODIFIER_PATTERN = "^[A-Za-z0-9]{2}$"
 MAX_DIAGNOSES = 20
 MAX_MACS = 4
 MAX_PLACE_CHARS = 60
+# A release named by its id or its version (FY2026, 2025-10, 2020): what /codes/changes takes.
+RELEASE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+MAX_QUESTION = asking.MAX_QUESTION
+MAX_ASK_CODES = asking.MAX_CODES
 
 Schema = dict[str, Any]
 
@@ -309,6 +315,11 @@ SCHEMAS: dict[str, Schema] = {
         version={"type": "integer", "description": "The version being sent."},
         saved={"type": "boolean", "description": "True when `text` was saved as it first."},
         outbound_id=INTEGER,
+        already_answered={
+            "type": "boolean",
+            "description": "True when nothing more is sent: the automatic answer already "
+            "sent (outbound_id) is the draft approved unchanged.",
+        },
     ),
     "Rejection": _object(["reason"], reason={"type": "string"}),
     "Rejected": _object(
@@ -334,26 +345,78 @@ SCHEMAS: dict[str, Schema] = {
         released={"type": "boolean", "description": "False when the caller held no claim."},
         claim=_ref("Claim"),
     ),
+    "CodeChange": _object(
+        ["change", "code", "description", "fields"],
+        change={"type": "string", "enum": list(code_changes.CHANGES)},
+        code=STRING,
+        description={
+            "type": "string",
+            "description": "The later release's; for a deleted code, the earlier one's.",
+        },
+        previous_description=_nullable("string", description="When the description changed."),
+        short_description=MAYBE_STRING,
+        previous_short_description=MAYBE_STRING,
+        flag=_nullable("boolean", description="Billable (ICD-10-CM) or valid (ICD-10-PCS)."),
+        previous_flag=_nullable("boolean"),
+        terminated=_nullable(
+            "string", format="date", description="A deleted code still listed: when it ended."
+        ),
+        previous_terminated=MAYBE_DAY,
+        fields={**STRINGS, "description": "A revised code: what changed."},
+    ),
+    "CodeChanges": _object(
+        ["kind", "from", "to", "flag", "counts", "changes"],
+        kind={"type": "string", "enum": list(code_changes.KINDS)},
+        to={"type": "object", "description": "The later release."},
+        flag=_nullable("string", description="What the code set calls a reportable code."),
+        counts=_object(list(code_changes.CHANGES), **dict.fromkeys(code_changes.CHANGES, INTEGER)),
+        changes={"type": "array", "items": _ref("CodeChange")},
+        **{"from": {"type": "object", "description": "The earlier release."}},
+    ),
     "CodeSearch": _object(
         ["query", "on", "mode", "total", "offset", "hits", "page", "per_page"],
         query=STRING,
         on={"type": "string", "format": "date"},
-        mode={"type": "string", "enum": ["code", "words", "empty"]},
-        total=INTEGER,
+        mode={"type": "string", "enum": ["code", "modifier", "words", "empty"]},
+        total={
+            "type": "integer",
+            "description": f"Codes found, counted up to {code_search.MAX_COUNT:,}.",
+        },
+        total_capped={"type": "boolean", "description": "More codes match than total says."},
         offset=INTEGER,
         hits={
             "type": "array",
             "items": _object(
-                ["system", "code", "description", "billable", "release"],
+                ["system", "code", "description", "billable", "release", "kind"],
                 system=STRING,
                 code=STRING,
                 description=STRING,
                 billable=BOOLEAN,
-                release={"type": "object"},
+                release=_nullable(
+                    "object",
+                    description="The release the text is from; null for our own summary of "
+                    "a CPT modifier (CPT's text is the AMA's).",
+                ),
+                kind={"type": "string", "enum": ["code", "modifier"]},
+                term=_nullable(
+                    "string",
+                    description="The ICD-10-CM inclusion term the code was found by, when its "
+                    "description lacks a word.",
+                ),
             ),
         },
         releases={"type": "array", "items": {"type": "object"}},
-        words=STRINGS,
+        words={
+            **STRINGS,
+            "description": "The words searched, after corrections; a modifier's code.",
+        },
+        corrections={
+            "type": "array",
+            "description": "Words found nowhere, and the word of the data searched instead.",
+            "items": _object(["typed", "used"], typed=STRING, used=STRING),
+        },
+        sets={**STRINGS, "description": "The code sets searched in; empty: all."},
+        billable=BOOLEAN,
         page=INTEGER,
         per_page=INTEGER,
     ),
@@ -505,6 +568,117 @@ SCHEMAS: dict[str, Schema] = {
         counties=STRING,
         gpci=_object(["work", "pe", "mp"], work=STRING, pe=STRING, mp=STRING),
     ),
+    "AskRequest": {
+        **_object(
+            ["question"],
+            question={"type": "string", "minLength": 1, "maxLength": MAX_QUESTION},
+            codes={
+                "type": "array",
+                "items": {"type": "string", "pattern": CODE_PATTERN},
+                "maxItems": MAX_ASK_CODES,
+                "description": "Codes beside those the question names.",
+            },
+            date_of_service=MAYBE_DAY,
+            payer=_nullable("string", maxLength=60),
+            state=_nullable("string", maxLength=MAX_PLACE_CHARS, description="Code or name."),
+            conversation=_nullable(
+                "integer",
+                minimum=1,
+                maximum=MAX_VERSION,
+                description="A follow-up in this conversation of yours: it keeps its codes, "
+                "date of service, payer and state.",
+            ),
+        ),
+        "additionalProperties": False,
+    },
+    "AutomaticAnswer": _object(
+        ["automatic", "confident", "restatement", "short", "why", "facts", "unchecked"],
+        automatic={"type": "boolean", "const": True, "description": "Not reviewed by anyone."},
+        confident={
+            "type": "boolean",
+            "description": "Every code checked against data in force, every rule concluded.",
+        },
+        restatement=STRING,
+        short=STRINGS,
+        why={"type": "array", "items": _object(["text", "cited"], text=STRING, cited=STRING)},
+        facts={
+            "type": "array",
+            "items": _object(
+                ["kind", "codes", "text", "release"],
+                kind=STRING,
+                codes=STRINGS,
+                text=STRING,
+                release=MAYBE_STRING,
+            ),
+        },
+        unchecked=STRINGS,
+        on=MAYBE_DAY,
+        phi_removed={"type": "boolean"},
+    ),
+    "AskContext": _object(
+        ["codes", "date_of_service", "payer", "state"],
+        codes=STRINGS,
+        date_of_service=MAYBE_DAY,
+        payer=MAYBE_STRING,
+        state=MAYBE_STRING,
+    ),
+    "Asked": _object(
+        ["conversation", "turn", "context", "answer", "elapsed_ms"],
+        conversation={"type": "integer"},
+        turn={"type": "integer"},
+        context=_ref("AskContext"),
+        answer=_ref("AutomaticAnswer"),
+        elapsed_ms={"type": "number", "description": "Server time to answer."},
+    ),
+    "Conversation": _object(
+        ["conversation", "context", "turns", "expert"],
+        conversation={"type": "integer"},
+        context=_ref("AskContext"),
+        turns={
+            "type": "array",
+            "items": _object(
+                ["turn", "question", "answer", "asked_at"],
+                turn={"type": "integer"},
+                question={"type": "string", "description": "Patient details removed."},
+                answer=_ref("AutomaticAnswer"),
+                asked_at=WHEN,
+            ),
+        },
+        expert={
+            "oneOf": [
+                {"type": "null"},
+                _object(
+                    ["sent_at", "case"],
+                    sent_at=WHEN,
+                    case={
+                        "oneOf": [
+                            {"type": "null", "description": "Not yet filed as a case."},
+                            _object(
+                                ["reference", "status", "confirmed_at", "replies"],
+                                reference=STRING,
+                                status=STRING,
+                                confirmed_at=_nullable(
+                                    "string",
+                                    format="date-time",
+                                    description="When an expert approved the automatic "
+                                    "answer as it was (nothing more was sent).",
+                                ),
+                                replies={
+                                    "type": "array",
+                                    "items": _object(
+                                        ["sent_at", "automatic", "text"],
+                                        sent_at=MAYBE_WHEN,
+                                        automatic={"type": "boolean"},
+                                        text=STRING,
+                                    ),
+                                },
+                            ),
+                        ]
+                    },
+                ),
+            ]
+        },
+    ),
     "Fee": _object(
         ["code", "modifier", "on", "locality", "release", "amounts", "not_priced", "message"],
         code=STRING,
@@ -589,12 +763,15 @@ SCHEMAS: dict[str, Schema] = {
 ERRORS = {
     400: "The request is malformed: a parameter or the JSON body is missing or wrong.",
     401: "No token, or a token that is unknown, revoked, or whose user is disabled.",
-    403: "The token's user may not use the API.",
-    404: "No such case or code (or, for coverage and fees, not a CPT or HCPCS code).",
+    403: "The token's user may not use this route (a member's token opens the code lookups "
+    "and asking only).",
+    404: "No such case or code (or, for coverage and fees, not a CPT or HCPCS code; for "
+    "code changes, not two loaded releases to compare).",
     409: "Refused: the version named is not the current one, or another expert holds "
     "the case (nothing was saved or sent).",
     413: "The body is larger than 2 MB.",
     422: "Refused by the review rules (the message says why; nothing was changed).",
+    429: "Too many questions in the past hour; ask again after Retry-After seconds.",
     503: "The database could not be reached; try again after Retry-After seconds.",
 }
 
@@ -609,7 +786,7 @@ def _error(status: int) -> dict[str, Any]:
     }
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"schema": STRING}}
-    if status == 503:
+    if status in (429, 503):
         response["headers"] = {"Retry-After": {"schema": STRING, "required": True}}
     return response
 
@@ -689,6 +866,13 @@ QUEUE_FLAGS = {
     "attachments": "Only cases whose mail had attachments.",
 }
 CASE_WRITE_ERRORS = (400, 404, 409, 413, 422)
+CONVERSATION = {
+    "name": "conversation",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION, "example": 1},
+    "description": "The id of one of your conversations (another's answers 404).",
+}
 PLACE = {"type": "string", "minLength": 1, "maxLength": MAX_PLACE_CHARS}
 
 
@@ -808,19 +992,67 @@ def _paths() -> dict[str, Any]:
         f"{PREFIX}/codes": {
             "get": _operation(
                 "searchCodes",
-                "Find codes by code or prefix, or by words of their descriptions.",
+                "Find codes and modifiers by code or prefix, or by words of their descriptions "
+                "and ICD-10-CM inclusion terms; a word found nowhere is corrected to the "
+                "closest word of the data (see corrections).",
                 _ok(200, "CodeSearch", "The codes found, best first."),
                 (400,),
                 parameters=[
                     _query(
                         "q",
                         {"type": "string", "maxLength": MAX_QUERY_CHARS},
-                        "A code or words.",
+                        "A code, the start of one, a modifier, or words.",
                         True,
                     ),
                     ON,
+                    _query(
+                        "set",
+                        {
+                            "type": "array",
+                            "items": {"type": "string", "enum": list(code_search.CodeSet)},
+                            "maxItems": len(code_search.CodeSet),
+                        },
+                        "Only these code sets, repeated (set=ICD-10-CM&set=modifiers); "
+                        "all when none.",
+                    )
+                    | {"style": "form", "explode": True, "example": ["ICD-10-CM"]},
+                    _query(
+                        "billable",
+                        BOOLEAN,
+                        "Only codes valid on a claim on the date: no ICD-10 headings, no "
+                        "HCPCS code or modifier terminated or not yet in effect.",
+                    ),
                     PAGE,
                     PER_PAGE,
+                ],
+            )
+        },
+        f"{PREFIX}/codes/changes": {
+            "get": _operation(
+                "getCodeChanges",
+                "The codes added, deleted and revised between two releases of a code set "
+                "(by default the newest two): the quarterly HCPCS update, the October "
+                "ICD-10-CM update.",
+                _ok(200, "CodeChanges", "Every change, added then deleted then revised."),
+                (400, 404),
+                parameters=[
+                    _query(
+                        "kind",
+                        {"type": "string", "enum": list(code_changes.KINDS)},
+                        "The code set.",
+                        True,
+                    )
+                    | {"example": "icd10cm"},
+                    _query(
+                        "from",
+                        {"type": "string", "pattern": RELEASE_PATTERN},
+                        "The earlier release, by id or version; by default the one before `to`.",
+                    ),
+                    _query(
+                        "to",
+                        {"type": "string", "pattern": RELEASE_PATTERN},
+                        "The later release, by id or version; by default the newest.",
+                    ),
                 ],
             )
         },
@@ -913,6 +1145,41 @@ def _paths() -> dict[str, Any]:
                     _query("county", PLACE, "The county, with state. Not with locality."),
                     ON | {"example": "2027-01-15"},
                 ],
+            )
+        },
+        f"{PREFIX}/ask": {
+            "post": _operation(
+                "ask",
+                "Ask a coding question and get the automatic answer at once (members and "
+                "experts). Marked automatic: nobody has reviewed it.",
+                _ok(200, "Asked", "The automatic answer, and the conversation it is in."),
+                (400, 404, 413, 422, 429),
+                body="AskRequest",
+                example={
+                    "question": "Can 20956 be billed with 20902 on the same day? Modifier 59?",
+                    "date_of_service": "2026-11-02",
+                },
+            )
+        },
+        f"{PREFIX}/ask/{{conversation}}": {
+            "get": _operation(
+                "getConversation",
+                "One of your conversations: its questions and automatic answers, and its case "
+                "once sent to an expert (status and the replies sent).",
+                _ok(200, "Conversation", "The conversation."),
+                (404,),
+                parameters=[CONVERSATION],
+            )
+        },
+        f"{PREFIX}/ask/{{conversation}}/expert": {
+            "post": _operation(
+                "askAnExpert",
+                "Send one of your conversations to the experts: it becomes a case exactly as "
+                "an email would (acknowledged, in the review queue, answered by email). "
+                "Sending it again changes nothing.",
+                _ok(202, "Conversation", "Sent; the case shows once it is filed."),
+                (404,),
+                parameters=[CONVERSATION],
             )
         },
         f"{PREFIX}/openapi.json": {

@@ -37,7 +37,8 @@ from consultant.cases.review_errors import clock
 from consultant.cases.sla import describe_span
 from consultant.db_errors import TransientError
 from consultant.drafting.draft import TOPIC_WORDS
-from consultant.web.auth import REVIEWERS, roles_required
+from consultant.models import Role
+from consultant.web.auth import EVERYONE, REVIEWERS, roles_required
 from consultant.web.context import services
 from consultant.web.filters import code_link
 
@@ -200,8 +201,10 @@ def _ignored(session: Session, listing: Listing) -> tuple[IgnoredPage, int]:
 
 
 @bp.route("/")
-@roles_required(*REVIEWERS)
-def index() -> str:
+@roles_required(*EVERYONE)
+def index() -> str | Response:
+    if current_user.role == Role.MEMBER:  # the site's home, for a member: the Ask page
+        return redirect(url_for("ask.index"))
     listing = read_listing(request.args)
     svc = services()
     page: QueuePage | None = None

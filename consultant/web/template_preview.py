@@ -19,7 +19,8 @@ import nh3
 from jinja2 import TemplateError
 from markupsafe import Markup
 
-from consultant.cases.answering import draft_answer
+from consultant.cases.answering import answer_message, draft_answer
+from consultant.drafting.automatic import render_answer
 from consultant.drafting.render import RenderedBody
 from consultant.mail.parse import parse_message
 from consultant.services import Services
@@ -47,14 +48,18 @@ class Preview:
     error: str | None = None
 
 
-def _answer(services: Services) -> RenderedBody:
+def _sample(services: Services) -> bytes:
     message = EmailMessage()
     message["From"] = f"{REQUESTER} <dana@clinic.example>"
     message["To"] = services.settings.consult_address
     message["Subject"] = SUBJECT
     message["Message-ID"] = "<sample@clinic.example>"
     message.set_content(QUESTION)
-    return draft_answer(services, parse_message(bytes(message)), REFERENCE).body
+    return bytes(message)
+
+
+def _answer(services: Services) -> RenderedBody:
+    return draft_answer(services, parse_message(_sample(services)), REFERENCE).body
 
 
 def _ack(services: Services) -> RenderedBody:
@@ -91,6 +96,11 @@ def _not_coding(services: Services) -> RenderedBody:
     )
 
 
+def _automatic(services: Services) -> RenderedBody:
+    _, automatic = answer_message(services, parse_message(_sample(services)), REFERENCE)
+    return render_answer(services.renderer, automatic, REFERENCE, services.settings.display_name)
+
+
 def _edited(services: Services) -> RenderedBody:
     return RenderedBody(EDITED, services.renderer.html_for_text(EDITED), "edited")
 
@@ -98,6 +108,11 @@ def _edited(services: Services) -> RenderedBody:
 SAMPLES: dict[str, tuple[str, Callable[[Services], RenderedBody]]] = {
     "answer": ("The draft made for every new question, before an expert edits it.", _answer),
     "ack": ("The automatic acknowledgment of a new question.", _ack),
+    "automatic": (
+        "The automatic answer: on the Ask page, and by email at once when "
+        "CONSULTANT_INSTANT_REPLY=confident and it is sure of itself.",
+        _automatic,
+    ),
     "edited": ("An expert's edited reply: the text as written, and its HTML version.", _edited),
     "unknown_sender": (
         "The notice to a sender who is not registered (when unknown senders get a notice).",

@@ -20,7 +20,8 @@ from consultant.cases.outbox import AcceptedNotRecorded, SendOutcome, send_outbo
 from consultant.cases.processing import process_message
 from consultant.cases.sweep import sweep
 from consultant.mail.transport import SmtpTransport
-from consultant.models import Case, CaseEvent, OutboundKind, OutboundMessage, utcnow
+from consultant.models import AuthEvent, Case, CaseEvent, OutboundKind, OutboundMessage, utcnow
+from consultant.registration import request_registration
 from consultant.services import Services, build_services
 from tests.support.cases import answer_and_approve, file_messages
 from tests.support.corpus import QUESTIONS
@@ -598,3 +599,46 @@ def test_a_send_ends_within_the_time_limit_even_without_a_worker_to_enforce_it(
     assert (row.state, row.outcome_unknown) == ("queued", True)
     assert "it may have been accepted" in (row.last_error or "")
     services.db.dispose()
+
+
+def _register(services: Services, email: str) -> int:
+    """A registration's confirmation mail: an outbox row with no case."""
+    with services.db.session() as session:
+        queued = request_registration(services, session, email, None)
+    assert queued.outbound_id is not None
+    services.dispatch("send_reply", queued.outbound_id)
+    return queued.outbound_id
+
+
+def _account_log(services: Services) -> list[tuple[str, str]]:
+    with services.db.session() as session:
+        rows = session.scalars(
+            select(AuthEvent).where(AuthEvent.kind == "account_mail").order_by(AuthEvent.id)
+        )
+        return [(row.email or "", row.details["event"]) for row in rows]
+
+
+def test_account_mail_has_no_case_and_is_sent_once_retried_and_failed_like_replies(
+    smtp_services: Services, smtp_server: SmtpServer
+) -> None:
+    first = _register(smtp_services, "dana@clinic.example")
+    (received,) = smtp_server.wait_for(1)
+    assert received.message["To"] == "dana@clinic.example"
+    assert send_outbound(smtp_services, first).outcome == SendOutcome.NOTHING_TO_DO
+    smtp_server.fail_next("451 4.3.0 Mailbox busy, try again later")
+    second = _register(smtp_services, "pat@clinic.example")
+    while send_outbound(smtp_services, second).outcome == SendOutcome.NOTHING_TO_DO:
+        pass  # not due yet
+    smtp_server.fail_next("550 5.1.1 <sam@clinic.example>: Recipient address rejected")
+    third = _register(smtp_services, "sam@clinic.example")
+    with smtp_services.db.session() as session:
+        rows = {r.id: r for r in session.scalars(select(OutboundMessage))}
+        assert {r.case_id for r in rows.values()} == {None}
+        assert [rows[i].state for i in (first, second, third)] == ["sent", "sent", "failed"]
+        assert "Recipient address rejected" in (rows[third].last_error or "")
+        assert session.scalar(select(Case)) is None
+    assert len(smtp_server.received) == 2
+    log = _account_log(smtp_services)
+    assert ("dana@clinic.example", "account_sent") in log
+    assert ("pat@clinic.example", "send_deferred") in log
+    assert ("sam@clinic.example", "account_failed") in log

@@ -23,7 +23,13 @@ from consultant.cases.runs import this_process
 from consultant.db_errors import TransientError
 from consultant.models import Case, CaseEvent, InboundMessage, OutboundMessage, utcnow
 from consultant.services import Services, build_services
-from tests.support.cases import answer_and_approve, file_messages, outbox_messages, store_only
+from tests.support.cases import (
+    answer_and_approve,
+    bounce_of,
+    file_messages,
+    outbox_messages,
+    store_only,
+)
 from tests.support.corpus import QUESTIONS
 from tests.support.postgres import outage
 from tests.support.runs import gone_process, live_process
@@ -445,21 +451,6 @@ def test_mail_carrying_our_case_reference_from_a_stranger_gets_no_automatic_answ
     )
 
 
-def _bounce_of(message_id: str, status: str, action: str = "failed") -> bytes:
-    return (
-        "From: MAILER-DAEMON@mx.clinic.example\r\nTo: consult@caseconsultant.example\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b1@mx.clinic.example>\r\n"
-        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; "
-        'boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nI could not deliver it.\r\n'
-        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
-        f"Final-Recipient: rfc822; dana@clinic.example\r\nAction: {action}\r\n"
-        f"Status: {status}\r\nDiagnostic-Code: smtp; 550 5.1.1 <dana@clinic.example>: "
-        "Recipient address rejected: User unknown\r\n\r\n"
-        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"From: consult@caseconsultant.example\r\nMessage-ID: {message_id}\r\n--B--\r\n"
-    ).encode()
-
-
 def test_a_bounced_reply_is_marked_and_its_case_goes_back_to_the_queue(
     services: Services,
 ) -> None:
@@ -468,7 +459,7 @@ def test_a_bounced_reply_is_marked_and_its_case_goes_back_to_the_queue(
     with services.db.session() as session:
         message_id = session.get_one(OutboundMessage, outbound_id).message_id
 
-    deliver(services, _bounce_of(message_id, "5.1.1"))
+    deliver(services, bounce_of(message_id, "5.1.1"))
 
     with services.db.session() as session:
         reply = session.get_one(OutboundMessage, outbound_id)
@@ -486,7 +477,7 @@ def test_a_delay_notice_changes_nothing_but_the_timeline(services: Services) -> 
     with services.db.session() as session:
         message_id = session.get_one(OutboundMessage, outbound_id).message_id
 
-    deliver(services, _bounce_of(message_id, "4.4.1", action="delayed"))
+    deliver(services, bounce_of(message_id, "4.4.1", action="delayed"))
 
     [case] = all_cases(services)
     assert case.status == "sent"

@@ -130,7 +130,9 @@ def test_assign_to_a_reviewer_and_back(services: Services, case_ref: str) -> Non
 
 
 def test_assign_to_unknown_user_is_refused(services: Services, case_ref: str) -> None:
-    with pytest.raises(review.ReviewError, match=r"no active user nobody@example\.com"):
+    with pytest.raises(
+        review.ReviewError, match=r"no active reviewer or admin nobody@example\.com"
+    ):
         review.assign(services, case_ref, "nobody@example.com", EXPERT)
 
 

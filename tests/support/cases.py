@@ -55,3 +55,19 @@ def answer_and_approve(
     """Replace the draft with an expert's text and approve it; the outbox row id."""
     save_draft(services, reference, ANSWER.format(name="colleague"), actor)
     return approve_current(services, reference, actor)
+
+
+def bounce_of(message_id: str, status: str = "5.1.1", action: str = "failed") -> bytes:
+    """A delivery status notification from the requester's server about ``message_id``."""
+    return (
+        "From: MAILER-DAEMON@mx.clinic.example\r\nTo: consult@caseconsultant.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b1@mx.clinic.example>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; "
+        'boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nI could not deliver it.\r\n'
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        f"Final-Recipient: rfc822; dana@clinic.example\r\nAction: {action}\r\n"
+        f"Status: {status}\r\nDiagnostic-Code: smtp; 550 5.1.1 <dana@clinic.example>: "
+        "Recipient address rejected: User unknown\r\n\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: consult@caseconsultant.example\r\nMessage-ID: {message_id}\r\n--B--\r\n"
+    ).encode()

@@ -557,14 +557,17 @@ def test_the_template_preview_shows_each_reply_as_text_and_sanitised_html(
     page = get(admin, "/admin/templates")
 
     names = page.texts("//section[@class='template-preview']/h2")
-    assert names == ["answer", "ack", "edited", "unknown_sender", "not_coding"]
+    assert names == ["answer", "ack", "automatic", "edited", "unknown_sender", "not_coding"]
     texts = page.texts("//pre[@class='template-text']")
     assert all("CC-000123" in text or "Dana Reyes" in text for text in texts)
     assert "29880" in texts[0] and "[expert:" in texts[0]
-    assert "not registered" in texts[3]
+    assert texts[2].startswith("AUTOMATIC ANSWER - NOT REVIEWED BY AN EXPERT")
+    assert "29880" in texts[2] and "What could not be checked" in texts[2]
+    assert "[expert:" not in texts[2]
+    assert "not registered" in texts[4]
     html = page.tree.xpath("//div[contains(@class,'template-html')]")
-    assert len(html) == 5
-    assert "Thank you for letting us know" in texts[4]
+    assert len(html) == 6
+    assert "Thank you for letting us know" in texts[5]
     for part in html:
         assert not part.xpath(".//*[@style] | .//script | .//html | .//body")
     assert page.texts("//div[contains(@class,'template-html')]/p")[0] == "Dear Dana Reyes,"

@@ -115,12 +115,14 @@ def question(services: Services) -> None:
 
 
 def api_routes(app: Flask) -> list[tuple[str, str]]:
-    """(method, path) of every API route, with CC-000001 for a reference and a code for a code."""
+    """(method, path) of every API route, with CC-000001 for a reference, a code for a code
+    and 1 for a conversation."""
     routes = []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.endpoint == "api.openapi_document":
             continue
         path = rule.rule.replace("<reference>", "CC-000001").replace("<code>", "A01.01")
+        path = path.replace("<int:conversation>", "1")
         routes += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return routes
 
@@ -135,7 +137,7 @@ def timeline(api: Api, path: str = CASE) -> list[str]:
 @pytest.mark.usefixtures("question")
 def test_every_route_needs_a_valid_token(app: Flask, api: Api, services: Services) -> None:
     routes = api_routes(app)
-    assert len(routes) == 11
+    assert len(routes) == 15
     for header in ({}, {"Authorization": "Bearer"}, {"Authorization": "Basic cmV2aWV3ZXI6eA=="}):
         for method, path in routes:
             response = app.test_client().open(path, method=method, headers=header, json={})
@@ -715,16 +717,12 @@ def test_coverage_and_fee_with_nothing_loaded_say_so(api: Api) -> None:
     assert no_gpci.get_json()["error"] == "no GPCI file is loaded for 2027-01-15"
 
 
-def test_coverage_and_fee_are_for_reviewers_and_admins(
+def test_coverage_and_fee_are_open_to_members_as_to_experts(
     make_api: Callable[..., Api], services: Services
 ) -> None:
-    coder = make_api("coder@clinic.example")
-    with services.db.session() as session:
-        session.execute(
-            update(User).where(User.email == "coder@clinic.example").values(role="member")
-        )
+    coder = make_api("coder@clinic.example", Role.MEMBER)
     for path in ("/api/v1/codes/20610/coverage", "/api/v1/codes/20610/fee"):
-        assert coder.get(path).status_code == 403
+        assert coder.get(path).status_code == 200
     admin = make_api(ADMIN, Role.ADMIN)
     assert admin.ok("GET", "/api/v1/codes/20610/fee")["code"] == "20610"
 

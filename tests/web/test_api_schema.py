@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +40,8 @@ from consultant.services import Services
 from consultant.web import create_app
 from consultant.web.openapi import document
 from tests.codes.test_code_page import MEDICARE_FILES
+from tests.support.code_updates import ICD10CM_ORDER, icd10cm_october_2025
+from tests.support.corpus import HCPCS_ZIP
 from tests.web.helpers import REVIEWER, add_reviewer, store_question
 
 SEEDED = tuple(f"CC-{n:06d}" for n in range(1, 6))
@@ -87,10 +90,13 @@ def token(services: Services) -> str:
 
 
 @pytest.fixture
-def api_app(services: Services, token: str) -> Flask:
-    """The app with five cases waiting for review, at draft v1 (SEEDED), and coverage and
-    payment data for the code lookups' examples to find (made-up values)."""
-    for kind, path in MEDICARE_FILES:  # first: the lookups keep the releases they have seen
+def api_app(services: Services, token: str, tmp_path: Path) -> Flask:
+    """The app with five cases waiting for review, at draft v1 (SEEDED), coverage and
+    payment data for the code lookups' examples to find (made-up values), and two
+    ICD-10-CM releases for the code changes' example to compare."""
+    updates = [("icd10cm", ICD10CM_ORDER), ("icd10cm", icd10cm_october_2025(tmp_path))]
+    searched = [("hcpcs", HCPCS_ZIP)]  # codes and modifiers for the code search to find
+    for kind, path in [*MEDICARE_FILES, *updates, *searched]:  # first: lookups keep releases
         import_release(services.db, importer_for(kind), [path])
     for name in ("01.eml", "02.eml", "03.eml", "04.eml", "05.eml"):
         store_question(services, name)
@@ -130,7 +136,7 @@ def closes_the_case(operation: Any) -> bool:
 
 def test_the_api_answers_as_its_document_says(api_schema: Any, token: str) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 11  # every route but the document itself
+    assert len(operations) == 15  # every route but the document itself
     answered: dict[str, Counter[int]] = {}
     examples: dict[str, Any] = {}
 

@@ -1,8 +1,9 @@
 """Code search, code pages, the rules' conclusions on a case page and the sources they cite,
 in a real browser (Debian's headless Chromium), on SQLite with the constructed CMS files.
 
-Search answers as you type (static/code_search.js) under the site's CSP, and
-the pages are photographed at desktop and phone width for a person to look at.
+Search answers as you type (static/code_search.js) under the site's CSP, says
+when it corrected a misspelling and lists a member's recent searches; the
+pages are photographed at desktop and phone width for a person to look at.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from config import Settings
 from consultant.cases.guidance import NoteInput, add_note
 from consultant.codes.importers import importer_for
 from consultant.codes.importing import import_release
+from consultant.roles import Role
 from consultant.rules.sources import SOURCES
 from consultant.services import Services
 from tests.codes.test_code_page import MEDICARE_FILES, TABULAR
@@ -28,6 +30,7 @@ from tests.support.corpus import AOC_FILE, HCPCS_ZIP, MUE_FILE, PFS_FILE, PTP_FI
 from tests.web.helpers import PASSWORD, REVIEWER, add_reviewer, store_question
 
 WAIT = 30
+MEMBER = "coder@clinic.example"
 
 
 @pytest.fixture
@@ -49,13 +52,13 @@ def server(services: Services, live_server: Callable[[Services], LiveServer]) ->
     return live_server(services)
 
 
-def sign_in(browser: WebDriver, server: LiveServer, path: str) -> None:
+def sign_in(browser: WebDriver, server: LiveServer, path: str, email: str = REVIEWER) -> None:
     browser.get(server.url + path)
     WebDriverWait(browser, WAIT).until(ec.presence_of_element_located((By.NAME, "email")))
-    browser.find_element(By.NAME, "email").send_keys(REVIEWER)
+    browser.find_element(By.NAME, "email").send_keys(email)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD + Keys.ENTER)
     WebDriverWait(browser, WAIT).until(
-        ec.text_to_be_present_in_element((By.CSS_SELECTOR, "header .who"), REVIEWER)
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, "header .who"), email)
     )
 
 
@@ -99,6 +102,47 @@ def test_search_answers_as_you_type_and_leads_to_code_pages(
     assert "type 1 diabetes mellitus (E10.-)" in notes
     assert_clean_console(browser)
     page_screenshots(browser, "code-page-diagnosis")
+
+
+def test_a_member_sees_a_misspelling_corrected_and_their_recent_searches(
+    browser: WebDriver, server: LiveServer, services: Services
+) -> None:
+    add_reviewer(services, MEMBER, Role.MEMBER)
+    sign_in(browser, server, "/codes/?on=2026-11-02", MEMBER)
+    box = browser.find_element(By.NAME, "q")
+    box.send_keys("diabetis kidney")
+    correction = WebDriverWait(browser, WAIT).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "p.correction"))
+    )
+    assert correction.text == "Showing results for “diabetes kidney”: nothing matched “diabetis”."
+    first = browser.find_element(By.CSS_SELECTOR, "table.code-results tbody tr td a")
+    assert first.text.startswith("E11.2")
+    assert_clean_console(browser)
+    page_screenshots(browser, "code-search-corrected")
+
+    box.send_keys(Keys.ENTER)  # submitted: kept in the recent searches
+    WebDriverWait(browser, WAIT).until(ec.staleness_of(box))
+    for query in ("kimmelstiel", "modifier 59"):
+        box = browser.find_element(By.NAME, "q")
+        box.clear()
+        box.send_keys(query + Keys.ENTER)
+        WebDriverWait(browser, WAIT).until(ec.staleness_of(box))
+    box = browser.find_element(By.NAME, "q")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)  # an empty box: the script brings the recent searches
+    WebDriverWait(browser, WAIT).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "section.recent-searches"))
+    )
+    listed = browser.find_elements(By.CSS_SELECTOR, "section.recent-searches li a")
+    assert [a.text for a in listed] == ["modifier 59", "kimmelstiel", "diabetis kidney"]
+    assert_clean_console(browser)
+    page_screenshots(browser, "code-search-recent")
+
+    browser.find_element(By.XPATH, "//button[text()='Clear recent searches']").click()
+    WebDriverWait(browser, WAIT).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, "p.flash"), "cleared")
+    )
+    assert browser.find_elements(By.CSS_SELECTOR, "section.recent-searches") == []
 
 
 def test_a_procedure_code_page_at_desktop_and_phone_width(

@@ -23,7 +23,22 @@ from tests.web.helpers import add_reviewer, get, sign_in, store_question
 
 ADMIN = "admin@clinic.example"
 REVIEWER = "reviewer@clinic.example"
-OPEN = {"auth.login", "static"}  # what a signed-out visitor may open
+# What a signed-out visitor may open: signing in, registering, and an emailed link.
+OPEN = {"auth.login", "static", "register.register", "register.welcome"}
+MEMBER = "member@clinic.example"
+# What a member may open: asking, their own cases, code search and pages, their account.
+FOR_MEMBERS = (
+    "ask.",
+    "my_cases.",
+    "account.",
+    "auth.",
+    "codes.search",
+    "codes.show",
+    "codes.clear_recent",
+    "queue.index",
+    "my_codes.",
+    "code_changes.",
+)
 VALUES = {
     "reference": "CC-000001",
     "code": "29880",
@@ -34,6 +49,8 @@ VALUES = {
     "snippet_id": "1",
     "note_id": "1",
     "user_id": "1",
+    "token": "not-a-link",
+    "conversation_id": "1",
 }
 
 
@@ -41,6 +58,7 @@ VALUES = {
 def app(services: Services) -> Flask:
     add_reviewer(services, ADMIN, Role.ADMIN)
     add_reviewer(services, REVIEWER)
+    add_reviewer(services, MEMBER, Role.MEMBER)
     store_question(services, "01.eml")
     with services.db.session() as session:
         add_note(session, NoteInput("code", "29880", "A note to open."), ADMIN)
@@ -104,7 +122,25 @@ def test_a_reviewer_is_refused_every_admin_route_and_may_use_the_rest(
         if endpoint.startswith("admin.") or method != "GET":
             continue
         response = reviewer.get(path)
-        assert response.status_code in (200, 302, 303, 404), (path, response.status_code)
+        assert response.status_code in (200, 302, 303, 404, 410), (path, response.status_code)
+
+
+def test_a_member_is_refused_every_route_of_the_review_side_and_changes_nothing(
+    app: Flask, services: Services
+) -> None:
+    member = _signed_in(app, MEMBER)
+    token = get(member, "/ask").csrf_token
+    before = counts(services)
+    review_side = [r for r in routes(app) if not r[2].startswith(FOR_MEMBERS)]
+    assert len(review_side) >= 45
+    for method, path, endpoint in review_side:
+        response = member.open(path, method=method, data={"csrf_token": token, "text": "x"})
+        assert response.status_code == 403, (method, path, endpoint, response.status_code)
+    assert counts(services) == before
+    for method, path, endpoint in routes(app):
+        if endpoint.startswith(FOR_MEMBERS) and method == "GET":
+            response = member.get(path)
+            assert response.status_code in (200, 302, 404, 410), (path, response.status_code)
 
 
 def test_an_admin_opens_every_page(app: Flask) -> None:
@@ -113,7 +149,16 @@ def test_an_admin_opens_every_page(app: Flask) -> None:
         if method != "GET":
             continue
         response = admin.get(path)
-        missing = endpoint in ("case.attachment", "case.message_html", "admin.snippet_page")
+        missing = endpoint in (
+            "case.attachment",
+            "case.message_html",
+            "admin.snippet_page",
+            "ask.conversation",  # an admin's own conversation 1: there is none
+            "my_cases.show",  # the admin did not ask CC-000001
+        )
+        if endpoint == "register.welcome":  # an emailed link that is not one
+            assert response.status_code == 410, path
+            continue
         expected = (200, 403, 404) if missing else (200, 302, 303)
         assert response.status_code in expected, (path, response.status_code)
 

@@ -1,6 +1,7 @@
 // Code search as you type. Without this script the form is a plain GET form;
 // with it, typing fetches the same page a moment after the last key and swaps
 // its results in, keeping the address in step so Back and reload still work.
+// Its fetches say live=1: only a submitted search goes into the recent searches.
 (function () {
   "use strict";
   var form = document.querySelector("form.code-search");
@@ -17,7 +18,7 @@
   function refresh() {
     var url = target();
     var ticket = ++latest;
-    fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+    fetch(url + "&live=1", { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         // An older answer arriving after a newer one is dropped.
