@@ -14,10 +14,8 @@ from typing import Any
 from consultant.codes.entries import CodeResult, Status
 from consultant.codes.systems import System
 
-CPT_LICENCE = (
-    "CPT descriptors are licensed by the AMA, and the operator imports their own file "
-    "with `consultant codes import cpt FILE`"
-)
+# Said to members too: no operator command in it (the Not loaded list gives those to experts).
+CPT_LICENCE = "CPT descriptors are licensed by the AMA, and the operator loads their own file"
 
 
 def _named(system: str, release: dict[str, Any] | None) -> str:

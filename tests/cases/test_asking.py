@@ -7,6 +7,7 @@ Against real ICD-10-CM and HCPCS data and the constructed CMS files (made-up val
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 
@@ -256,3 +257,26 @@ def test_the_expert_sees_the_automatic_answers_the_member_was_shown(
     assert first.answer.short[0] in note.body
     assert kinds == ["ack"]  # answered on the page already: no instant answer by email
     services.db.dispose()
+
+
+def test_two_clicks_at_once_on_ask_an_expert_file_one_case(
+    services: Services, member: Callable[[str], User]
+) -> None:
+    dana = member(DANA)
+    conversation = ask(services, dana, Question(PAIR)).conversation_id
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def click() -> None:
+        barrier.wait()
+        results.append(ask_an_expert(services, dana, conversation))
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 2 and results[0] == results[1]
+    with services.db.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+        assert session.scalar(select(func.count()).select_from(Case)) == 1

@@ -541,7 +541,7 @@ def test_the_account_page_lists_sessions_and_signs_out_the_others(
 @pytest.mark.usefixtures("reviewer")
 def test_the_header_links_to_the_account(client: FlaskClient) -> None:
     page = sign_in(client)
-    (link,) = page.tree.xpath("//nav[@class='main']/a[text()='Account']/@href")
+    (link,) = page.tree.xpath("//header//span[@class='who']/a/@href")  # the signed-in address
     assert get(client, link).text("//h1") == "Your account"
 
 
@@ -625,7 +625,7 @@ def test_the_account_pages_in_a_browser(
         with services.db.session() as session:  # the wait is over
             session.execute(text("UPDATE login_throttle SET locked_until = NULL"))
         sign_in_with(PASSWORD)
-        browser.find_element(By.LINK_TEXT, "Account").click()
+        browser.find_element(By.CSS_SELECTOR, "header .who a").click()  # the address
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Your account"))
         assert "(this browser)" in browser.find_element(By.CSS_SELECTOR, "tr.current").text
         page_screenshots(browser, "account")

@@ -136,7 +136,7 @@ def test_every_admin_page_works_and_is_photographed(browser: WebDriver, server: 
     browser.find_element(By.LINK_TEXT, "Reply templates").click()
     wait_for_text(browser, "h1", "Reply templates")
     headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, ".template-preview h2")]
-    assert headings == ["answer", "ack", "edited", "unknown_sender", "not_coding"]
+    assert headings == ["answer", "ack", "automatic", "edited", "unknown_sender", "not_coding"]
     assert_clean(browser)
     page_screenshots(browser, "admin-templates")
 
