@@ -19,6 +19,7 @@ from consultant.web import (
     dashboard,
     filters,
     guidance,
+    health,
     my_cases,
     my_codes,
     plain_language,
@@ -64,6 +65,7 @@ def create_app(services: Services) -> Flask:
     app.register_blueprint(register.bp)
     app.register_blueprint(ask.bp)
     app.register_blueprint(my_cases.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)  # after CSRFProtect: it exempts itself
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(add_security_headers)

@@ -23,8 +23,15 @@ from tests.web.helpers import add_reviewer, get, sign_in, store_question
 
 ADMIN = "admin@clinic.example"
 REVIEWER = "reviewer@clinic.example"
-# What a signed-out visitor may open: signing in, registering, and an emailed link.
-OPEN = {"auth.login", "static", "register.register", "register.welcome"}
+# What a signed-out visitor may open: signing in, registering, an emailed link, the probes.
+OPEN = {
+    "auth.login",
+    "static",
+    "register.register",
+    "register.welcome",
+    "health.healthz",
+    "health.readyz",
+}
 MEMBER = "member@clinic.example"
 # What a member may open: asking, their own cases, code search and pages, their account.
 FOR_MEMBERS = (
