@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     smtp_tls: TlsMode = "starttls"
     smtp_ca_file: Path | None = None
     smtp_timeout_seconds: float = Field(default=60.0, gt=0)
+    # DKIM signing of every message we send (mail.dkim_signing): off unless a selector is set.
+    dkim_selector: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    dkim_private_key_file: Path | None = None
+    dkim_domain: str | None = None  # the consult address's domain when unset
 
     consult_address: str = "consult@localhost"
     display_name: str = "CaseConsultant"
@@ -133,6 +137,10 @@ class Settings(BaseSettings):
                 )
             if self.imap_port is None:
                 self.imap_port = 993 if self.imap_tls == "ssl" else 143
+        if self.dkim_selector and self.dkim_private_key_file is None:
+            raise ValueError(
+                f"{ENV_PREFIX}DKIM_PRIVATE_KEY_FILE must be set when DKIM_SELECTOR is set"
+            )
         if self.task_time_limit_seconds <= self.task_soft_time_limit_seconds:
             raise ValueError(
                 f"{ENV_PREFIX}TASK_TIME_LIMIT_SECONDS must be greater than "

@@ -234,6 +234,7 @@ def _queue(services: Services, session: Session, to: str, subject: str, text: st
             auto_reply=True,
         )
     )
+    raw = services.sign(raw)
     row = OutboundMessage(
         kind=OutboundKind.ACCOUNT,
         message_id=message_id,

@@ -14,6 +14,7 @@ from consultant.codes.lookup import CodeLookup
 from consultant.db import Database
 from consultant.dispatch import Dispatcher, make_dispatcher
 from consultant.drafting.render import Renderer
+from consultant.mail.dkim_signing import Signer, make_signer
 from consultant.mail.sent_copy import SentCopy, make_sent_copy
 from consultant.mail.transport import Transport, make_transport
 
@@ -27,6 +28,7 @@ class Services:
     sent_copy: SentCopy | None
     dispatch: Dispatcher
     lookup: CodeLookup
+    sign: Signer  # DKIM on every message we compose, or the bytes unchanged
 
 
 def build_services(settings: Settings, dispatch: Dispatcher | None = None) -> Services:
@@ -41,6 +43,7 @@ def build_services(settings: Settings, dispatch: Dispatcher | None = None) -> Se
         sent_copy=make_sent_copy(settings),
         dispatch=dispatcher,
         lookup=CodeLookup(db),
+        sign=make_signer(settings),
     )
     dispatcher.bind(services)
     return services

@@ -37,9 +37,16 @@ from consultant.db_errors import (
     raise_if_transient,
     retry_transient,
 )
+from consultant.mail import conversation_index
 from consultant.mail.addresses import clean_address
 from consultant.mail.compose import Outgoing, compose
-from consultant.mail.threads import make_message_id, references_chain, reply_subject
+from consultant.mail.threads import (
+    MAX_SUBJECT_CHARS,
+    make_message_id,
+    normalised_subject,
+    references_chain,
+    reply_subject,
+)
 from consultant.mail.transport import OutcomeUnknownError, PermanentSendError, TransientSendError
 from consultant.models import (
     Case,
@@ -102,6 +109,26 @@ def _answered_message_id(case: Case) -> str | None:
     return None
 
 
+def _outlook_thread(services: Services, case: Case, in_reply_to: str | None) -> tuple[str, str]:
+    """``Thread-Topic`` and ``Thread-Index`` for our next message on ``case``.
+
+    The requester's own index and topic when the message we answer had them
+    (Outlook then files ours in their conversation), else an index made for
+    the case and its original subject. A topic naming a patient is redacted
+    like the subject.
+    """
+    topic, index = "", None
+    answered = next((m for m in case.messages if m.message_id == in_reply_to), None)
+    if answered is not None:
+        topic, index = conversation_index.requester_headers(answered.raw)
+    parent = conversation_index.parse(index) or conversation_index.header_block(
+        case.created_at or utcnow(), f"{case.reference}@{services.settings.message_id_domain}"
+    )
+    topic = topic or normalised_subject(case.subject or "", services.settings.case_prefix)
+    topic = redact(topic)[:MAX_SUBJECT_CHARS] or "your question"
+    return topic, conversation_index.reply_index(parent, utcnow())
+
+
 def queue_outbound(
     services: Services,
     session: Session,
@@ -125,6 +152,7 @@ def queue_outbound(
     # A subject that names a patient is not repeated; the reference keeps the thread.
     subject = reply_subject(redact(case.subject), case.reference, settings.case_prefix)
     recipients = (recipient,)
+    topic, index = _outlook_thread(services, case, in_reply_to)
     raw = compose(
         Outgoing(
             sender_name=settings.display_name,
@@ -138,8 +166,12 @@ def queue_outbound(
             in_reply_to=in_reply_to,
             references=tuple(references),
             auto_reply=kind in (OutboundKind.ACK, OutboundKind.INSTANT),
+            thread_topic=topic,
+            thread_index=index,
+            case_reference=case.reference,
         )
     )
+    raw = services.sign(raw)
     row = OutboundMessage(
         case_id=case.id,
         draft_id=draft.id if draft else None,

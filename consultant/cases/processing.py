@@ -53,7 +53,7 @@ from consultant.drafting.automatic import AutomaticAnswer, render_answer
 from consultant.mail.addresses import reply_address
 from consultant.mail.automated import machine_reason
 from consultant.mail.parse import MessageParseError, ParsedMessage, ParseLimits, parse_message
-from consultant.mail.threads import reference_in_subject, references_chain
+from consultant.mail.threads import reference_in_marker, reference_in_subject, references_chain
 from consultant.models import (
     Case,
     CaseStatus,
@@ -306,7 +306,8 @@ def _over_hourly_limit(
 
 
 def _thread_case(services: Services, session: Session, parsed: ParsedMessage) -> Case | None:
-    """The case this message answers: by In-Reply-To/References, else by the subject's reference."""
+    """The case this message answers: by In-Reply-To/References, else by the reference in the
+    subject, else by the marker our body carries (``[ref:CC-000123]``, quoted in the reply)."""
     case = thread_index.case_of(session, parsed.thread_ids)
     if case is not None:
         return case
@@ -314,11 +315,14 @@ def _thread_case(services: Services, session: Session, parsed: ParsedMessage) ->
     for sibling in thread_index.cases_citing_any(session, parsed.thread_ids):
         if parsed.from_address and parsed.from_address in _case_addresses(sibling):
             return sibling
-    reference = reference_in_subject(parsed.subject, services.settings.case_prefix)
+    prefix = services.settings.case_prefix
+    reference = reference_in_subject(parsed.subject, prefix) or reference_in_marker(
+        parsed.text, prefix
+    )
     if reference is None:
         return None
     case = session.scalar(select(Case).where(Case.reference == reference))
-    # A reference in the subject is easy to type; only the requester may use it to join.
+    # A reference is easy to type or forward; only the requester may use it to join.
     if case is not None and parsed.from_address and parsed.from_address in _case_addresses(case):
         return case
     return None
@@ -585,6 +589,8 @@ def _why_no_acknowledgment(services: Services, case: Case, parsed: ParsedMessage
         return "the sender is our own address"
     if reference_in_subject(parsed.subject, services.settings.case_prefix):
         return "the subject names one of our case references"
+    if reference_in_marker(parsed.text, services.settings.case_prefix):
+        return "the body quotes one of our messages"
     return None
 
 

@@ -29,6 +29,11 @@ class Outgoing:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     auto_reply: bool = False
+    # Outlook's threading (mail.conversation_index): the topic and the base64 index.
+    thread_topic: str | None = None
+    thread_index: str | None = None
+    # The case's reference, written into the body too (see ``case_marker``).
+    case_reference: str | None = None
 
 
 def _address(name: str, address: str) -> Address:
@@ -39,6 +44,19 @@ def _address(name: str, address: str) -> Address:
 # 7-bit bodies (quoted-printable where needed): aiosmtplib sends stored bytes without
 # BODY=8BITMIME, and a relay that does not offer 8BITMIME may refuse or mangle 8-bit data.
 SEND_POLICY = policy.SMTP.clone(cte_type="7bit")
+
+
+def case_marker(reference: str) -> str:
+    """``[ref:CC-000123]``: found in a quoted reply when the headers and subject lost the thread.
+
+    Some providers rewrite Message-IDs and some requesters change the subject;
+    a reply still quotes our body. The HTML part carries the marker hidden,
+    the text part as its last line.
+    """
+    return f"[ref:{reference}]"
+
+
+HIDDEN = "display:none;font-size:0;line-height:0;max-height:0;overflow:hidden;mso-hide:all"
 
 
 def compose(out: Outgoing) -> bytes:
@@ -53,12 +71,28 @@ def compose(out: Outgoing) -> bytes:
         msg["In-Reply-To"] = out.in_reply_to
     if out.references:
         msg["References"] = " ".join(out.references)
+    if out.thread_topic:
+        msg["Thread-Topic"] = out.thread_topic
+    if out.thread_index:
+        msg["Thread-Index"] = out.thread_index
     # Our own marker: mail that comes back carrying it is a loop (see mail.automated).
     msg["X-Loop"] = out.sender_address
     if out.auto_reply:
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(out.text)
-    if out.html is not None:
-        msg.add_alternative(out.html, subtype="html")
+    text, html = out.text, out.html
+    if out.case_reference:
+        marker = case_marker(out.case_reference)
+        text = f"{text.rstrip()}\n\n{marker}\n"
+        html = None if html is None else _with_hidden(html, marker)
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
     return msg.as_bytes()
+
+
+def _with_hidden(html: str, marker: str) -> str:
+    """``html`` with ``marker`` in a hidden block at the end of its body."""
+    block = f'<div style="{HIDDEN}">{marker}</div>'
+    at = html.lower().rfind("</body>")
+    return html + block if at < 0 else html[:at] + block + html[at:]

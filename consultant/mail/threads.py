@@ -72,14 +72,25 @@ def reference_in_subject(subject: str, prefix: str) -> str | None:
     return found.group(1).upper() if found else None
 
 
+def reference_in_marker(text: str, prefix: str) -> str | None:
+    """The case reference of the first ``[ref:CC-000123]`` marker in a body (ours, quoted)."""
+    found = re.search(rf"\[ref:({re.escape(prefix)}-\d{{6,}})\]", text or "", re.I)
+    return found.group(1).upper() if found else None
+
+
+def normalised_subject(subject: str, prefix: str) -> str:
+    """The subject without reply prefixes and our reference: Outlook's conversation topic."""
+    clean = reference_pattern(prefix).sub("", subject or "")
+    return " ".join(_REPLY_PREFIX.sub("", clean).split())
+
+
 def reply_subject(subject: str, reference: str, prefix: str) -> str:
     """``Re: <subject> [CC-000123]`` without stacking ``Re:`` or repeating the reference.
 
     The subject is cut at a word to fit one line of a mail client (with an
     ellipsis): a sender's subject can be as long as they like, ours is not.
     """
-    clean = reference_pattern(prefix).sub("", subject or "")
-    clean = " ".join(_REPLY_PREFIX.sub("", clean).split())
+    clean = normalised_subject(subject, prefix)
     if len(clean) > MAX_SUBJECT_CHARS:
         cut = clean[:MAX_SUBJECT_CHARS]
         clean = (cut.rsplit(" ", 1)[0] or cut).rstrip(" ,;:-") + "…"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -99,10 +100,17 @@ def sent_replies(settings: Settings) -> list[EmailMessage]:
     return [m for m in outbox_messages(settings) if m["Auto-Submitted"] is None]
 
 
+MARKER = re.compile(r"\n\n\[ref:CC-\d{6}\]\n\Z")
+
+
 def reply_text(message: EmailMessage) -> str:
+    """The text part as the expert wrote it: the case marker every message ends with, removed."""
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
-    return body.get_content()  # type: ignore[attr-defined]
+    text = body.get_content().replace("\r\n", "\n")  # type: ignore[attr-defined]
+    marked = MARKER.search(text)
+    assert marked is not None, f"no case marker at the end of {text[-80:]!r}"
+    return text[: marked.start()] + "\n"
 
 
 @dataclass
