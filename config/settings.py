@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     broker_url: str | None = None
     task_queue: str = "consultant"
+    # Sending has a queue of its own (``<task_queue>.send`` when unset), consumed by the
+    # Procfile's ``sender``, so a slow SMTP server never delays the processing of new mail.
+    send_queue: str = ""
 
     imap_host: str | None = None
     imap_port: int | None = Field(default=None, ge=1, le=65535)
@@ -121,6 +124,13 @@ class Settings(BaseSettings):
     def _fill_in_and_check(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'consultant.db'}"
+        if not self.send_queue:
+            self.send_queue = f"{self.task_queue}.send"
+        if self.send_queue == self.task_queue:
+            raise ValueError(
+                f"{ENV_PREFIX}SEND_QUEUE must differ from {ENV_PREFIX}TASK_QUEUE "
+                f"(both are {self.task_queue!r}): sending has a queue of its own"
+            )
         if "@" not in self.consult_address or " " in self.consult_address:
             raise ValueError(
                 f"{ENV_PREFIX}CONSULT_ADDRESS must be a plain address like "

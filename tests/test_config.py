@@ -97,3 +97,11 @@ def test_command_stops_with_one_line_on_bad_setting(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("configuration error: CONSULTANT_IMAP_PORT")
+
+
+def test_sending_has_a_queue_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSULTANT_TASK_QUEUE", "consult-east")
+    assert load_settings().send_queue == "consult-east.send"
+    monkeypatch.setenv("CONSULTANT_SEND_QUEUE", "consult-east")
+    with pytest.raises(ConfigError, match="CONSULTANT_SEND_QUEUE must differ"):
+        load_settings()

@@ -119,8 +119,10 @@ def test_questions_become_cases_and_approved_replies_go_out(
     # was killed (committed, not yet queued) is queued again.
     env |= {"CONSULTANT_SWEEP_SECONDS": "1", "CONSULTANT_STALE_AFTER_SECONDS": "1"}
     with celery_worker(env, tmp_path / "worker.log") as queue:
-        env["CONSULTANT_TASK_QUEUE"] = queue
-        services = build_services(settings.model_copy(update={"task_queue": queue}))
+        env |= {"CONSULTANT_TASK_QUEUE": queue, "CONSULTANT_SEND_QUEUE": f"{queue}.send"}
+        services = build_services(
+            settings.model_copy(update={"task_queue": queue, "send_queue": f"{queue}.send"})
+        )
 
         processed = select(func.count(InboundMessage.id)).where(
             InboundMessage.processed_at.is_not(None)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from celery import Celery
+from kombu import Exchange, Queue
 
 from config import Settings
 
 TASK_MODULES = ["workers.tasks"]
+SEND_TASK = "consultant.send_reply"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -17,6 +19,10 @@ def make_celery(settings: Settings) -> Celery:
         task_always_eager=not settings.broker_url,
         task_eager_propagates=True,
         task_default_queue=settings.task_queue,
+        # Replies and account mail wait in a queue of their own: a slow SMTP server
+        # holds up the sender, never the processing of new mail (and a backlog of
+        # processing never holds up an acknowledgment).
+        task_routes={SEND_TASK: {"queue": settings.send_queue}},
         # A task is acknowledged when it finishes, and requeued if its worker dies.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -39,3 +45,13 @@ def make_celery(settings: Settings) -> Celery:
         },
     )
     return app
+
+
+def consume_only(app: Celery, queue: str) -> None:
+    """Make a worker started on ``app`` without ``-Q`` consume ``queue`` and no other.
+
+    The queue is declared as a sender that only routes to it declares it (its
+    own direct exchange), so both agree on the binding; sending to the other
+    queue still works, as routes name it.
+    """
+    app.conf.task_queues = [Queue(queue, Exchange(queue), routing_key=queue)]

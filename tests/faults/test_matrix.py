@@ -194,6 +194,35 @@ def test_worker_pool_killed_while_sending(make_stack: Callable[..., Stack]) -> N
     assert {c for c, _ in stack.events("send_outcome_resolved")} == {c for c, _ in unknown}
 
 
+# --- a slow SMTP server ---------------------------------------------------------------------
+
+
+def test_stalled_smtp_server_never_delays_new_cases(make_stack: Callable[..., Stack]) -> None:
+    """The Procfile's worker and sender apart: sending stuck, every new message still drafted."""
+    stack, mail = make_stack(), sample()
+    stack.smtp.handler.hold = release = threading.Event()
+    stack.smtp.handler.held.clear()
+    stack.worker(concurrency=1, sends=False)
+    sender = stack.sender(concurrency=1)
+    stack.beat(), stack.poller()
+    consumed = sender.log.read_text().split("[queues]")[1]
+    assert stack.settings.send_queue in consumed
+    assert f".> {stack.settings.task_queue} " not in consumed
+    stack.deliver(mail)
+
+    wait_until(stack.smtp.handler.held.is_set, "the first acknowledgment to reach the server")
+    wait_until(lambda: stack.processed() == len(mail.raws), "every message processed")
+    # Every acknowledgment but the one the server holds waits in the send queue;
+    # nothing waits to be processed.
+    assert stack.queued(stack.settings.task_queue) == 0
+    assert stack.queued(stack.settings.send_queue) >= 1
+    assert stack.smtp.received == []
+    stack.smtp.handler.hold = None
+    release.set()
+
+    stack.assert_whole(mail, _run_to_the_end(stack, mail))
+
+
 # --- the poller killed, two pollers --------------------------------------------------------
 
 

@@ -18,15 +18,22 @@ import redis
 READY_MARK = "ready."
 
 
-def worker_command(name: str, concurrency: int) -> list[str]:
-    """The Procfile's worker (prefork), named ``name``, without the chatter tests do not need."""
+def worker_command(
+    name: str, concurrency: int, queues: list[str] | None = None, app: str = "workers.celery_app"
+) -> list[str]:
+    """The Procfile's worker (prefork), named ``name``, without the chatter tests do not need.
+
+    ``queues`` (``-Q``) replaces the queue ``app`` consumes: a test's worker
+    usually takes both processing and sending, as one small deployment would.
+    """
     return [
         sys.executable,
         "-m",
         "celery",
         "-A",
-        "workers.celery_app",
+        app,
         "worker",
+        *([f"--queues={','.join(queues)}"] if queues else []),
         "--pool=prefork",
         f"--concurrency={concurrency}",
         "--loglevel=INFO",
@@ -42,14 +49,20 @@ def worker_command(name: str, concurrency: int) -> list[str]:
 def celery_worker(env: dict[str, str], log_path: Path, concurrency: int = 2) -> Iterator[str]:
     """Start ``celery -A workers.celery_app worker`` with ``env``; yields its queue name.
 
-    The worker gets a queue of its own (CONSULTANT_TASK_QUEUE), so tests never
-    share tasks with anything else on the same Redis.
+    The worker gets queues of its own (CONSULTANT_TASK_QUEUE for processing and
+    ``<that>.send`` for sending, both consumed), so tests never share tasks with
+    anything else on the same Redis.
     """
     queue = f"cc-test-{uuid.uuid4().hex[:8]}"
-    full_env = {**os.environ, **env, "CONSULTANT_TASK_QUEUE": queue}
+    full_env = {
+        **os.environ,
+        **env,
+        "CONSULTANT_TASK_QUEUE": queue,
+        "CONSULTANT_SEND_QUEUE": f"{queue}.send",
+    }
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            worker_command(f"{queue}@%h", concurrency),
+            worker_command(f"{queue}@%h", concurrency, [queue, f"{queue}.send"]),
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -63,7 +76,7 @@ def celery_worker(env: dict[str, str], log_path: Path, concurrency: int = 2) -> 
         yield queue
     finally:
         _stop(process)
-        redis.Redis.from_url(env["CONSULTANT_BROKER_URL"]).delete(queue)
+        redis.Redis.from_url(env["CONSULTANT_BROKER_URL"]).delete(queue, f"{queue}.send")
 
 
 @contextmanager

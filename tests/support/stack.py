@@ -182,9 +182,17 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def worker(self, concurrency: int = 2) -> Process:
+    def worker(self, concurrency: int = 2, sends: bool = True) -> Process:
+        """A worker on the processing queue and, unless ``sends`` is False, the send queue."""
         name = f"{self.settings.task_queue}-{uuid.uuid4().hex[:4]}@%h"
-        return self._process("worker", *worker_command(name, concurrency)).start(READY_MARK)
+        queues = [self.settings.task_queue] + ([self.settings.send_queue] if sends else [])
+        return self._process("worker", *worker_command(name, concurrency, queues)).start(READY_MARK)
+
+    def sender(self, concurrency: int = 2) -> Process:
+        """The Procfile's sender: ``celery -A workers.sender_app worker``, the send queue only."""
+        name = f"{self.settings.send_queue}-{uuid.uuid4().hex[:4]}@%h"
+        command = worker_command(name, concurrency, app="workers.sender_app")
+        return self._process("sender", *command).start(READY_MARK)
 
     def beat(self) -> Process:
         return self._process(
@@ -283,16 +291,17 @@ class Stack:
                 if r
             ]
 
-    def queued(self) -> int:
-        """How many tasks wait in the broker's queue."""
+    def queued(self, queue: str | None = None) -> int:
+        """How many tasks wait in the broker's queues (or in ``queue``)."""
         client = redis.Redis.from_url(self.settings.broker_url or "")
-        return int(client.llen(self.settings.task_queue))
+        queues = [queue] if queue else [self.settings.task_queue, self.settings.send_queue]
+        return sum(int(client.llen(name)) for name in queues)
 
     def flush_queue(self) -> int:
-        """Drop every task waiting in the broker's queue, as a flushed Redis would."""
+        """Drop every task waiting in the broker's queues, as a flushed Redis would."""
         client = redis.Redis.from_url(self.settings.broker_url or "")
-        waiting = int(client.llen(self.settings.task_queue))
-        client.delete(self.settings.task_queue)
+        waiting = self.queued()
+        client.delete(self.settings.task_queue, self.settings.send_queue)
         return waiting
 
     # -- the count ------------------------------------------------------------------------
@@ -401,5 +410,5 @@ def running_stack(
         if settings.broker_url:
             with suppress(redis.RedisError):
                 redis.Redis.from_url(settings.broker_url, socket_timeout=2).delete(
-                    settings.task_queue
+                    settings.task_queue, settings.send_queue
                 )

@@ -1,0 +1,15 @@
+"""The Celery app the Procfile's sender loads (``celery -A workers.sender_app worker``).
+
+The same app and tasks as ``workers.celery_app``, consuming only the send
+queue: replies and account mail go out however long processing's queue is,
+and a slow SMTP server keeps only this process waiting.
+"""
+
+from __future__ import annotations
+
+from workers.celery_app import app, settings
+from workers.factory import consume_only
+
+consume_only(app, settings.send_queue)
+
+__all__ = ["app"]
