@@ -119,6 +119,7 @@ class Settings(BaseSettings):
     trusted_proxy: str | None = None
     templates_dir: Path = PROJECT_ROOT / "templates"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _fill_in_and_check(self) -> Settings:

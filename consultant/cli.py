@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import logging
 import sqlite3
 import sys
 import threading
@@ -21,6 +20,7 @@ import click
 
 from config import ConfigError, Settings, load_settings
 from consultant.codes.commands import codes_group
+from consultant.logs import configure_logging
 from consultant.roles import Role
 
 if TYPE_CHECKING:
@@ -115,10 +115,7 @@ def main(ctx: click.Context) -> None:
     except ConfigError as error:
         click.echo(str(error), err=True)
         sys.exit(2)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
     ctx.obj = _Context(settings)
     ctx.call_on_close(ctx.obj.close)
 

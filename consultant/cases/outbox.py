@@ -37,6 +37,7 @@ from consultant.db_errors import (
     raise_if_transient,
     retry_transient,
 )
+from consultant.logs import bound, note
 from consultant.mail import conversation_index
 from consultant.mail.addresses import clean_address
 from consultant.mail.compose import Outgoing, compose
@@ -230,6 +231,8 @@ def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
         row = session.get(OutboundMessage, outbound_id, with_for_update=True)
         if row is None:
             return None
+        if row.case is not None:
+            note(case=row.case.reference)
         if row.state == OutboundState.QUEUED:
             if row.next_attempt_at is not None and row.next_attempt_at > now:
                 return None
@@ -293,7 +296,11 @@ def send_outbound(
     delivers the task again); ``accepted`` is the server's reply when an
     earlier run of this task sent the message and only the recording is left.
     """
-    token = token or uuid.uuid4().hex
+    with bound(outbound=outbound_id):
+        return _send(services, outbound_id, token or uuid.uuid4().hex, accepted)
+
+
+def _send(services: Services, outbound_id: int, token: str, accepted: str | None) -> SendResult:
     if accepted is not None:
         _record_sent(services, outbound_id, token, accepted, recorded_late=True)
         return SendResult(SendOutcome.SENT)
@@ -376,6 +383,7 @@ def _sent(
             return
         # Locked and read afresh: a bounce or a follow-up may have moved the case meanwhile.
         case = session.get_one(Case, row.case_id, with_for_update=True, populate_existing=True)
+        note(case=case.reference)
         record(
             session,
             case,

@@ -50,6 +50,7 @@ from consultant.db_errors import (
     raise_if_transient,
 )
 from consultant.drafting.automatic import AutomaticAnswer, render_answer
+from consultant.logs import bound, note
 from consultant.mail.addresses import reply_address
 from consultant.mail.automated import machine_reason
 from consultant.mail.parse import MessageParseError, ParsedMessage, ParseLimits, parse_message
@@ -109,7 +110,13 @@ def process_message(services: Services, inbound_id: int, token: str | None = Non
     broker delivers the task again): a claim whose run is provably gone is
     taken over at once, another once its lease has passed (``claims``).
     """
-    token = token or uuid.uuid4().hex
+    with bound(inbound=inbound_id):
+        outcome = _process_claimed(services, inbound_id, token or uuid.uuid4().hex)
+        log.info("inbound #%s: %s", inbound_id, outcome)
+        return outcome
+
+
+def _process_claimed(services: Services, inbound_id: int, token: str) -> Outcome:
     try:
         held = claims.claim(services.db, inbound_id, token, runs.lease_seconds(services.settings))
     except Exception as error:
@@ -183,6 +190,8 @@ def _process(services: Services, session: Session, held: Claim, parsed: ParsedMe
         for i, a in enumerate(parsed.attachments)
     ]
     retried_case = inbound.case  # set only when a failed case is processed again
+    if retried_case is not None:
+        note(case=retried_case.reference)
 
     # Asked before the thread's case: a parent that commits in between is then found.
     parent_pending = _parent_pending(session, inbound, parsed)
@@ -199,6 +208,8 @@ def _process(services: Services, session: Session, held: Claim, parsed: ParsedMe
         thread_case = bounced_case or _thread_case(services, session, parsed)
     else:
         thread_case = _thread_case(services, session, parsed)
+    if thread_case is not None:
+        note(case=thread_case.reference)
     # A message an expert retries is not held again: someone decided it should be read.
     if (
         reason is None
@@ -447,6 +458,7 @@ def _open_case(services: Services, session: Session, inbound: InboundMessage) ->
     session.flush()
     case.reference = format_reference(services.settings.case_prefix, case.id)
     inbound.case = case
+    note(case=case.reference)
     return case
 
 
@@ -638,6 +650,7 @@ def _join_as_earlier(
     acknowledgment is made; the timeline says what happened.
     """
     case = citing[0]
+    note(case=case.reference)
     inbound.case, inbound.route = case, Route.EARLIER
     assert parsed.message_id is not None  # found by it
     thread_index.link(session, case, own=[parsed.message_id], cited=parsed.thread_ids)

@@ -25,6 +25,7 @@ from consultant.web import (
     plain_language,
     queue,
     register,
+    request_log,
     sources,
 )
 from consultant.web import codes as code_pages
@@ -69,6 +70,7 @@ def create_app(services: Services) -> Flask:
     app.register_blueprint(api.bp)  # after CSRFProtect: it exempts itself
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(add_security_headers)
+    request_log.install(app)
     return app
 
 

@@ -109,7 +109,7 @@ class _TableLock:
 
 
 def test_no_fault(make_stack: Callable[..., Stack]) -> None:
-    stack, mail = make_stack(), sample()
+    stack, mail = make_stack(log_format="json"), sample()
     stack.worker(), stack.beat(), stack.poller()
     stack.deliver(mail)
 
@@ -118,6 +118,21 @@ def test_no_fault(make_stack: Callable[..., Stack]) -> None:
     stack.assert_whole(mail, approved)
     assert all(d["unfinished_runs"] == 0 for _, d in stack.events("processing_restarted"))
     assert stack.events("send_outcome_unknown") == []
+    # Every line of a task's run on a message or a reply names its case, Celery's own
+    # closing line included (only "received", before the run, cannot know it).
+    about_mail = [
+        line
+        for line in stack.log_lines("worker")
+        if line["task"]
+        and (
+            "process_message[" in line["message"]
+            or "send_reply[" in line["message"]
+            or line["inbound"]
+            or line["outbound"]
+        )
+    ]
+    assert len(about_mail) >= 2 * len(mail.raws)
+    assert [line for line in about_mail if not line["case"].startswith("CC-")] == []
 
 
 # --- the worker killed --------------------------------------------------------------------

@@ -214,6 +214,15 @@ class Stack:
         for process in reversed(self.processes):
             process.stop()
 
+    def log_lines(self, name: str) -> list[dict[str, Any]]:
+        """The JSON log lines (``CONSULTANT_LOG_FORMAT=json``) of the stack's ``name`` processes."""
+        lines = []
+        for path in sorted(self.workdir.glob(f"{name}-*.log")):
+            for line in path.read_text().splitlines():
+                if line.startswith("{"):
+                    lines.append(json.loads(line))
+        return lines
+
     # -- mail -----------------------------------------------------------------------------
 
     def deliver(self, mail: Sample) -> None:
