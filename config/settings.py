@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     instant_reply: Literal["off", "confident"] = "off"
 
     secret_key: SecretStr | None = None
+    # /metrics on the web role answers a scraper presenting this token (off when unset);
+    # the worker and sender serve their own runtime metrics on these ports (off when unset).
+    metrics_token: SecretStr | None = None
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    sender_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_bind: str = "127.0.0.1"
     secure_cookies: bool = False
     trusted_proxy: str | None = None
     templates_dir: Path = PROJECT_ROOT / "templates"

@@ -15,6 +15,7 @@ from celery.signals import setup_logging, task_postrun, task_prerun
 from config import ConfigError, Settings, load_settings
 from consultant.logs import bound, configure_logging
 from workers.factory import consume_only, make_celery
+from workers.metrics import serve_on
 
 
 def _settings_or_exit() -> Settings:
@@ -28,6 +29,7 @@ def _settings_or_exit() -> Settings:
 settings = _settings_or_exit()
 app = make_celery(settings)
 consume_only(app, settings.task_queue)
+serve_on(settings, settings.worker_metrics_port)
 
 
 @setup_logging.connect

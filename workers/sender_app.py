@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from workers.celery_app import app, settings
 from workers.factory import consume_only
+from workers.metrics import serve_on
 
 consume_only(app, settings.send_queue)
+serve_on(settings, settings.sender_metrics_port)
 
 __all__ = ["app"]

@@ -20,6 +20,7 @@ from consultant.web import (
     filters,
     guidance,
     health,
+    metrics,
     my_cases,
     my_codes,
     plain_language,
@@ -67,6 +68,7 @@ def create_app(services: Services) -> Flask:
     app.register_blueprint(ask.bp)
     app.register_blueprint(my_cases.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(api.bp)  # after CSRFProtect: it exempts itself
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(add_security_headers)

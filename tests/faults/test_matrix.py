@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -25,6 +26,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from config import Settings
@@ -33,9 +35,11 @@ from consultant.models import InboundMessage, OutboundMessage
 from tests.support.dovecot import Dovecot
 from tests.support.postgres import outage, terminate_connections
 from tests.support.redis import private_redis
+from tests.support.required import free_port
 from tests.support.smtp import ACCEPT_AND_DROP, DROP, SmtpServer
 from tests.support.stack import Sample, Stack, running_stack, sample
 from tests.support.waiting import wait_until
+from workers.factory import SEND_TASK
 
 
 @pytest.fixture
@@ -236,6 +240,56 @@ def test_stalled_smtp_server_never_delays_new_cases(make_stack: Callable[..., St
     release.set()
 
     stack.assert_whole(mail, _run_to_the_end(stack, mail))
+
+
+def _scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_worker_and_sender_serve_their_metrics(make_stack: Callable[..., Stack]) -> None:
+    """What Prometheus reads from the worker and the sender: their runs, and the deployment."""
+    worker_port, sender_port = free_port(), free_port()
+    stack = make_stack(worker_metrics_port=worker_port, sender_metrics_port=sender_port)
+    mail = sample(singles=4, threads=2)
+    stack.worker(sends=False), stack.sender(), stack.beat(), stack.poller()
+    stack.deliver(mail)
+    approved = _run_to_the_end(stack, mail)
+    stack.assert_whole(mail, approved)
+
+    worker, sender = _scrape(worker_port), _scrape(sender_port)
+    process = "consultant.process_message"
+    cases = len(mail.entries) - 2  # each thread's reply joins its question's case
+    assert (
+        worker[("consultant_worker_tasks_total", (("outcome", "new_case"), ("task", process)))]
+        == cases
+    )
+    runs = {
+        dict(labels)["outcome"]: value
+        for (name, labels), value in worker.items()
+        if name == "consultant_worker_tasks_total" and dict(labels)["task"] == process
+    }
+    assert runs["follow_up"] == 2, runs  # the two threads' replies
+    # Every run is timed, a rerun (a retry, the sweep's second dispatch) included.
+    assert worker[("consultant_worker_task_seconds_count", (("task", process),))] == sum(
+        runs.values()
+    )
+    sent = sender[("consultant_worker_tasks_total", (("outcome", "sent"), ("task", SEND_TASK)))]
+    assert sent == cases + len(approved)  # the acknowledgments and the experts' replies
+    assert not any(
+        name == "consultant_worker_tasks_total" and dict(labels)["task"] == SEND_TASK
+        for name, labels in worker
+    )
+    # Both also answer for the whole deployment, read from the database and the broker.
+    for found in (worker, sender):
+        assert found[("consultant_messages_received_total", ())] == len(mail.raws)
+        assert found[("consultant_backlog", (("work", "sending"),))] == 0
+        assert found[("consultant_queue_depth", (("queue", stack.settings.task_queue),))] == 0
 
 
 # --- the poller killed, two pollers --------------------------------------------------------

@@ -19,13 +19,20 @@ READY_MARK = "ready."
 
 
 def worker_command(
-    name: str, concurrency: int, queues: list[str] | None = None, app: str = "workers.celery_app"
+    name: str,
+    concurrency: int,
+    queues: list[str] | None = None,
+    app: str = "workers.celery_app",
+    chatter: bool = False,
 ) -> list[str]:
     """The Procfile's worker (prefork), named ``name``, without the chatter tests do not need.
 
     ``queues`` (``-Q``) replaces the queue ``app`` consumes: a test's worker
     usually takes both processing and sending, as one small deployment would.
+    ``chatter`` keeps gossip, mingle and heartbeats on, as the Procfile does:
+    without all three a worker sends no events, and a monitor cannot see it.
     """
+    quiet = [] if chatter else ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     return [
         sys.executable,
         "-m",
@@ -37,16 +44,16 @@ def worker_command(
         "--pool=prefork",
         f"--concurrency={concurrency}",
         "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
+        *quiet,
         "-n",
         name,
     ]
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], log_path: Path, concurrency: int = 2) -> Iterator[str]:
+def celery_worker(
+    env: dict[str, str], log_path: Path, concurrency: int = 2, chatter: bool = False
+) -> Iterator[str]:
     """Start ``celery -A workers.celery_app worker`` with ``env``; yields its queue name.
 
     The worker gets queues of its own (CONSULTANT_TASK_QUEUE for processing and
@@ -62,7 +69,7 @@ def celery_worker(env: dict[str, str], log_path: Path, concurrency: int = 2) -> 
     }
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            worker_command(f"{queue}@%h", concurrency, [queue, f"{queue}.send"]),
+            worker_command(f"{queue}@%h", concurrency, [queue, f"{queue}.send"], chatter=chatter),
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -31,6 +31,7 @@ OPEN = {
     "register.welcome",
     "health.healthz",
     "health.readyz",
+    "metrics.metrics",  # its own bearer token (tests/web/test_metrics.py)
 }
 MEMBER = "member@clinic.example"
 # What a member may open: asking, their own cases, code search and pages, their account.
