@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.desks import MAIN, Desk, DeskError, Desks, load_desks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "CONSULTANT_"
@@ -68,6 +70,9 @@ class Settings(BaseSettings):
 
     consult_address: str = "consult@localhost"
     display_name: str = "CaseConsultant"
+    # More consult addresses or folders, each with its own name and team (config.desks).
+    desks_file: Path | None = None
+    _desks: Desks | None = PrivateAttr(default=None)
     case_prefix: str = Field(default="CC", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
     send_acknowledgments: bool = True
     phi_resend_request: bool = True
@@ -163,12 +168,34 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}TASK_TIME_LIMIT_SECONDS must be greater than "
                 f"{ENV_PREFIX}TASK_SOFT_TIME_LIMIT_SECONDS"
             )
+        self._desks = self._load_desks()
         if self.smtp_host:
             if self.smtp_user and self.smtp_password is None:
                 raise ValueError(f"{ENV_PREFIX}SMTP_PASSWORD must be set when SMTP_USER is set")
             if self.smtp_port is None:
                 self.smtp_port = {"ssl": 465, "starttls": 587, "none": 25}[self.smtp_tls]
         return self
+
+    def _load_desks(self) -> Desks:
+        main = Desk(MAIN, self.consult_address, self.display_name)
+        try:
+            desks = load_desks(self.desks_file, main)
+        except DeskError as error:
+            raise ValueError(f"{ENV_PREFIX}DESKS_FILE: {error}") from error
+        ours = {self.imap_folder, self.imap_processed_folder, self.imap_sent_folder}
+        for desk in desks.others:
+            if desk.folder is not None and desk.folder in ours:
+                raise ValueError(
+                    f"{ENV_PREFIX}DESKS_FILE: {self.desks_file}: [desks.{desk.key}]: folder "
+                    f"{desk.folder!r} is already the main inbox, processed or sent folder"
+                )
+        return desks
+
+    @property
+    def desks(self) -> Desks:
+        """The main desk and those of ``CONSULTANT_DESKS_FILE``."""
+        assert self._desks is not None  # set by the validator
+        return self._desks
 
     @property
     def allowed_sender_list(self) -> frozenset[str]:
@@ -183,6 +210,10 @@ class Settings(BaseSettings):
     def maildir_inbox(self) -> Path:
         """The embedded inbox: any file dropped into its ``new/`` is a consult email."""
         return self.var_dir / "mail" / "inbox"
+
+    def maildir_desk_inbox(self, desk: str) -> Path:
+        """The embedded inbox of a desk with a folder of its own, by its key (a safe name)."""
+        return self.var_dir / "mail" / "desks" / desk
 
     @property
     def maildir_processed(self) -> Path:

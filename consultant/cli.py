@@ -170,7 +170,7 @@ def run(ctx: _Context, host: str, port: int) -> None:
 @pass_context
 def poll(ctx: _Context, once: bool) -> None:
     """Watch the inbox (IMAP, or the local Maildir) and take in new mail."""
-    from consultant.embedded import make_source
+    from consultant.mail.sources import make_source
 
     source = make_source(ctx.services)
     if once:

@@ -9,39 +9,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
 
 from config import Settings
 from consultant import db as database
 from consultant.cases.sweep import sweep
 from consultant.codes.defaults import ensure_icd10cm
-from consultant.mail.imap_poller import ImapPoller
-from consultant.mail.intake import Intake
-from consultant.mail.maildir_inbox import MaildirInbox
+from consultant.mail.sources import make_source
 from consultant.services import Services, build_services
 
 log = logging.getLogger(__name__)
-
-
-class Source(Protocol):
-    def poll_once(self) -> int: ...
-
-    def run(self, stop: threading.Event) -> None: ...
-
-
-def make_source(services: Services) -> Source:
-    """The IMAP poller when an IMAP host is configured, else the local Maildir inbox."""
-    settings = services.settings
-    intake = Intake(services.db, services.dispatch)
-    if settings.imap_host:
-        return ImapPoller(settings, intake)
-    return MaildirInbox(
-        settings.maildir_inbox,
-        settings.maildir_processed,
-        intake,
-        poll_seconds=settings.maildir_poll_seconds,
-        batch_max_bytes=settings.imap_batch_max_bytes,
-    )
 
 
 def sweep_forever(services: Services, stop: threading.Event) -> None:

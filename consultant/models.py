@@ -177,6 +177,7 @@ class Case(Base):
         # The queue's order across statuses ("all"), the id breaking ties.
         Index("ix_case_waiting", "waiting_since", "id"),
         Index("ix_case_assignee", "assignee_id"),
+        Index("ix_case_desk_status", "desk", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,6 +188,8 @@ class Case(Base):
     status: Mapped[str] = mapped_column(CleanString(20), default=CaseStatus.RECEIVED)
     phi_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(CleanText)
+    # The consult desk it came to (config.desks): whose address answers, whose team sees it.
+    desk: Mapped[str] = mapped_column(CleanString(40), default="main", server_default="main")
     thread_message_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -233,6 +236,7 @@ class InboundMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(CleanString(255))
+    desk: Mapped[str | None] = mapped_column(CleanString(40))  # taken in from a desk's own folder
     dedup_key: Mapped[str] = mapped_column(CleanString(300))
     message_id: Mapped[str | None] = mapped_column(CleanString(998))
     sha256: Mapped[str] = mapped_column(CleanString(64))

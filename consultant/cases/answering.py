@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from config.desks import MAIN as MAIN_DESK
 from consultant.analysis.analyze import analyze
 from consultant.analysis.model import Analysis, Known
 from consultant.analysis.modifiers import MODIFIER_SYSTEM
@@ -72,7 +73,7 @@ def analyse(
 ) -> tuple[Analysis, Facts]:
     """The analysis of the message's new text and the facts the code data gives for it."""
     # The new text, with a forwarded denial (or other message) below it that it asks about.
-    text = parsed.question_text(services.settings.consult_address)
+    text = parsed.question_text(services.settings.desks.addresses)
     return analyse_text(services, parsed.subject, text, parsed.from_address, today)
 
 
@@ -130,19 +131,27 @@ def message_phi(parsed: ParsedMessage) -> PhiFindings:
 
 
 def draft_answer(
-    services: Services, parsed: ParsedMessage, reference: str | None, today: date | None = None
+    services: Services,
+    parsed: ParsedMessage,
+    reference: str | None,
+    today: date | None = None,
+    desk: str = MAIN_DESK,
 ) -> Draft:
     """The draft reply to ``parsed``, with patient details removed from all it quotes."""
     analysis, facts = analyse(services, parsed, today)
-    return compose_draft(services, analysis, facts, parsed, reference)
+    return compose_draft(services, analysis, facts, parsed, reference, desk=desk)
 
 
 def answer_message(
-    services: Services, parsed: ParsedMessage, reference: str | None, today: date | None = None
+    services: Services,
+    parsed: ParsedMessage,
+    reference: str | None,
+    today: date | None = None,
+    desk: str = MAIN_DESK,
 ) -> tuple[Draft, AutomaticAnswer]:
     """The draft reply to ``parsed``, and the automatic answer it gives the requester."""
     analysis, facts = analyse(services, parsed, today)
-    draft = compose_draft(services, analysis, facts, parsed, reference)
+    draft = compose_draft(services, analysis, facts, parsed, reference, desk=desk)
     return draft, automatic_answer(services.renderer, analysis, facts, draft)
 
 
@@ -153,6 +162,7 @@ def compose_draft(
     parsed: ParsedMessage | None,
     reference: str | None,
     question: str = "",
+    desk: str = MAIN_DESK,
 ) -> Draft:
     """The draft for an analysed question, with the experts' guidance notes it names.
 
@@ -170,6 +180,6 @@ def compose_draft(
         reference=reference,
         question=redact(parsed.new_text if parsed else question),
         attachments=[redact_file_name(a.filename) for a in parsed.attachments] if parsed else [],
-        display_name=services.settings.display_name,
+        display_name=services.settings.desks.get(desk).display_name,
         notes=notes,
     )

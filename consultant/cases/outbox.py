@@ -153,11 +153,12 @@ def queue_outbound(
     # A subject that names a patient is not repeated; the reference keeps the thread.
     subject = reply_subject(redact(case.subject), case.reference, settings.case_prefix)
     recipients = (recipient,)
+    desk = settings.desks.get(case.desk)  # the desk it came to answers, under its own name
     topic, index = _outlook_thread(services, case, in_reply_to)
     raw = compose(
         Outgoing(
-            sender_name=settings.display_name,
-            sender_address=settings.consult_address,
+            sender_name=desk.display_name,
+            sender_address=desk.address,
             recipients=recipients,
             subject=subject,
             message_id=message_id,
@@ -178,7 +179,7 @@ def queue_outbound(
         draft_id=draft.id if draft else None,
         kind=kind,
         message_id=message_id,
-        sender=settings.consult_address,
+        sender=desk.address,
         recipients=list(recipients),
         subject=subject,
         in_reply_to=in_reply_to,

@@ -31,6 +31,7 @@ from enum import StrEnum
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from config.desks import MAIN as MAIN_DESK
 from consultant.analysis.phi import PhiFindings, redact, redact_file_name
 from consultant.cases import claims, lifecycle, runs, senders, thread_index
 from consultant.cases.answering import answer_message, draft_answer, message_phi
@@ -289,7 +290,7 @@ def _close_retried(session: Session, case: Case | None, reason: str) -> None:
 
 def _machine_reason(services: Services, session: Session, parsed: ParsedMessage) -> str | None:
     """Machine mail, including a message that carries one of our own Message-IDs."""
-    reason = machine_reason(parsed, {services.settings.consult_address.lower()})
+    reason = machine_reason(parsed, set(services.settings.desks.addresses))
     if reason is None and parsed.message_id:
         ours = session.scalar(
             select(OutboundMessage.id).where(OutboundMessage.message_id == parsed.message_id)
@@ -443,17 +444,28 @@ def _hold_unknown_sender(
         requester_name=case.requester_name,
         subject=redact(case.subject),
         reference=case.reference,
-        display_name=services.settings.display_name,
+        display_name=services.settings.desks.get(case.desk).display_name,
     )
     notice = queue_outbound(services, session, case, OutboundKind.ACK, body.text, body.html)
     return _Result(Outcome.IGNORED, [notice.id])
 
 
-def _open_case(services: Services, session: Session, inbound: InboundMessage) -> Case:
-    """The inbound message's own case (when it is being retried) or a new one."""
+def _open_case(
+    services: Services,
+    session: Session,
+    inbound: InboundMessage,
+    parsed: ParsedMessage | None = None,
+) -> Case:
+    """The inbound message's own case (when it is being retried) or a new one.
+
+    A new case belongs to the desk whose folder the message came from, or
+    else to the desk it was written to (the main desk when none is named).
+    """
     if inbound.case is not None:
         return inbound.case
-    case = Case(status=CaseStatus.RECEIVED)
+    desks = services.settings.desks
+    desk = inbound.desk or (desks.by_recipient(parsed.recipients).key if parsed else MAIN_DESK)
+    case = Case(status=CaseStatus.RECEIVED, desk=desk)
     session.add(case)
     session.flush()
     case.reference = format_reference(services.settings.case_prefix, case.id)
@@ -466,7 +478,7 @@ def _requesters_case(
     services: Services, session: Session, inbound: InboundMessage, parsed: ParsedMessage
 ) -> Case:
     """The message's case, with who asked and what about, and whom we may answer."""
-    case = _open_case(services, session, inbound)
+    case = _open_case(services, session, inbound, parsed)
     case.requester_address = reply_address(
         parsed.from_address,
         parsed.reply_to,
@@ -580,9 +592,8 @@ def _instant_answer(
         record(session, case, "instant_answer_not_sent", reason=reason)
         return None
     session.flush()  # the draft's id, which the outbox row names
-    body = render_answer(
-        services.renderer, automatic, case.reference, services.settings.display_name
-    )
+    desk = services.settings.desks.get(case.desk)
+    body = render_answer(services.renderer, automatic, case.reference, desk.display_name)
     return queue_outbound(
         services, session, case, OutboundKind.INSTANT, body.text, body.html, draft=draft
     )
@@ -597,7 +608,7 @@ def _why_no_acknowledgment(services: Services, case: Case, parsed: ParsedMessage
     """
     if case.requester_address is None:
         return "no valid address to reply to"
-    if case.requester_address == services.settings.consult_address.lower():
+    if case.requester_address in services.settings.desks.addresses:
         return "the sender is our own address"
     if reference_in_subject(parsed.subject, services.settings.case_prefix):
         return "the subject names one of our case references"
@@ -717,9 +728,9 @@ def _draft(
     (a new case, with instant replies on; a follow-up is always left to the expert)."""
     automatic = None
     if instant:
-        answer, automatic = answer_message(services, parsed, case.reference)
+        answer, automatic = answer_message(services, parsed, case.reference, desk=case.desk)
     else:
-        answer = draft_answer(services, parsed, case.reference)
+        answer = draft_answer(services, parsed, case.reference, desk=case.desk)
     body = answer.body
     version = len(case.drafts) + 1
     draft = Draft(
@@ -754,7 +765,7 @@ def _acknowledge(
         reference=case.reference,
         phi_removed=phi.found,
         phi_resend_request=resend,
-        display_name=services.settings.display_name,
+        display_name=services.settings.desks.get(case.desk).display_name,
     )
     return queue_outbound(services, session, case, OutboundKind.ACK, body.text, body.html)
 

@@ -64,6 +64,8 @@ class QueueFilter:
     topic: str = ""
     code: str = ""
     q: str = ""
+    desk: str = ""  # one desk's cases (config.desks)
+    desks: frozenset[str] | None = None  # the desks the viewer may see; None: all
 
     def __post_init__(self) -> None:
         if self.status not in VIEWS:
@@ -113,6 +115,7 @@ class QueueRow:
     reference: str
     status: str
     subject: str
+    desk: str
     requester_name: str | None
     requester_address: str | None
     phi_flagged: bool
@@ -134,6 +137,7 @@ class QueueRow:
             "reference": self.reference,
             "status": self.status,
             "subject": self.subject,
+            "desk": self.desk,
             "requester": self.requester_address,
             "requester_name": self.requester_name,
             "phi_flagged": self.phi_flagged,
@@ -237,6 +241,10 @@ def _conditions(
         conditions.append(_contains_word(Case.topics, filters.topic))
     if filters.code:
         conditions.append(_contains_word(Case.codes, filters.code))
+    if filters.desk:
+        conditions.append(Case.desk == filters.desk)
+    if filters.desks is not None:
+        conditions.append(Case.desk.in_(filters.desks))
     return conditions
 
 
@@ -288,6 +296,7 @@ ROW_COLUMNS = (
     Case.reference,
     Case.status,
     Case.subject,
+    Case.desk,
     Case.requester_name,
     Case.requester_address,
     Case.phi_flagged,
@@ -359,6 +368,7 @@ def _row(values: dict[str, object], sla: Sla, now: datetime) -> QueueRow:
         reference=str(values["reference"]),
         status=str(values["status"]),
         subject=redact(str(values["subject"] or "")),
+        desk=str(values["desk"]),
         requester_name=values["requester_name"],  # type: ignore[arg-type]
         requester_address=values["requester_address"],  # type: ignore[arg-type]
         phi_flagged=bool(values["phi_flagged"]),

@@ -37,6 +37,7 @@ from imapclient.exceptions import IMAPClientError
 from sqlalchemy.exc import DBAPIError
 
 from config import Settings
+from config.desks import Desk
 from consultant.mail.imap import ImapAuthError, describe, ensure_folder, imap_connection
 from consultant.mail.intake import (
     Cursor,
@@ -98,17 +99,20 @@ class ImapPoller:
         *,
         backoff_first: float = 1.0,
         backoff_ceiling: float = 30.0,
+        desk: Desk | None = None,
     ) -> None:
         """``backoff_first``/``backoff_ceiling``: reconnect delays (tests shorten them).
 
         At most half a minute: a server back from an outage is read again soon,
-        and one failed attempt every 30 s costs nothing.
+        and one failed attempt every 30 s costs nothing. ``desk``: a desk with a
+        folder of its own, watched instead of the main folder.
         """
         assert settings.imap_host
         self.settings = settings
         self.intake = intake
         self.backoff_first, self.backoff_ceiling = backoff_first, backoff_ceiling
-        self.folder = settings.imap_folder
+        self.desk = desk.key if desk else None
+        self.folder = desk.folder if desk and desk.folder else settings.imap_folder
         self.processed_folder = settings.imap_processed_folder or None
         self.mailbox = f"imap://{describe(settings)}/{self.folder}"
 
@@ -123,6 +127,8 @@ class ImapPoller:
     def _prepare(self, client: IMAPClient) -> None:
         if self.processed_folder and ensure_folder(client, self.processed_folder):
             log.info("created IMAP folder %s for processed mail", self.processed_folder)
+        if self.desk and ensure_folder(client, self.folder):  # for the server's rule to fill
+            log.info("created IMAP folder %s for desk %s", self.folder, self.desk)
 
     def _catch_up(self, client: IMAPClient) -> int:
         selected = client.select_folder(self.folder)
@@ -186,7 +192,7 @@ class ImapPoller:
         if len(bodies) < len(batch):
             gone = sorted(set(batch) - bodies.keys())
             log.info("%s: UIDs %s no longer in the folder; skipped", self.mailbox, gone)
-        messages = [FetchedMessage(raw, uid, uidvalidity) for uid, raw in bodies.items()]
+        messages = [FetchedMessage(raw, uid, uidvalidity, self.desk) for uid, raw in bodies.items()]
         stored = self.intake.store(self.mailbox, messages, Cursor(uidvalidity, batch[-1]))
         self._mark_processed(client, list(bodies))
         return len(stored)

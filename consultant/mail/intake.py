@@ -53,6 +53,7 @@ class FetchedMessage:
     raw: bytes
     uid: int | None = None
     uidvalidity: int | None = None
+    desk: str | None = None  # read from a desk's own folder (config.desks)
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,7 @@ def _insert_new(
             size=len(fetched.raw),
             uid=fetched.uid,
             uidvalidity=fetched.uidvalidity,
+            desk=fetched.desk,
         )
         .on_conflict_do_nothing(index_elements=[InboundMessage.mailbox, InboundMessage.dedup_key])
         .returning(InboundMessage.id)

@@ -48,8 +48,13 @@ class MaildirInbox:
         settle_seconds: float = 1.0,
         batch_size: int = 50,
         batch_max_bytes: int = 20_000_000,
+        desk: str | None = None,
     ) -> None:
-        """``batch_max_bytes``: how much mail one batch may hold in memory (one file at least)."""
+        """``batch_max_bytes``: how much mail one batch may hold in memory (one file at least).
+
+        ``desk``: the key of the desk whose own folder this is.
+        """
+        self.desk = desk
         self.inbox = ensure_maildir(inbox)
         self.processed = ensure_maildir(processed)
         self.intake = intake
@@ -86,7 +91,8 @@ class MaildirInbox:
             files, lambda dropped: dropped.size, self.batch_size, self.batch_max_bytes
         ):
             read = [(d.path, raw) for d in batch if (raw := self._read(d.path)) is not None]
-            stored += len(self.intake.store(self.mailbox, [FetchedMessage(raw) for _, raw in read]))
+            fetched = [FetchedMessage(raw, desk=self.desk) for _, raw in read]
+            stored += len(self.intake.store(self.mailbox, fetched))
             for path, _ in read:
                 self._move_to_processed(path)
         self._unreadable.intersection_update(dropped.path.name for dropped in files)

@@ -31,6 +31,8 @@ from consultant.mail.parse_notes import Notes
 from consultant.mail.threads import message_ids_in, normalise_message_id
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from consultant.mail.mime_part import Part
 
 __all__ = [
@@ -74,6 +76,8 @@ class ParsedMessage:
     attachments: tuple[Attachment, ...]
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "text/plain"
+    # Whom it was delivered or written to: Delivered-To and X-Original-To first, then To and Cc.
+    recipients: tuple[str, ...] = ()
     # The stdlib's defect names (CloseBoundaryNotFoundDefect), then one sentence per fallback.
     defects: tuple[str, ...] = ()
     # One sentence per bound reached, for the expert reading the case timeline.
@@ -95,11 +99,12 @@ class ParsedMessage:
         """What the sender wrote now: ``text`` without quoted earlier messages and signature."""
         return self.reading.new
 
-    def question_text(self, own_address: str) -> str:
+    def question_text(self, own_address: str | Collection[str]) -> str:
         """The new text with a forwarded message (a denial) it asks about; analysis reads it."""
         return self.reading.question(own_address)
 
 
+RECIPIENT_HEADERS = ("delivered-to", "x-original-to", "to", "cc")
 ROUTING_HEADERS = (
     "auto-submitted",
     "precedence",
@@ -162,6 +167,12 @@ def parse_message(raw: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedMes
     _refuse_unusable(msg, text, subject, attachments, stdlib_defects, notes.input_cut)
     from_name, from_address = sender(msg, limits, notes)
     reply_to = tuple(address for _, address in mailboxes(msg, "reply-to", limits, notes))
+    recipients = tuple(
+        address
+        for name in RECIPIENT_HEADERS
+        for _, address in mailboxes(msg, name, limits, notes)
+        if address
+    )
     return ParsedMessage(
         message_id=normalise_message_id(id_header(msg, "message-id", limits, notes)),
         in_reply_to=message_ids_in(id_header(msg, "in-reply-to", limits, notes)),
@@ -176,6 +187,7 @@ def parse_message(raw: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedMes
         attachments=attachments,
         headers={name: _header(msg, name) for name in ROUTING_HEADERS if name in msg},
         content_type=header_text(msg.get_content_type()),
+        recipients=recipients,
         defects=notes.all_defects(stdlib_defects),
         limits=tuple(notes.limits),
     )

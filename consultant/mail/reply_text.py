@@ -31,6 +31,7 @@ phone or address, never by a question.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from mailparser_reply import EmailMessage
@@ -80,16 +81,17 @@ class Reading:
     separator: str
     below: str
 
-    def question(self, own_address: str = "") -> str:
+    def question(self, own_address: str | Collection[str] = "") -> str:
         """What the sender asks about: ``new``, and below it the forwarded or quoted message
         it points to, when that is not our own thread's history (a message from
-        ``own_address``, or one that names a case reference)."""
-        ours = own_address.lower()
+        ``own_address``, one of our desks' addresses, or one that names a case reference)."""
+        ours = [own_address] if isinstance(own_address, str) else list(own_address)
         below, separator = self.below, self.separator
+        quoted = f"{separator} {below}".lower()
         if (
             not below
             or _OUR_THREAD.search(below)
-            or (ours and ours in f"{separator} {below}".lower())
+            or any(address and address.lower() in quoted for address in ours)
         ):
             return self.new
         points = _POINTS_BELOW.search(self.new) and not _POINTS_AWAY.search(self.new)
@@ -120,7 +122,7 @@ def new_text(text: str) -> str:
     return read(text).new
 
 
-def question_text(text: str, own_address: str = "") -> str:
+def question_text(text: str, own_address: str | Collection[str] = "") -> str:
     """``new_text`` with the forwarded or quoted message it asks about (``Reading.question``)."""
     return read(text).question(own_address)
 

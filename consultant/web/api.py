@@ -41,6 +41,7 @@ from consultant.web import api_input, api_json, openapi
 from consultant.web.auth import REVIEWERS
 from consultant.web.codes import CODE
 from consultant.web.context import services
+from consultant.web.desk_access import desks_for_viewer, guard_case
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
@@ -203,6 +204,9 @@ def _authenticate() -> Response | None:
     return _unknown_parameters()
 
 
+bp.before_request(guard_case)  # after the token is known: a desk's cases are its team's
+
+
 def _unknown_parameters() -> Response | None:
     """Refuse query parameters the route does not take: a misspelt filter (``stauts=all``)
     would otherwise be ignored silently and answer a different question."""
@@ -234,6 +238,7 @@ def list_cases() -> Response:
         q=api_input.search_text(),
         topic=api_input.arg("topic"),
         code=api_input.arg("code"),
+        desks=desks_for_viewer(),
         **{name: api_input.flag(name) for name in openapi.QUEUE_FLAGS},
     )
     order = QueueOrder(api_input.arg("sort"), None if direction is None else direction == "desc")

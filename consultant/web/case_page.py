@@ -45,8 +45,10 @@ from consultant.models import Case, CaseStatus, Draft, InboundMessage, utcnow
 from consultant.web.auth import REVIEWERS, roles_required
 from consultant.web.case_view import build, conflict_view
 from consultant.web.context import services
+from consultant.web.desk_access import desks_for_viewer, guard_case
 
 bp = Blueprint("case", __name__)
+bp.before_request(guard_case)  # a desk's cases are its team's
 REFERENCE = re.compile(r"^[A-Z][A-Z0-9]{0,9}-\d{6,}$")
 REVEAL_MINUTES = 10
 # Refusals a reviewer reads as a sentence on the page.
@@ -84,8 +86,10 @@ def _page(reference: str, status: int = 200, **extra: Any) -> tuple[str, int] | 
             abort(404)
         view = build(db_session, case, current_user.email, _revealed(case.reference))
         snippets = [s.name for s in list_snippets(db_session)]
+        desks = services().settings.desks
+        desk = desks.get(case.desk) if len(desks) > 1 else None  # who answers, under what name
         return render_template(
-            "case.html", view=view, case=case, snippets=snippets, **extra
+            "case.html", view=view, case=case, snippets=snippets, desk=desk, **extra
         ), status
 
 
@@ -449,6 +453,9 @@ def next_case() -> Response:
         )
         if after:
             query = query.where(Case.reference != after)
+        desks = desks_for_viewer()
+        if desks is not None:
+            query = query.where(Case.desk.in_(desks))
         reference = db_session.scalar(query.limit(1))
     if reference is None:
         flash("No other case is waiting for review.", "ok")

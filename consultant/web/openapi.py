@@ -124,6 +124,7 @@ SCHEMAS: dict[str, Schema] = {
         reference=STRING,
         status=STRING,
         subject={"type": "string", "description": "With patient details removed."},
+        desk={"type": "string", "description": "The consult desk it came to (main by default)."},
         requester=_nullable("string"),
         requester_name=_nullable("string"),
         phi_flagged=BOOLEAN,

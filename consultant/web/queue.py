@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from consultant.analysis.model import TOPICS
 from consultant.cases import ignored, lifecycle, review
+from consultant.cases.desk_scope import may_see
 from consultant.cases.ignored import IgnoredPage
 from consultant.cases.queue import (
     CODE,
@@ -40,6 +41,7 @@ from consultant.drafting.draft import TOPIC_WORDS
 from consultant.models import Role
 from consultant.web.auth import EVERYONE, REVIEWERS, roles_required
 from consultant.web.context import services
+from consultant.web.desk_access import desks_for_viewer
 from consultant.web.filters import code_link
 
 bp = Blueprint("queue", __name__)
@@ -66,7 +68,7 @@ TAB_ORDER = (
     "all",
 )
 # What the address may carry; anything else is dropped when links are made.
-KEEP = ("status", "q", "topic", "code", "sort", "order", *FLAGS)
+KEEP = ("status", "q", "topic", "code", "desk", "sort", "order", *FLAGS)
 SORT_TITLES = {
     "age": "waiting time (oldest first)",
     "due": "SLA due time (soonest first)",
@@ -135,6 +137,11 @@ def read_listing(source: MultiDict[str, str]) -> Listing:
         )
         code = ""
         args.pop("code")
+    desk = args.get("desk", "")
+    if desk and desk not in {d.key for d in services().settings.desks}:
+        errors.append(f"There is no desk “{desk}”; the desk filter was not applied.")
+        desk = ""
+        args.pop("desk")
     sort, order = args.get("sort", ""), args.get("order", "")
     try:
         queue_order = QueueOrder(sort, None if not order else order == "desc")
@@ -149,6 +156,8 @@ def read_listing(source: MultiDict[str, str]) -> Listing:
         topic=topic,
         code=code,
         q=args.get("q", ""),
+        desk=desk,
+        desks=desks_for_viewer(),
         **{flag: _checked(args.get(flag)) for flag in FLAGS},
     )
     return Listing(args, filters, queue_order, page, errors)
@@ -237,8 +246,18 @@ def index() -> str | Response:
         span=describe_span,
         code_link=code_link,
         clock=clock,
+        desks=_desk_choices(),
+        desk_names={d.key: d.display_name for d in svc.settings.desks},
         back=urlencode(listing.args | {"page": str(listing.page)}),
     )
+
+
+def _desk_choices() -> list[tuple[str, str]]:
+    """(key, display name) of the desks the viewer sees; empty with a single desk."""
+    all_desks = list(services().settings.desks)
+    visible = desks_for_viewer()
+    shown = [(d.key, d.display_name) for d in all_desks if visible is None or d.key in visible]
+    return shown if len(all_desks) > 1 else []
 
 
 def _back() -> Response:
@@ -250,6 +269,9 @@ def _back() -> Response:
 def _run(action: str, reference: str, reason: str) -> str:
     """One bulk action on one case; the outcome in words, or raises the refusal."""
     svc, actor = services(), current_user.email
+    with svc.db.read_session() as session:
+        if not may_see(session, svc.settings, reference, actor, current_user.role):
+            raise review.CaseNotFound(reference)  # another desk's: as if there were none
     if action == "assign":
         review.assign(svc, reference, actor, actor)
         return "assigned to you"

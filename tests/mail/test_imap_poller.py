@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from config import Settings
 from consultant.cases.sweep import sweep
 from consultant.db import upgrade
-from consultant.embedded import make_source
 from consultant.mail.imap import ImapAuthError
 from consultant.mail.imap_poller import ImapPoller
+from consultant.mail.sources import make_source
 from consultant.models import (
     Case,
     CaseStatus,

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from config import Settings
 from consultant.cases import review
-from consultant.embedded import make_source
 from consultant.mail.compose import Outgoing, compose
 from consultant.mail.sent_copy import ImapSentFolder, make_sent_copy
+from consultant.mail.sources import make_source
 from consultant.models import (
     Case,
     CaseEvent,

@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import undefer
 
 from config import Settings
-from consultant.embedded import Source
 from consultant.mail.imap_poller import ImapPoller
 from consultant.mail.intake import Cursor, FetchedMessage, Intake
+from consultant.mail.sources import Source
 from consultant.models import InboundMessage
 from consultant.services import Services, build_services
 from tests.conftest import CONSULT_ADDRESS
