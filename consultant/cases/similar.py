@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
+from config.desks import MAIN as MAIN_DESK
 from consultant.analysis.phi import REDACTED, redact
 from consultant.models import Case, CaseStatus, OutboundKind, OutboundMessage, OutboundState
 
@@ -58,11 +59,21 @@ def _alike(words: set[str], other: set[str]) -> float:
     return len(words & other) / len(words | other) if words or other else 0.0
 
 
-def candidates_query(session: Session, case_id: int, codes: set[str]) -> Select[Any]:
-    """The newest sent cases (other than ``case_id``) naming any of ``codes``."""
+def candidates_query(
+    session: Session, case_id: int, codes: set[str], desk: str = MAIN_DESK
+) -> Select[Any]:
+    """The newest sent cases of ``desk`` (other than ``case_id``) naming any of ``codes``.
+
+    Of the same desk only: another desk's cases are its team's.
+    """
     return (
         select(Case.id, Case.reference, Case.subject, Case.codes, Case.modifiers, Case.topics)
-        .where(Case.status == CaseStatus.SENT, Case.id != case_id, _shares_a_code(session, codes))
+        .where(
+            Case.status == CaseStatus.SENT,
+            Case.id != case_id,
+            Case.desk == desk,
+            _shares_a_code(session, codes),
+        )
         .order_by(Case.updated_at.desc())
         .limit(CANDIDATES)
     )
@@ -75,7 +86,7 @@ def similar_cases(session: Session, case: Case, limit: int = SHOWN) -> list[Simi
         return []
     modifiers = set(case.modifiers.split())
     topics = set(case.topics.split())
-    candidates = session.execute(candidates_query(session, case.id, codes)).all()
+    candidates = session.execute(candidates_query(session, case.id, codes, case.desk)).all()
     words = _words(case.subject)
 
     def rank(row: object) -> tuple[int, int, int, float]:
@@ -123,13 +134,17 @@ def _last_replies(session: Session, case_ids: list[int]) -> dict[int, OutboundMe
     return {row.case_id: row for row in rows}  # the last one per case wins
 
 
-def sent_reply_text(session: Session, reply_id: int) -> tuple[str, str] | None:
-    """A sent reply's text and its case's reference, for starting a draft from it."""
+def sent_reply_text(
+    session: Session, reply_id: int, desk: str = MAIN_DESK
+) -> tuple[str, str] | None:
+    """A sent reply's text and its case's reference, for starting a draft from it (of a case
+    on ``desk``, the draft's own desk: another desk's replies are its team's)."""
     row = session.execute(
         select(OutboundMessage.body_text, Case.reference)
         .join(Case, Case.id == OutboundMessage.case_id)
         .where(
             OutboundMessage.id == reply_id,
+            Case.desk == desk,
             OutboundMessage.kind == OutboundKind.REPLY,
             OutboundMessage.state.in_([OutboundState.SENT, OutboundState.BOUNCED]),
         )

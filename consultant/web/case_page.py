@@ -274,7 +274,8 @@ def start_from(reference: str) -> tuple[str, int] | Response:
     if not reply_id.isdigit():
         abort(400, "no answer was chosen")
     with services().db.read_session() as db_session:
-        found = sent_reply_text(db_session, int(reply_id))
+        desk = db_session.scalar(select(Case.desk).where(Case.reference == ref))
+        found = sent_reply_text(db_session, int(reply_id), desk or "")
     if found is None:
         abort(404)
     text, source = found
