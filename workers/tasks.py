@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from functools import cache
 
 from celery import Task
@@ -25,6 +26,7 @@ from consultant.cases.processing import Outcome, process_message
 from consultant.cases.sweep import sweep
 from consultant.db_errors import TransientError
 from consultant.services import Services, build_services
+from consultant.warm_up import warm_up
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
@@ -42,8 +44,15 @@ def services() -> Services:
 
 @worker_process_init.connect
 def _fresh_services_after_fork(**_: object) -> None:
-    # Connections must not be shared with the parent process.
+    """Build this pool process's services at its start, warmed up, not on its first task.
+
+    Connections must not be shared with the parent process, so they are made here.
+    The warm-up runs beside the pool's start-up handshake, which Celery times
+    out after a few seconds: a database slow to answer must not stop the child.
+    """
     services.cache_clear()
+    built = services()  # cheap: no connection is opened yet
+    threading.Thread(target=warm_up, args=(built,), name="warm-up", daemon=True).start()
 
 
 def backoff(retries: int) -> float:

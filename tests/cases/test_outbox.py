@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select, update
 
@@ -28,7 +27,13 @@ from tests.support.corpus import QUESTIONS
 from tests.support.postgres import outage
 from tests.support.required import free_port
 from tests.support.runs import gone_process, live_process
-from tests.support.smtp import ACCEPT_AND_DROP, DROP, RecordingHandler, SmtpServer
+from tests.support.smtp import (
+    ACCEPT_AND_DROP,
+    DROP,
+    ClosingController,
+    RecordingHandler,
+    SmtpServer,
+)
 from tests.support.tls import self_signed_certificate
 
 QUESTION = (QUESTIONS / "01.eml").read_bytes()
@@ -480,7 +485,7 @@ def tls_smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SmtpSer
     context.load_cert_chain(cert, key)
     handler = RecordingHandler()
     port = free_port()
-    controller = Controller(
+    controller = ClosingController(
         handler,
         hostname="127.0.0.1",
         port=port,
@@ -554,7 +559,7 @@ class _SilentAfterAccepting(RecordingHandler):
 def silent_smtp() -> Iterator[SmtpServer]:
     handler = _SilentAfterAccepting()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = ClosingController(handler, hostname="127.0.0.1", port=port)
     controller.start()
     yield SmtpServer("127.0.0.1", port, handler)
     controller.stop()

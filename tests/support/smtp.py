@@ -21,6 +21,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from tests.support.required import free_port
 from tests.support.waiting import wait_until
@@ -31,6 +32,7 @@ class Received:
     sender: str
     recipients: list[str]
     raw: bytes
+    peer: tuple[str, int] | None = None  # the client's end of the connection it came on
 
     @property
     def message(self) -> EmailMessage:
@@ -62,7 +64,9 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        message = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        message = Received(
+            envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content, session.peer
+        )
         hold = self.hold
         if hold is not None:
             self.held.set()
@@ -128,11 +132,39 @@ class SmtpServer:
             self.handler.before_accept = None
 
 
+class ClosingController(Controller):
+    """aiosmtpd's controller, which on ``stop`` first hangs up on the clients still connected.
+
+    The sending side keeps its connection between messages; a server stopped
+    under it would otherwise leave its end of each to the garbage collector.
+    """
+
+    def factory(self) -> SMTP:
+        session = super().factory()
+        self.sessions = [*getattr(self, "sessions", []), session]
+        return session
+
+    def stop(self, no_assert: bool = False) -> None:
+        done = threading.Event()
+
+        def hang_up() -> None:
+            for session in getattr(self, "sessions", []):
+                if session.transport is not None:
+                    session.transport.abort()  # no TLS goodbye: the client may never answer
+            # The sockets close in the loop's next turns: wait for those first.
+            self.loop.call_soon(self.loop.call_soon, done.set)
+
+        if self._thread is not None:
+            self.loop.call_soon_threadsafe(hang_up)
+            done.wait(5)
+        super().stop(no_assert)
+
+
 @pytest.fixture(scope="session")
 def smtp_server_session() -> Iterator[SmtpServer]:
     handler = RecordingHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = ClosingController(handler, hostname="127.0.0.1", port=port)
     controller.start()
     yield SmtpServer("127.0.0.1", port, handler)
     controller.stop()

@@ -1,0 +1,212 @@
+"""Latency of one message at a time: IMAP APPEND to draft stored, and the project's own part.
+
+Starts a private Dovecot and the Procfile's roles as separate processes (the
+poller; with a broker, a Celery worker and the sender), then appends the
+corpus questions one at a time, waiting for each draft before the next. A
+watcher holds its own IDLE on the inbox and notes when the server announces
+each message: Dovecot holds IDLE notifications for about half a second
+(``NOTIFY_DELAY_MSECS``), the same for the poller and the watcher, so
+
+- total = draft stored - APPEND sent (what a requester's mail waits), and
+- own   = draft stored - server's announcement (what CaseConsultant takes:
+  fetch, store, queue, process, draft).
+
+Prints p50, p95 and max of both, and the first message's own part apart
+(the worker builds its services at start, so it should be like the rest).
+
+usage: .venv/bin/python bench/bench_latency.py [--messages 200] [--embedded]
+       [--database-url URL] [--broker-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from imapclient import IMAPClient
+from sqlalchemy import select
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from config import Settings  # noqa: E402
+from consultant.db import Database, upgrade  # noqa: E402
+from consultant.models import Draft, InboundMessage  # noqa: E402
+from tests.support.corpus import question_files  # noqa: E402
+from tests.support.dovecot import Dovecot, running_dovecot  # noqa: E402
+from tests.support.stack import stack_env  # noqa: E402
+
+READY = "ready."
+
+
+class Watcher:
+    """An IDLE connection of its own: when the server announced each new message."""
+
+    def __init__(self, server: Dovecot) -> None:
+        self.client = IMAPClient(server.host, port=server.port, ssl=False, timeout=30)
+        self.client.login(server.user, server.password)
+        self.client.select_folder("INBOX")
+        self.announced = threading.Event()
+        self.at = 0.0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.client.idle()
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stop.is_set():
+            for response in self.client.idle_check(timeout=0.2):
+                if len(response) > 1 and response[1] == b"EXISTS" and not self.announced.is_set():
+                    self.at = time.time()
+                    self.announced.set()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.client.idle_done()
+        self.client.logout()
+
+
+def _message(raw: bytes, marker: str) -> bytes:
+    """``raw`` with a Message-ID of its own, so that each append is a new question."""
+    lines = [line for line in raw.split(b"\n") if not line.lower().startswith(b"message-id:")]
+    return f"Message-ID: <{marker}@bench.example>\n".encode() + b"\n".join(lines)
+
+
+def _start(name: str, command: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen:
+    log = (logs / f"{name}.log").open("w")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if "worker" in command:
+        deadline = time.monotonic() + 60
+        while READY not in (logs / f"{name}.log").read_text():
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit(f"{name} did not start: {(logs / f'{name}.log').read_text()}")
+            time.sleep(0.1)
+        time.sleep(2)  # the pool's warm-up
+    return process
+
+
+def _draft_stored(db: Database, message_id: str, timeout: float = 30) -> datetime:
+    deadline = time.monotonic() + timeout
+    query = (
+        select(Draft.created_at)
+        .join(InboundMessage, InboundMessage.case_id == Draft.case_id)
+        .where(InboundMessage.message_id == message_id)
+    )
+    while time.monotonic() < deadline:
+        with db.read_session() as session:
+            found = session.scalar(query)
+        if found is not None:
+            return found if found.tzinfo else found.replace(tzinfo=UTC)
+        time.sleep(0.002)
+    raise SystemExit(f"no draft for {message_id} after {timeout:.0f} s")
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--embedded", action="store_true", help="no broker: the poller processes")
+    parser.add_argument("--database-url", help="default: a new SQLite file")
+    parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="cc-latency-"))
+    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    upgrade(url)
+    raws = [path.read_bytes() for path in question_files()]
+    processes: list[subprocess.Popen] = []
+    with running_dovecot() as server:
+        settings = Settings(
+            var_dir=workdir / "var",
+            database_url=url,
+            broker_url=None if args.embedded else args.broker_url,
+            task_queue=f"cc-latency-{uuid.uuid4().hex[:6]}",
+            consult_address="consult@caseconsultant.example",
+            imap_host=server.host,
+            imap_port=server.port,
+            imap_user=server.user,
+            imap_password=server.password,
+            imap_tls="none",
+            imap_idle_check_seconds=0.5,
+        )
+        env = {**os.environ, **stack_env(settings), "CONSULTANT_LOG_LEVEL": "WARNING"}
+        celery = [sys.executable, "-m", "celery"]
+        try:
+            if not args.embedded:
+                processes.append(
+                    _start(
+                        "worker",
+                        [*celery, "-A", "workers.celery_app", "worker", "--concurrency=2"],
+                        env,
+                        workdir,
+                    )
+                )
+                processes.append(
+                    _start(
+                        "sender",
+                        [*celery, "-A", "workers.sender_app", "worker", "--concurrency=1"],
+                        env,
+                        workdir,
+                    )
+                )
+            poller = [sys.executable, "-m", "consultant", "poll"]
+            processes.append(_start("poller", poller, env, workdir))
+            time.sleep(2)  # the poller's first pass and IDLE
+            db = Database(url)
+            totals, owns = [], []
+            appender = IMAPClient(server.host, port=server.port, ssl=False, timeout=30)
+            appender.login(server.user, server.password)
+            watcher = Watcher(server)
+            for n in range(args.messages):
+                marker = f"m{n}-{uuid.uuid4().hex[:8]}"
+                watcher.announced.clear()
+                sent = time.time()
+                appender.append("INBOX", _message(raws[n % len(raws)], marker))
+                stored = _draft_stored(db, f"<{marker}@bench.example>").timestamp()
+                if not watcher.announced.wait(5):
+                    raise SystemExit(f"the server never announced message {n}")
+                totals.append(stored - sent)
+                owns.append(stored - watcher.at)
+            watcher.close()
+            appender.logout()
+            db.dispose()
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
+
+    def ms(value: float) -> str:
+        return f"{value * 1000:.0f} ms"
+
+    stack = "embedded (poller processes inline)" if args.embedded else "poller + worker on Redis"
+    print(f"stack:      {stack}, {url.split(':')[0]}")
+    print(f"messages:   {len(totals)}, one at a time")
+    print(
+        f"total:      p50 {ms(statistics.median(totals))}, p95 {ms(_percentile(totals, 0.95))}, "
+        f"max {ms(max(totals))}  (APPEND to draft stored)"
+    )
+    print(
+        f"own part:   p50 {ms(statistics.median(owns))}, p95 {ms(_percentile(owns, 0.95))}, "
+        f"max {ms(max(owns))}  (server's announcement to draft stored)"
+    )
+    print(f"first:      own part {ms(owns[0])}, total {ms(totals[0])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
