@@ -2,7 +2,8 @@
 
 Starts a private Dovecot and the Procfile's roles as separate processes (the
 poller; with a broker, a Celery worker and the sender), then appends the
-corpus questions one at a time, waiting for each draft before the next. A
+corpus questions one at a time, waiting for each draft and a short gap
+(``--gap``, so that the poller is back in IDLE) before the next. A
 watcher holds its own IDLE on the inbox and notes when the server announces
 each message: Dovecot holds IDLE notifications for about half a second
 (``NOTIFY_DELAY_MSECS``), the same for the poller and the watcher, so
@@ -122,6 +123,9 @@ def main() -> int:
     parser.add_argument("--embedded", action="store_true", help="no broker: the poller processes")
     parser.add_argument("--database-url", help="default: a new SQLite file")
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--gap", type=float, default=0.8, help="seconds between one draft and the next APPEND"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="cc-latency-"))
@@ -143,7 +147,7 @@ def main() -> int:
             imap_tls="none",
             imap_idle_check_seconds=0.5,
         )
-        env = {**os.environ, **stack_env(settings), "CONSULTANT_LOG_LEVEL": "WARNING"}
+        env = {**os.environ, **stack_env(settings), "CONSULTANT_LOG_LEVEL": "INFO"}
         celery = [sys.executable, "-m", "celery"]
         try:
             if not args.embedded:
@@ -167,20 +171,24 @@ def main() -> int:
             processes.append(_start("poller", poller, env, workdir))
             time.sleep(2)  # the poller's first pass and IDLE
             db = Database(url)
-            totals, owns = [], []
+            totals, owns, unannounced = [], [], 0
             appender = IMAPClient(server.host, port=server.port, ssl=False, timeout=30)
             appender.login(server.user, server.password)
             watcher = Watcher(server)
             for n in range(args.messages):
+                time.sleep(args.gap)  # everyone back in IDLE, as between real messages
                 marker = f"m{n}-{uuid.uuid4().hex[:8]}"
                 watcher.announced.clear()
                 sent = time.time()
                 appender.append("INBOX", _message(raws[n % len(raws)], marker))
                 stored = _draft_stored(db, f"<{marker}@bench.example>").timestamp()
-                if not watcher.announced.wait(5):
-                    raise SystemExit(f"the server never announced message {n}")
                 totals.append(stored - sent)
-                owns.append(stored - watcher.at)
+                # The poller can see a message before the server announces it (in the NOOP it
+                # sends before IDLE); the server then announces nothing: no own part to take.
+                if watcher.announced.wait(2):
+                    owns.append(stored - watcher.at)
+                else:
+                    unannounced += 1
             watcher.close()
             appender.logout()
             db.dispose()
@@ -205,6 +213,7 @@ def main() -> int:
         f"max {ms(max(owns))}  (server's announcement to draft stored)"
     )
     print(f"first:      own part {ms(owns[0])}, total {ms(totals[0])}")
+    print(f"unannounced: {unannounced} (taken by the poller before the server told anyone)")
     return 0
 
 

@@ -171,8 +171,11 @@ def run(ctx: _Context, host: str, port: int) -> None:
 def poll(ctx: _Context, once: bool) -> None:
     """Watch the inbox (IMAP, or the local Maildir) and take in new mail."""
     from consultant.mail.sources import make_source
+    from consultant.warm_up import warm_up
 
     source = make_source(ctx.services)
+    if not ctx.settings.broker_url and not once:  # it processes too: ready before the first
+        warm_up(ctx.services)
     if once:
         click.echo(f"stored {source.poll_once()} new message(s)")
         return

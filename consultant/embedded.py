@@ -16,6 +16,7 @@ from consultant.cases.sweep import sweep
 from consultant.codes.defaults import ensure_icd10cm
 from consultant.mail.sources import make_source
 from consultant.services import Services, build_services
+from consultant.warm_up import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ def run_all(settings: Settings, host: str, port: int) -> None:
     loaded = ensure_icd10cm(services.db)
     if loaded is not None:
         print(f"loaded ICD-10-CM {loaded.release['version']} ({loaded.rows:,} rows)", flush=True)
+    if not settings.broker_url:
+        warm_up(services)  # the first question is drafted as fast as the rest
     stop = threading.Event()
     threads = [
         threading.Thread(target=make_source(services).run, args=(stop,), name="inbox", daemon=True),
