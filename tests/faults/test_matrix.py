@@ -447,7 +447,10 @@ def test_postgres_connections_terminated_while_the_worker_writes(
     killer = _terminating(postgres_url, stop, every=0.15)
     try:
         stack.deliver(mail)
-        wait_until(lambda: stack.processed() >= len(mail.raws) // 2, "half the mail processed")
+        # Under kills every 0.15 s a task can fail several times running, and each retry
+        # backs off exponentially (with jitter): on a busy machine half the mail can take
+        # longer than 30 s. What is tested is that nothing is lost or doubled, not speed.
+        wait_until(lambda: stack.processed() >= len(mail.raws) // 2, "half the mail processed", 90)
     finally:
         stop.set()
         killer.join()
