@@ -31,10 +31,10 @@ from typing import Any
 from celery.signals import task_postrun, task_prerun, worker_process_shutdown, worker_ready
 
 from config import Settings
+from workers.factory import SEND_TASK
 
 log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-SEND_TASK = "consultant.send_reply"
 SEND_ERRORS = frozenset({"deferred", "failed", "retry", "failure"})
 
 
