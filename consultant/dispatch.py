@@ -1,6 +1,7 @@
 """How a committed row's work gets started: a Celery task, or a direct call in-process.
 
-Services commit their row first and then call ``dispatch(task, row_id)``.
+Services commit their row first and then call ``dispatch(task, row_id)``, or
+``dispatch(batch_task, [row ids])`` for a batch job (``consultant.jobs``).
 Which dispatcher is used is chosen by settings and found by entry point
 (group ``consultant.dispatchers``), so that ``consultant`` never imports
 ``workers`` or Celery: with a broker URL the ``celery`` dispatcher queues
@@ -26,10 +27,13 @@ ENTRY_POINT_GROUP = "consultant.dispatchers"
 DEFERRED = "deferred"  # the outcome a job returns when it must run again later
 
 
-class Dispatcher(Protocol):
-    """Starts the work for one committed row; never raises."""
+Rows = int | list[int]  # a job's row id, or a batch job's list of them
 
-    def __call__(self, task: str, row_id: int) -> None: ...
+
+class Dispatcher(Protocol):
+    """Starts the work for one committed row, or a batch of them; never raises."""
+
+    def __call__(self, task: str, row_id: Rows) -> None: ...
 
     def bind(self, services: Services) -> None:
         """Receive the services the work will run with (the inline dispatcher needs them)."""
@@ -38,39 +42,50 @@ class Dispatcher(Protocol):
 class InlineDispatcher:
     """The embedded default: run the job in this process, right after the commit.
 
-    A job that asks to wait (a reply stored in the same batch before the message
-    it answers) is run again after the next job finishes, instead of waiting for
-    the sweep.
+    A job that asks to wait (a reply whose parent is stored but not processed)
+    is run again after the next job that gets something done, instead of
+    waiting for the sweep; in a batch, the rows that wait are run again as a
+    batch of their own.
     """
 
     def __init__(self, settings: Settings) -> None:
         self._services: Services | None = None
-        self._waiting: list[tuple[str, int]] = []
+        self._waiting: list[tuple[str, Rows]] = []
         self._lock = threading.Lock()
 
     def bind(self, services: Services) -> None:
         self._services = services
 
-    def __call__(self, task: str, row_id: int) -> None:
-        if self._run(task, row_id) != DEFERRED:
+    def __call__(self, task: str, row_id: Rows) -> None:
+        progressed = self._run(task, row_id)
+        while progressed:
             with self._lock:
                 waiting, self._waiting = self._waiting, []
-            for job in waiting:
-                self._run(*job)
+            if not waiting:
+                return
+            progressed = any([self._run(*job) for job in waiting])
 
-    def _run(self, task: str, row_id: int) -> object:
+    def _run(self, task: str, rows: Rows) -> bool:
+        """Run the job; whether it got anything done (a job that failed did: the sweep retries)."""
         from consultant.jobs import run_job
 
         assert self._services is not None, "InlineDispatcher used before bind()"
         try:
-            outcome = run_job(self._services, task, row_id)
+            outcome = run_job(self._services, task, rows)
         except Exception:
-            log.exception("%s(%s) failed; the sweep will start it again", task, row_id)
-            return None
+            log.exception("%s(%s) failed; the sweep will start it again", task, rows)
+            return True
+        if isinstance(outcome, dict):
+            waiting = [row for row, done in outcome.items() if done == DEFERRED]
+            if waiting:
+                with self._lock:
+                    self._waiting.append((task, waiting))
+            return len(waiting) < len(outcome)
         if outcome == DEFERRED:
             with self._lock:
-                self._waiting.append((task, row_id))
-        return outcome
+                self._waiting.append((task, rows))
+            return False
+        return True
 
 
 def make_dispatcher(settings: Settings) -> Dispatcher:

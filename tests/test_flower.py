@@ -78,7 +78,7 @@ def test_flower_sees_the_worker_and_its_tasks(
                 "Flower to turn the worker's task events on",
                 timeout=60,
             )
-            assert "consultant.process_message" in workers[name]["registered"]
+            assert "consultant.process_messages" in workers[name]["registered"]
 
             services = build_services(
                 make_settings(
@@ -98,14 +98,14 @@ def test_flower_sees_the_worker_and_its_tasks(
                 tasks.update(_get(f"{flower}/api/tasks") or {})
                 done = {(t["name"], t["state"]) for t in tasks.values()}
                 return {
-                    ("consultant.process_message", "SUCCESS"),
+                    ("consultant.process_messages", "SUCCESS"),
                     ("consultant.send_reply", "SUCCESS"),
                 } <= done
 
             wait_until(both_ran, "Flower to show the processing and the acknowledgment", 60)
     runs = {t["name"]: t for t in tasks.values()}
-    processing = runs["consultant.process_message"]
-    assert processing["worker"] == name and processing["args"] == f"[{inbound}]"
-    assert processing["result"] == "'new_case'"
+    processing = runs["consultant.process_messages"]  # the intake's batch, of one here
+    assert processing["worker"] == name and processing["args"] == f"[[{inbound}]]"
+    assert processing["result"] == "{'new_case': 1}"
     assert runs["consultant.send_reply"]["result"] == "'sent'"
     assert "@" not in json.dumps([t["args"] for t in tasks.values()])

@@ -54,8 +54,8 @@ def test_each_line_about_a_message_or_a_reply_names_its_case(
         "inbound #1: new_case",
         "inbound #2: follow_up",
     ]
-    # The acknowledgment (sent in-process, inside the processing of #1) and the reply.
-    assert [(line["outbound"], line["inbound"]) for line in sent] == [(1, 1), (2, None)]
+    # The acknowledgment (sent in-process once the intake's batch committed) and the reply.
+    assert [(line["outbound"], line["inbound"]) for line in sent] == [(1, None), (2, None)]
     assert {line["case"] for line in lines} == {reference}
     # Nothing of the message itself: no subject, no address.
     assert "@" not in json_lines.getvalue().replace("consult@", "")

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from config import Settings
+from consultant.dispatch import Rows
 from workers.factory import make_celery
 
 if TYPE_CHECKING:
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 TASK_NAMES = {
     "process_message": "consultant.process_message",
+    "process_messages": "consultant.process_messages",
     "send_reply": "consultant.send_reply",
 }
 
@@ -27,7 +29,7 @@ class CeleryDispatcher:
     def bind(self, services: Services) -> None:
         """Nothing to bind: the worker builds its own services."""
 
-    def __call__(self, task: str, row_id: int) -> None:
+    def __call__(self, task: str, row_id: Rows) -> None:
         try:
             self.app.send_task(TASK_NAMES[task], args=[row_id])
         except Exception as error:  # the row is committed; the sweep queues it later

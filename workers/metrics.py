@@ -6,7 +6,8 @@ serves ``/metrics`` on that port at ``CONSULTANT_METRICS_BIND``:
 
 - ``consultant_worker_tasks_total{task,outcome}`` runs finished, by what the
   job returned (``new_case``, ``follow_up``, ``sent``, ``deferred`` …) or
-  ``retry`` / ``failure``;
+  ``retry`` / ``failure``; a batch (``consultant.process_messages``) counts
+  each of its messages by its own outcome;
 - ``consultant_worker_task_seconds{task}`` how long runs took (a histogram);
 - ``consultant_worker_send_errors_total{outcome}`` sends that did not deliver
   this time (``deferred``, ``failed``, ``retry``, ``failure``);
@@ -133,9 +134,13 @@ def _run_ends(
     if _State.port is None or started is None:
         return
     tasks, seconds, send_errors = _counters()
+    seconds.labels(task.name).observe(time.monotonic() - started)
+    if state == "SUCCESS" and isinstance(retval, dict):  # a batch: how many ended which way
+        for each, count in retval.items():
+            tasks.labels(task.name, each).inc(count)
+        return
     outcome = str(retval) if state == "SUCCESS" else str(state or "unknown").lower()
     tasks.labels(task.name, outcome).inc()
-    seconds.labels(task.name).observe(time.monotonic() - started)
     if task.name == SEND_TASK and outcome in SEND_ERRORS:
         send_errors.labels(outcome).inc()
 

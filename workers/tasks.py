@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections import Counter
 from functools import cache
 
 from celery import Task
@@ -22,7 +23,7 @@ from celery.signals import worker_process_init
 
 from config import load_settings
 from consultant.cases.outbox import AcceptedNotRecorded, SendOutcome, send_outbound
-from consultant.cases.processing import Outcome, process_message
+from consultant.cases.processing import Outcome, process_message, process_messages
 from consultant.cases.sweep import sweep
 from consultant.db_errors import TransientError
 from consultant.services import Services, build_services
@@ -73,6 +74,28 @@ def process_message_task(self: Task, inbound_id: int) -> str:
         # The message this one answers is still being processed; try again shortly.
         raise self.retry(countdown=PARENT_RETRY_SECONDS, max_retries=PARENT_RETRIES)
     return str(outcome)
+
+
+@app.task(bind=True, name="consultant.process_messages")
+def process_messages_task(self: Task, inbound_ids: list[int], waited: int = 0) -> dict[str, int]:
+    """A batch the intake stored together; returns how many messages ended which way.
+
+    Messages that wait for their parent go on in a task of their own, queued
+    before this one is acknowledged, so the outcomes of the rest are final here.
+    """
+    try:
+        outcomes = process_messages(services(), inbound_ids, token=self.request.id)
+    except TransientError as error:
+        log.warning("process_messages(%s): %s; trying again", inbound_ids, error)
+        raise self.retry(
+            countdown=backoff(self.request.retries), max_retries=TRANSIENT_RETRIES
+        ) from error
+    waiting = [row for row, outcome in outcomes.items() if outcome == Outcome.DEFERRED]
+    if waiting and waited < PARENT_RETRIES:
+        self.apply_async(
+            args=[waiting], kwargs={"waited": waited + 1}, countdown=PARENT_RETRY_SECONDS
+        )
+    return dict(Counter(str(outcome) for outcome in outcomes.values()))
 
 
 @app.task(bind=True, name="consultant.send_reply")

@@ -22,8 +22,10 @@ error, its raw bytes kept for ``consultant cases retry``.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -51,7 +53,7 @@ from consultant.db_errors import (
     raise_if_transient,
 )
 from consultant.drafting.automatic import AutomaticAnswer, render_answer
-from consultant.logs import bound, note
+from consultant.logs import bound, current, note
 from consultant.mail.addresses import reply_address
 from consultant.mail.automated import machine_reason
 from consultant.mail.parse import MessageParseError, ParsedMessage, ParseLimits, parse_message
@@ -94,6 +96,7 @@ class Outcome(StrEnum):
 class _Result:
     outcome: Outcome
     to_send: list[int] = field(default_factory=list)
+    case: str | None = None  # the case's reference, for the log line after the commit
 
 
 class _Deferred(Exception):
@@ -125,17 +128,14 @@ def _process_claimed(services: Services, inbound_id: int, token: str) -> Outcome
         raise
     if isinstance(held, ClaimRefused):
         return Outcome.ALREADY_DONE if held is ClaimRefused.DONE else Outcome.BUSY
-    max_runs = services.settings.process_max_attempts
-    if held.unfinished_runs >= max_runs:
-        reason = (
-            f"processing was started {held.unfinished_runs + 1} times and never finished "
-            "(the worker died or reached its time limit each time); set aside"
-        )
-        return _set_aside(services, held, reason, None)
+    if held.unfinished_runs >= services.settings.process_max_attempts:
+        return _set_aside(services, held, _too_many_runs(held), None)
     parsed: ParsedMessage | None = None
     try:
         parsed = parse_message(held.raw, ParseLimits.from_settings(services.settings))
         with services.db.session() as session:
+            limit = services.settings.task_soft_time_limit_seconds
+            _serialise_thread(session, [parsed], limit)
             result = _process(services, session, held, parsed)
     except _Deferred:
         _release_quietly(services, held)
@@ -152,6 +152,178 @@ def _process_claimed(services: Services, inbound_id: int, token: str) -> Outcome
     for outbound_id in result.to_send:
         services.dispatch("send_reply", outbound_id)
     return result.outcome
+
+
+def process_messages(
+    services: Services, inbound_ids: Sequence[int], token: str | None = None
+) -> dict[int, Outcome]:
+    """Process a batch of stored messages in one transaction; running it twice changes nothing.
+
+    What a message costs is mostly its commits and round trips, so a batch is
+    claimed in one commit, parsed outside any transaction, and processed in
+    one transaction, each message in a savepoint of its own: a message that
+    fails is rolled back alone and set aside after the commit, the rest
+    commit. A message some earlier run claimed and never released (that run
+    may have died on it) is processed alone, after the batch. Every message's
+    outcome is logged with its case.
+    """
+    token = token or uuid.uuid4().hex
+    try:
+        claimed = claims.claim_free(services.db, inbound_ids, token)
+    except Exception as error:
+        raise_if_transient(error)
+        raise
+    outcomes: dict[int, Outcome] = {}
+    for inbound_id, refused in claimed.refused.items():
+        done = Outcome.ALREADY_DONE if refused is ClaimRefused.DONE else Outcome.BUSY
+        outcomes[inbound_id] = _logged(inbound_id, done)
+    work: list[tuple[Claim, ParsedMessage]] = []
+    limits = ParseLimits.from_settings(services.settings)
+    for held in claimed.held:
+        with bound(inbound=held.inbound_id, case=None):
+            if held.unfinished_runs >= services.settings.process_max_attempts:
+                aside = _set_aside(services, held, _too_many_runs(held), None)
+                outcomes[held.inbound_id] = _logged(held.inbound_id, aside)
+                continue
+            try:
+                work.append((held, parse_message(held.raw, limits)))
+            except MessageParseError as error:
+                aside = _set_aside(services, held, str(error), None, parse_error=True)
+                outcomes[held.inbound_id] = _logged(held.inbound_id, aside)
+    if work:
+        outcomes |= _process_batch(services, token, work)
+    for inbound_id in claimed.held_before:
+        outcomes[inbound_id] = process_message(services, inbound_id, token)
+    return outcomes
+
+
+def _logged(inbound_id: int, outcome: Outcome, case: str | None = None) -> Outcome:
+    """Log a message's outcome, naming its case when it has one; return the outcome."""
+    with bound(inbound=inbound_id, **({"case": case} if case else {})):
+        log.info("inbound #%s: %s", inbound_id, outcome)
+    return outcome
+
+
+def _process_batch(
+    services: Services, token: str, work: list[tuple[Claim, ParsedMessage]]
+) -> dict[int, Outcome]:
+    """Process parsed, claimed messages in one transaction, then set aside those that failed."""
+    try:
+        run = _run_batch(services, token, work)
+    except Exception as error:
+        if classify(error) is DbErrorKind.TRANSIENT:
+            for held, _ in work:
+                _release_quietly(services, held)
+            raise_if_transient(error)
+        # The commit itself was refused, so no one message is to blame: one at a time.
+        log.warning("a batch of %s failed (%s); one message at a time", len(work), describe(error))
+        return {
+            held.inbound_id: process_message(services, held.inbound_id, token) for held, _ in work
+        }
+    outcomes = {
+        inbound_id: _logged(inbound_id, result.outcome, result.case)
+        for inbound_id, result in run.done.items()
+    }
+    for inbound_id in run.lost:
+        outcomes[inbound_id] = _logged(inbound_id, Outcome.BUSY)
+    for inbound_id in run.waiting:
+        outcomes[inbound_id] = _logged(inbound_id, Outcome.DEFERRED)
+    for held, parsed, error in run.failed:
+        with bound(inbound=held.inbound_id, case=None):
+            aside = _set_aside(services, held, _explain(services, error), parsed)
+            outcomes[held.inbound_id] = _logged(held.inbound_id, aside)
+    for result in run.done.values():
+        for outbound_id in result.to_send:
+            services.dispatch("send_reply", outbound_id)
+    return outcomes
+
+
+@dataclass
+class _BatchRun:
+    done: dict[int, _Result] = field(default_factory=dict)
+    failed: list[tuple[Claim, ParsedMessage, Exception]] = field(default_factory=list)
+    lost: list[int] = field(default_factory=list)  # another run took them over
+    waiting: list[int] = field(default_factory=list)  # released: to be tried again later
+
+
+def _run_batch(
+    services: Services, token: str, work: list[tuple[Claim, ParsedMessage]]
+) -> _BatchRun:
+    """The batch's transaction: every message in a savepoint, in order of arrival.
+
+    A reply processed before the message it answers waits, and is tried again
+    once the rest of the batch is done (the parent may be in it); so does a
+    message that met a passing database error. A batch ends early, what is
+    done committed and the rest released to be tried again, when it has used
+    half its time limit, or a message reached the limit: however slow one
+    message is, it never costs the others their run.
+    """
+    run = _BatchRun()
+    soft_limit = services.settings.task_soft_time_limit_seconds
+    budget_ends = time.monotonic() + soft_limit / 2
+    with services.db.session() as session:
+        _serialise_thread(session, [parsed for _, parsed in work], soft_limit)
+        pending, waiting = work, []
+        while pending:
+            waiting = []
+            for index, (held, parsed) in enumerate(pending):
+                if run.done and time.monotonic() > budget_ends:
+                    log.warning(
+                        "a batch used half its time limit; %s messages are left for a next run",
+                        len(pending) - index + len(waiting),
+                    )
+                    waiting.extend(pending[index:])
+                    break
+                stopped = _run_one(services, session, run, held, parsed, waiting)
+                if stopped:
+                    waiting.extend(pending[index + 1 :])
+                    break
+            else:
+                if len(waiting) < len(pending):
+                    pending = waiting
+                    continue
+            break
+        run.waiting = [held.inbound_id for held, _ in waiting]
+        if run.waiting:
+            claims.release_in(session, run.waiting, token)
+    return run
+
+
+def _run_one(
+    services: Services,
+    session: Session,
+    run: _BatchRun,
+    held: Claim,
+    parsed: ParsedMessage,
+    waiting: list[tuple[Claim, ParsedMessage]],
+) -> bool:
+    """Process one message of a batch in a savepoint; True when the batch must stop here."""
+    try:
+        with bound(inbound=held.inbound_id, case=None), session.begin_nested():
+            result = _process(services, session, held, parsed)
+            result.case = current().get("case")
+            run.done[held.inbound_id] = result
+    except _Deferred:
+        waiting.append((held, parsed))
+    except _ClaimLost:
+        run.lost.append(held.inbound_id)
+    except Exception as error:
+        if classify(error) is DbErrorKind.TRANSIENT:
+            # A lock wait or a refused statement, the connection still good: this
+            # message waits. A lost connection fails the batch's commit instead.
+            log.warning("inbound #%s: %s; tried again later", held.inbound_id, describe(error))
+            waiting.append((held, parsed))
+            return False
+        run.failed.append((held, parsed, error))
+        return is_time_limit(error)
+    return False
+
+
+def _too_many_runs(held: Claim) -> str:
+    return (
+        f"processing was started {held.unfinished_runs + 1} times and never finished "
+        "(the worker died or reached its time limit each time); set aside"
+    )
 
 
 def _explain(services: Services, error: Exception) -> str:
@@ -181,7 +353,6 @@ def _release_quietly(services: Services, held: Claim) -> None:
 def _process(services: Services, session: Session, held: Claim, parsed: ParsedMessage) -> _Result:
     if not claims.finish(session, held.inbound_id, held.token):
         raise _ClaimLost
-    _serialise_thread(session, parsed, services.settings.task_soft_time_limit_seconds)
     inbound = session.get_one(InboundMessage, held.inbound_id)
     inbound.from_address = parsed.from_address or None
     inbound.subject = parsed.subject
@@ -250,13 +421,15 @@ def _process(services: Services, session: Session, held: Claim, parsed: ParsedMe
     return _new_case(services, session, held, inbound, parsed)
 
 
-def _serialise_thread(session: Session, parsed: ParsedMessage, soft_limit: float) -> None:
+def _serialise_thread(session: Session, batch: list[ParsedMessage], soft_limit: float) -> None:
     """Make messages of one thread decide their case one after the other (PostgreSQL).
 
     A reply and its parent processed at the same moment by two workers would
     each see no case for the other and open two. Each transaction takes a
     lock per Message-ID it is or cites (in one order, so two never wait on
-    each other); the second sees what the first committed. SQLite's write
+    each other); the second sees what the first committed. A batch takes the
+    locks of all its messages at once, before any is processed, so that two
+    batches never hold one lock each that the other wants. SQLite's write
     transactions are serial already.
 
     The wait is bounded for every lock of the transaction (``lock_timeout``).
@@ -269,7 +442,11 @@ def _serialise_thread(session: Session, parsed: ParsedMessage, soft_limit: float
         text("SELECT set_config('lock_timeout', :wait, true)"),
         {"wait": f"{int(soft_limit * 1000 / 4)}ms"},
     )
-    ids = [m for m in (parsed.message_id, *parsed.thread_ids) if m][:MAX_THREAD_LOCKS]
+    ids = [
+        m
+        for parsed in batch
+        for m in [m for m in (parsed.message_id, *parsed.thread_ids) if m][:MAX_THREAD_LOCKS]
+    ]
     if not ids:
         return
     # One statement; the keys in one order, so that two transactions never wait on each other.

@@ -93,8 +93,10 @@ def sweep(services: Services) -> SweepReport:
                 )
             )
         )
-    for message_id in message_ids:
-        services.dispatch("process_message", message_id)
+    # In batches, as the intake queues them: after an outage the backlog can be long.
+    size = settings.imap_batch_size
+    for start in range(0, len(message_ids), size):
+        services.dispatch("process_messages", message_ids[start : start + size])
     for outbound_id in send_ids:
         services.dispatch("send_reply", outbound_id)
     report = SweepReport(len(message_ids), len(send_ids))

@@ -3,8 +3,8 @@
 A source (the IMAP poller, the Maildir inbox) hands over a batch of fetched
 messages. They are stored in one transaction together with the source's
 cursor, duplicates (same Message-ID, or same bytes when there is none) are
-skipped, and only after the commit is ``process_message`` queued for each
-new row. The source flags or moves the messages on its side after this
+skipped, and only after the commit are the new rows queued, as one batch
+(``process_messages``). The source flags or moves the messages on its side after this
 returns, so a crash at any point loses nothing and stores nothing twice.
 
 Two sources may read one mailbox at once (two pollers, a restart overlapping
@@ -221,8 +221,8 @@ class Intake:
             except DBAPIError as error:
                 if careful or classify(error) is not DbErrorKind.DATA:
                     raise
-        for row_id in ids:
-            self.dispatch("process_message", row_id)
+        if ids:
+            self.dispatch("process_messages", ids)
         return ids
 
     def _store_batch(

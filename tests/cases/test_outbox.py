@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from config import Settings
 from consultant.cases import review
 from consultant.cases.outbox import AcceptedNotRecorded, SendOutcome, send_outbound
-from consultant.cases.processing import process_message
+from consultant.cases.processing import process_messages
 from consultant.cases.sweep import sweep
 from consultant.mail.transport import SmtpTransport
 from consultant.models import AuthEvent, Case, CaseEvent, OutboundKind, OutboundMessage, utcnow
@@ -43,7 +43,7 @@ class Deferred:
     """Dispatcher that only records: the test decides when a send runs."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, int]] = []
+        self.calls: list[tuple[str, int | list[int]]] = []
 
     def bind(self, services: Services) -> None:
         self.services = services
@@ -88,7 +88,7 @@ def _approved_not_sent(
     settings = sending_to(make_settings, database_url, smtp_server)
     services = build_services(settings, dispatch=dispatcher)
     file_messages(services, QUESTION)
-    process_message(services, dispatcher.calls[0][1])
+    process_messages(services, dispatcher.calls[0][1])
     return services, answer_and_approve(services, "CC-000001")
 
 

@@ -31,7 +31,7 @@ from tests.support.cases import (
     store_only,
 )
 from tests.support.corpus import QUESTIONS
-from tests.support.postgres import outage
+from tests.support.postgres import outage, refusing_case_subjects
 from tests.support.runs import gone_process, live_process
 
 
@@ -215,29 +215,14 @@ def test_nul_bytes_are_dropped_not_fatal(services: Services) -> None:
 def test_a_value_the_database_refuses_sets_that_message_aside_and_the_rest_go_on(
     postgres_services: Services, postgres_url: str
 ) -> None:
-    services, database_url = postgres_services, postgres_url
-    with psycopg.connect(database_url, autocommit=True) as connection:
-        connection.execute(
-            "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN "
-            "IF NEW.subject LIKE '%poison%' THEN RAISE EXCEPTION 'refused' "
-            "USING ERRCODE = 'character_not_in_repertoire'; END IF; RETURN NEW; END $$ "
-            "LANGUAGE plpgsql"
-        )
-        connection.execute(
-            'CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON "case" '
-            "FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
-        )
-    try:
+    services = postgres_services
+    with refusing_case_subjects(postgres_url, "poison"):
         ids = deliver(
             services,
             mail(message_id="<a@clinic.example>"),
             mail(subject="poison pill", message_id="<b@clinic.example>"),
             mail(subject="99214 question", message_id="<c@clinic.example>"),
         )
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as connection:
-            connection.execute('DROP TRIGGER refuse_poison ON "case"')
-            connection.execute("DROP FUNCTION refuse_poison()")
 
     statuses = [row(services, i).route for i in ids]
     assert statuses == ["new_case", "failed", "new_case"]

@@ -20,12 +20,12 @@ class LosingDispatcher:
 
     def __init__(self) -> None:
         self.deliver = False
-        self.lost: list[tuple[str, int]] = []
+        self.lost: list[tuple[str, int | list[int]]] = []
 
     def bind(self, services: Services) -> None:
         self.services = services
 
-    def __call__(self, task: str, row_id: int) -> None:
+    def __call__(self, task: str, row_id: int | list[int]) -> None:
         if self.deliver:
             run_job(self.services, task, row_id)
         else:
@@ -44,7 +44,7 @@ def test_lost_tasks_are_restarted_by_the_sweep(
     settings = make_settings(database_url=database_url, stale_after_seconds=0.001)
     services = build_services(settings, dispatch=dispatcher)
     file_messages(services, *(path.read_bytes() for path in question_files()))
-    assert len(dispatcher.lost) == 12
+    assert dispatcher.lost == [("process_messages", list(range(1, 13)))]
     assert _count(services, Case.id) == 0
 
     dispatcher.deliver = True

@@ -268,7 +268,7 @@ def test_worker_and_sender_serve_their_metrics(make_stack: Callable[..., Stack])
     stack.assert_whole(mail, approved)
 
     worker, sender = _scrape(worker_port), _scrape(sender_port)
-    process = "consultant.process_message"
+    process = "consultant.process_messages"  # the intake's batches
     cases = len(mail.entries) - 2  # each thread's reply joins its question's case
     assert (
         worker[("consultant_worker_tasks_total", (("outcome", "new_case"), ("task", process)))]
@@ -280,10 +280,10 @@ def test_worker_and_sender_serve_their_metrics(make_stack: Callable[..., Stack])
         if name == "consultant_worker_tasks_total" and dict(labels)["task"] == process
     }
     assert runs["follow_up"] == 2, runs  # the two threads' replies
-    # Every run is timed, a rerun (a retry, the sweep's second dispatch) included.
-    assert worker[("consultant_worker_task_seconds_count", (("task", process),))] == sum(
-        runs.values()
-    )
+    # Every message is counted by its outcome, and every batch run is timed.
+    assert sum(runs.values()) >= len(mail.raws)
+    timed = worker[("consultant_worker_task_seconds_count", (("task", process),))]
+    assert 1 <= timed <= sum(runs.values())
     sent = sender[("consultant_worker_tasks_total", (("outcome", "sent"), ("task", SEND_TASK)))]
     assert sent == cases + len(approved)  # the acknowledgments and the experts' replies
     assert not any(

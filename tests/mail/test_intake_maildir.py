@@ -411,14 +411,14 @@ def refusing_postgres(postgres_database: str) -> Iterator[Database]:
 def test_a_row_refused_for_its_data_is_kept_by_its_bytes_and_the_batch_goes_on(
     refusing_postgres: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    queued: list[int] = []
-    intake = Intake(refusing_postgres, lambda task, row_id: queued.append(row_id))
+    queued: list[list[int]] = []
+    intake = Intake(refusing_postgres, lambda task, row_ids: queued.append(row_ids))
     refused = with_message_id(question("02.eml"), b"<refused@clinic.example>")
     batch = [question("01.eml"), refused, question("03.eml")]
 
     ids = intake.store("INBOX", [FetchedMessage(raw, uid=n) for n, raw in enumerate(batch, 1)])
 
-    assert len(ids) == 3 and queued == ids
+    assert len(ids) == 3 and queued == [ids]  # one batch
     with refusing_postgres.session() as session:
         rows = list(
             session.scalars(

@@ -12,6 +12,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -150,3 +151,26 @@ def outage(url: str, seconds: float) -> threading.Timer:
     timer = threading.Timer(seconds, refuse_connections, args=(url, False))
     timer.start()
     return timer
+
+
+@contextmanager
+def refusing_case_subjects(url: str, word: str) -> Iterator[None]:
+    """While the block runs, PostgreSQL refuses, as a bad value, any case whose subject has
+    ``word`` in it: one message of a batch that the database will not take."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            "CREATE FUNCTION refuse_subject() RETURNS trigger AS $$ BEGIN "
+            f"IF NEW.subject LIKE '%{word}%' THEN RAISE EXCEPTION 'refused' "
+            "USING ERRCODE = 'character_not_in_repertoire'; END IF; RETURN NEW; END $$ "
+            "LANGUAGE plpgsql"
+        )
+        connection.execute(
+            'CREATE TRIGGER refuse_subject BEFORE INSERT OR UPDATE ON "case" '
+            "FOR EACH ROW EXECUTE FUNCTION refuse_subject()"
+        )
+    try:
+        yield
+    finally:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute('DROP TRIGGER refuse_subject ON "case"')
+            connection.execute("DROP FUNCTION refuse_subject()")
