@@ -39,14 +39,15 @@ from sqlalchemy import select
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import roles  # noqa: E402  (bench/roles.py, beside this script)
+from roles import POLLER, SENDER, WORKER  # noqa: E402
+
 from config import Settings  # noqa: E402
 from consultant.db import Database, upgrade  # noqa: E402
 from consultant.models import Draft, InboundMessage  # noqa: E402
 from tests.support.corpus import question_files  # noqa: E402
 from tests.support.dovecot import Dovecot, running_dovecot  # noqa: E402
 from tests.support.stack import stack_env  # noqa: E402
-
-READY = "ready."
 
 
 class Watcher:
@@ -81,19 +82,6 @@ def _message(raw: bytes, marker: str) -> bytes:
     """``raw`` with a Message-ID of its own, so that each append is a new question."""
     lines = [line for line in raw.split(b"\n") if not line.lower().startswith(b"message-id:")]
     return f"Message-ID: <{marker}@bench.example>\n".encode() + b"\n".join(lines)
-
-
-def _start(name: str, command: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen:
-    log = (logs / f"{name}.log").open("w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    if "worker" in command:
-        deadline = time.monotonic() + 60
-        while READY not in (logs / f"{name}.log").read_text():
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"{name} did not start: {(logs / f'{name}.log').read_text()}")
-            time.sleep(0.1)
-        time.sleep(2)  # the pool's warm-up
-    return process
 
 
 def _draft_stored(db: Database, message_id: str, timeout: float = 30) -> datetime:
@@ -148,27 +136,11 @@ def main() -> int:
             imap_idle_check_seconds=0.5,
         )
         env = {**os.environ, **stack_env(settings), "CONSULTANT_LOG_LEVEL": "INFO"}
-        celery = [sys.executable, "-m", "celery"]
         try:
             if not args.embedded:
-                processes.append(
-                    _start(
-                        "worker",
-                        [*celery, "-A", "workers.celery_app", "worker", "--concurrency=2"],
-                        env,
-                        workdir,
-                    )
-                )
-                processes.append(
-                    _start(
-                        "sender",
-                        [*celery, "-A", "workers.sender_app", "worker", "--concurrency=1"],
-                        env,
-                        workdir,
-                    )
-                )
-            poller = [sys.executable, "-m", "consultant", "poll"]
-            processes.append(_start("poller", poller, env, workdir))
+                processes.append(roles.start("worker", [*WORKER, "--concurrency=2"], env, workdir))
+                processes.append(roles.start("sender", [*SENDER, "--concurrency=1"], env, workdir))
+            processes.append(roles.start("poller", POLLER, env, workdir))
             time.sleep(2)  # the poller's first pass and IDLE
             db = Database(url)
             totals, owns, unannounced = [], [], 0
@@ -193,10 +165,7 @@ def main() -> int:
             appender.logout()
             db.dispose()
         finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(timeout=30)
+            roles.stop(processes)
 
     def ms(value: float) -> str:
         return f"{value * 1000:.0f} ms"

@@ -2,13 +2,15 @@
 
 Files the 1,000-message benchmark corpus (processing in-process, nothing
 sent), has an expert approve a reply on every case, then sends the queued
-replies and measures replies per second, first in this one process (the
-job the sender runs, back to back) and then, with ``--broker-url``, through
-the Procfile's ``sender`` (a real Celery worker on Redis). An aiosmtpd server
-on this machine receives them; every Message-ID must arrive exactly once.
+replies and measures replies per second, in this one process one reply at
+a time (``send_reply``, what an approval starts) and in batches
+(``send_replies``, what a batch of processing and the sweep start), and
+then, with ``--broker-url``, in batches through the Procfile's ``sender`` (a
+real Celery worker on Redis). An aiosmtpd server on this machine receives
+them; every Message-ID must arrive exactly once.
 
 usage: .venv/bin/python bench/bench_send.py [--replies 1000] [--database-url URL]
-       [--broker-url redis://127.0.0.1:6379/0] [--concurrency 2]
+       [--broker-url redis://127.0.0.1:6379/0] [--concurrency 2] [--batch 50]
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from config import Settings  # noqa: E402
 from consultant.cases.outbox import send_outbound  # noqa: E402
+from consultant.cases.send_batches import send_outbounds  # noqa: E402
 from consultant.db import upgrade  # noqa: E402
 from consultant.dispatch import make_dispatcher  # noqa: E402
 from consultant.jobs import run_job  # noqa: E402
@@ -97,23 +100,34 @@ def _sent_once(services: Services, server: SmtpServer, ids: list[int]) -> tuple[
     return sent, twice + missing
 
 
-def _in_process(settings: Settings, server: SmtpServer, ids: list[int]) -> None:
+def _in_process(settings: Settings, server: SmtpServer, ids: list[int], batch: int) -> None:
+    """Send ``ids`` in this process: one at a time when ``batch`` is 1, else in batches."""
     services = build_services(settings)
     started = time.perf_counter()
-    for outbound_id in ids:
-        send_outbound(services, outbound_id)
+    if batch == 1:
+        for outbound_id in ids:
+            send_outbound(services, outbound_id)
+    else:
+        for start in range(0, len(ids), batch):
+            send_outbounds(services, ids[start : start + batch])
     elapsed = time.perf_counter() - started
     sent, wrong = _sent_once(services, server, ids)
     services.transport.close()  # type: ignore[attr-defined]
     services.db.dispose()
+    how = "one at a time" if batch == 1 else f"in batches of {batch}"
     print(
-        f"in one process:      {sent} replies in {elapsed:.2f} s = {sent / elapsed:.0f}/s "
+        f"in one process, {how}: {sent} replies in {elapsed:.2f} s = {sent / elapsed:.0f}/s "
         f"(sent twice or never: {wrong})"
     )
 
 
 def _through_sender(
-    settings: Settings, server: SmtpServer, ids: list[int], concurrency: int, workdir: Path
+    settings: Settings,
+    server: SmtpServer,
+    ids: list[int],
+    concurrency: int,
+    batch: int,
+    workdir: Path,
 ) -> None:
     env = {**os.environ, **stack_env(settings), "CONSULTANT_LOG_LEVEL": "INFO"}
     log = workdir / "sender.log"
@@ -131,8 +145,8 @@ def _through_sender(
         dispatch = make_dispatcher(settings)
         dispatch.bind(services)
         started = time.perf_counter()
-        for outbound_id in ids:
-            dispatch("send_reply", outbound_id)
+        for start in range(0, len(ids), batch):
+            dispatch("send_replies", ids[start : start + batch])
         while _sent_once(services, server, ids)[0] < len(ids):
             if time.perf_counter() - started > 600:
                 raise SystemExit("the sender did not finish in 10 minutes")
@@ -144,8 +158,9 @@ def _through_sender(
         process.terminate()
         process.wait(timeout=60)
     print(
-        f"through the sender:  {sent} replies in {elapsed:.2f} s = {sent / elapsed:.0f}/s "
-        f"(Celery worker, {concurrency} processes; sent twice or never: {wrong})"
+        f"through the sender, in batches of {batch}: {sent} replies in {elapsed:.2f} s = "
+        f"{sent / elapsed:.0f}/s (Celery worker, {concurrency} processes; "
+        f"sent twice or never: {wrong})"
     )
 
 
@@ -155,6 +170,7 @@ def main() -> int:
     parser.add_argument("--database-url", help="default: a new SQLite file in a temp dir")
     parser.add_argument("--broker-url", help="also send through a real sender worker")
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=50)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="cc-send-"))
@@ -175,14 +191,22 @@ def main() -> int:
         ids = _prepare(Settings(**base), args.replies)  # type: ignore[arg-type]
         print(f"database:            {url.split(':')[0]}; {len(ids)} approved replies queued")
         smtp = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_tls": "none"}
-        half = len(ids) // 2 if args.broker_url else len(ids)
-        _in_process(Settings(**base, **smtp), server, ids[:half])  # type: ignore[arg-type]
+        parts = 3 if args.broker_url else 2
+        share = len(ids) // parts
+        one, batched, rest = ids[:share], ids[share : 2 * share], ids[2 * share :]
+        _in_process(Settings(**base, **smtp), server, one, 1)  # type: ignore[arg-type]
+        _in_process(
+            Settings(**base, **smtp),
+            server,
+            batched + ([] if args.broker_url else rest),
+            args.batch,
+        )  # type: ignore[arg-type]
         if args.broker_url:
             queue = f"cc-send-{uuid.uuid4().hex[:6]}"
             broker = {"broker_url": args.broker_url, "task_queue": queue}
             settings = Settings(**base, **smtp, **broker)  # type: ignore[arg-type]
             try:
-                _through_sender(settings, server, ids[half:], args.concurrency, workdir)
+                _through_sender(settings, server, rest, args.concurrency, args.batch, workdir)
             finally:
                 redis.Redis.from_url(args.broker_url).delete(queue, f"{queue}.send")
     finally:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from consultant.cases.outbox import send_outbound
 from consultant.cases.processing import process_message, process_messages
+from consultant.cases.send_batches import send_outbounds
 from consultant.services import Services
 
 JOBS: dict[str, Callable[[Services, int], object]] = {
@@ -19,6 +20,7 @@ JOBS: dict[str, Callable[[Services, int], object]] = {
 }
 BATCH_JOBS: dict[str, Callable[[Services, list[int]], dict[int, object]]] = {
     "process_messages": process_messages,
+    "send_replies": send_outbounds,
 }
 
 

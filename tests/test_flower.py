@@ -99,7 +99,7 @@ def test_flower_sees_the_worker_and_its_tasks(
                 done = {(t["name"], t["state"]) for t in tasks.values()}
                 return {
                     ("consultant.process_messages", "SUCCESS"),
-                    ("consultant.send_reply", "SUCCESS"),
+                    ("consultant.send_replies", "SUCCESS"),
                 } <= done
 
             wait_until(both_ran, "Flower to show the processing and the acknowledgment", 60)
@@ -107,5 +107,5 @@ def test_flower_sees_the_worker_and_its_tasks(
     processing = runs["consultant.process_messages"]  # the intake's batch, of one here
     assert processing["worker"] == name and processing["args"] == f"[[{inbound}]]"
     assert processing["result"] == "{'new_case': 1}"
-    assert runs["consultant.send_reply"]["result"] == "'sent'"
+    assert runs["consultant.send_replies"]["result"] == "{'sent': 1}"  # its acknowledgment
     assert "@" not in json.dumps([t["args"] for t in tasks.values()])

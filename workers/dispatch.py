@@ -17,6 +17,7 @@ TASK_NAMES = {
     "process_message": "consultant.process_message",
     "process_messages": "consultant.process_messages",
     "send_reply": "consultant.send_reply",
+    "send_replies": "consultant.send_replies",
 }
 
 

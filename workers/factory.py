@@ -9,6 +9,8 @@ from config import Settings
 
 TASK_MODULES = ["workers.tasks"]
 SEND_TASK = "consultant.send_reply"
+SEND_BATCH_TASK = "consultant.send_replies"
+SEND_TASKS = (SEND_TASK, SEND_BATCH_TASK)
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -22,7 +24,7 @@ def make_celery(settings: Settings) -> Celery:
         # Replies and account mail wait in a queue of their own: a slow SMTP server
         # holds up the sender, never the processing of new mail (and a backlog of
         # processing never holds up an acknowledgment).
-        task_routes={SEND_TASK: {"queue": settings.send_queue}},
+        task_routes={task: {"queue": settings.send_queue} for task in SEND_TASKS},
         # A task is acknowledged when it finishes, and requeued if its worker dies.
         task_acks_late=True,
         task_reject_on_worker_lost=True,

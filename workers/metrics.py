@@ -6,8 +6,8 @@ serves ``/metrics`` on that port at ``CONSULTANT_METRICS_BIND``:
 
 - ``consultant_worker_tasks_total{task,outcome}`` runs finished, by what the
   job returned (``new_case``, ``follow_up``, ``sent``, ``deferred`` …) or
-  ``retry`` / ``failure``; a batch (``consultant.process_messages``) counts
-  each of its messages by its own outcome;
+  ``retry`` / ``failure``; a batch (``consultant.process_messages``,
+  ``consultant.send_replies``) counts each of its rows by its own outcome;
 - ``consultant_worker_task_seconds{task}`` how long runs took (a histogram);
 - ``consultant_worker_send_errors_total{outcome}`` sends that did not deliver
   this time (``deferred``, ``failed``, ``retry``, ``failure``);
@@ -32,7 +32,7 @@ from typing import Any
 from celery.signals import task_postrun, task_prerun, worker_process_shutdown, worker_ready
 
 from config import Settings
-from workers.factory import SEND_TASK
+from workers.factory import SEND_TASKS
 
 log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -136,13 +136,13 @@ def _run_ends(
     tasks, seconds, send_errors = _counters()
     seconds.labels(task.name).observe(time.monotonic() - started)
     if state == "SUCCESS" and isinstance(retval, dict):  # a batch: how many ended which way
-        for each, count in retval.items():
-            tasks.labels(task.name, each).inc(count)
-        return
-    outcome = str(retval) if state == "SUCCESS" else str(state or "unknown").lower()
-    tasks.labels(task.name, outcome).inc()
-    if task.name == SEND_TASK and outcome in SEND_ERRORS:
-        send_errors.labels(outcome).inc()
+        counted = {str(each): int(count) for each, count in retval.items()}
+    else:
+        counted = {str(retval) if state == "SUCCESS" else str(state or "unknown").lower(): 1}
+    for outcome, count in counted.items():
+        tasks.labels(task.name, outcome).inc(count)
+        if task.name in SEND_TASKS and outcome in SEND_ERRORS:
+            send_errors.labels(outcome).inc(count)
 
 
 @worker_process_shutdown.connect

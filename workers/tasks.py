@@ -24,6 +24,7 @@ from celery.signals import worker_process_init
 from config import load_settings
 from consultant.cases.outbox import AcceptedNotRecorded, SendOutcome, send_outbound
 from consultant.cases.processing import Outcome, process_message, process_messages
+from consultant.cases.send_batches import AcceptedNotRecordedMany, send_outbounds
 from consultant.cases.sweep import sweep
 from consultant.db_errors import TransientError
 from consultant.services import Services, build_services
@@ -120,6 +121,37 @@ def send_reply_task(self: Task, outbound_id: int, accepted: str | None = None) -
         # and gives up (FAILED) after CONSULTANT_SEND_MAX_ATTEMPTS.
         raise self.retry(countdown=result.retry_in + 0.5, max_retries=None)
     return str(result.outcome)
+
+
+@app.task(bind=True, name="consultant.send_replies")
+def send_replies_task(
+    self: Task, outbound_ids: list[int], accepted: dict[str, str] | None = None
+) -> dict[str, int]:
+    """A batch of replies (the acknowledgments of one batch of mail); how many ended which way.
+
+    Rows the server accepted and the database did not record are retried as a
+    recording only; a row deferred goes on as a ``send_reply`` of its own, at
+    the time the outbox chose.
+    """
+    replies = {int(row_id): reply for row_id, reply in (accepted or {}).items()}
+    try:
+        results = send_outbounds(services(), outbound_ids, token=self.request.id, accepted=replies)
+    except AcceptedNotRecordedMany as error:
+        raise self.retry(
+            args=[list(error.replies)],
+            kwargs={"accepted": {str(row_id): reply for row_id, reply in error.replies.items()}},
+            countdown=backoff(self.request.retries),
+            max_retries=None,
+        ) from error
+    except TransientError as error:
+        log.warning("send_replies(%s): %s; trying again", outbound_ids, error)
+        raise self.retry(
+            countdown=backoff(self.request.retries), max_retries=TRANSIENT_RETRIES
+        ) from error
+    for row_id, result in results.items():
+        if result.outcome == SendOutcome.DEFERRED and result.retry_in is not None:
+            send_reply_task.apply_async(args=[row_id], countdown=result.retry_in + 0.5)
+    return dict(Counter(str(result.outcome) for result in results.values()))
 
 
 @app.task(name="consultant.sweep")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consultant.analysis.model import TOPICS, Analysis
+from consultant.batch_memo import memo, remembering
 from consultant.codes.systems import candidates
 from consultant.models import GuidanceNote
 
@@ -184,12 +185,19 @@ def notes_for(session: Session, analysis: Analysis) -> list[dict[str, Any]]:
     if not wanted:
         return []
     targets = {target for _, target in wanted}
-    rows = session.scalars(
-        select(GuidanceNote)
-        .where(GuidanceNote.enabled.is_(True), GuidanceNote.target.in_(targets))
-        .order_by(GuidanceNote.id)
-    )
-    return [as_dict(n) for n in rows if (n.target_kind, n.target) in wanted]
+    if remembering():  # a batch: every enabled note once, not a query a message
+        notes = memo("guidance notes", lambda: _enabled(session, None))
+    else:
+        notes = _enabled(session, targets)
+    return [note for note in notes if (note["kind"], note["target"]) in wanted]
+
+
+def _enabled(session: Session, targets: set[str] | None) -> list[dict[str, Any]]:
+    """The enabled notes (on ``targets`` only, unless None), as the rules read them."""
+    query = select(GuidanceNote).where(GuidanceNote.enabled.is_(True)).order_by(GuidanceNote.id)
+    if targets is not None:
+        query = query.where(GuidanceNote.target.in_(targets))
+    return [as_dict(note) for note in session.scalars(query)]
 
 
 def notes_on_code(session: Session, code: str) -> list[GuidanceNote]:

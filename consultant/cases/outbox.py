@@ -29,6 +29,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from config import Settings
 from consultant.analysis.phi import redact
 from consultant.cases import lifecycle, runs, thread_index
 from consultant.cases.events import record, record_outbound
@@ -226,40 +227,46 @@ def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
     server accepted), after ``RESEND_GRACE_SECONDS`` more, so that a late
     recording wins over a second delivery.
     """
-    settings = services.settings
-    now = utcnow()
     with services.db.session() as session:
         row = session.get(OutboundMessage, outbound_id, with_for_update=True)
         if row is None:
             return None
-        if row.case is not None:
-            note(case=row.case.reference)
-        if row.state == OutboundState.QUEUED:
-            if row.next_attempt_at is not None and row.next_attempt_at > now:
-                return None
-        elif row.state == OutboundState.SENDING:
-            verdict = runs.takeover(
-                row.claim_token, row.claimed_by, row.claimed_at, token, runs.lease_seconds(settings)
-            )
-            if verdict is runs.Takeover.NO:
-                return None
-            if verdict is runs.Takeover.LEASE_OVER:
-                _outcome_unknown(session, row, LEASE_OVER)
-                row.state, row.claim_token, row.claimed_by = OutboundState.QUEUED, None, None
-                row.next_attempt_at = now + timedelta(seconds=RESEND_GRACE_SECONDS)
-                return None
-            _outcome_unknown(session, row, RUN_GONE)
-        else:
+        return claim_row(session, services.settings, row, token)
+
+
+def claim_row(
+    session: Session, settings: Settings, row: OutboundMessage, token: str
+) -> _Claimed | None:
+    """``_claim`` on a row the caller loaded and locked, in the caller's transaction."""
+    now = utcnow()
+    if row.case is not None:
+        note(case=row.case.reference)
+    if row.state == OutboundState.QUEUED:
+        if row.next_attempt_at is not None and row.next_attempt_at > now:
             return None
-        if row.attempts >= settings.send_max_attempts:
-            _mark_failed(session, row, f"gave up after {row.attempts} attempts")
+    elif row.state == OutboundState.SENDING:
+        verdict = runs.takeover(
+            row.claim_token, row.claimed_by, row.claimed_at, token, runs.lease_seconds(settings)
+        )
+        if verdict is runs.Takeover.NO:
             return None
-        row.state, row.attempts = OutboundState.SENDING, row.attempts + 1
-        row.claimed_at, row.claim_token, row.claimed_by = now, token, runs.this_process()
-        case = row.case
-        if row.kind == OutboundKind.REPLY and case and case.status == CaseStatus.APPROVED:
-            lifecycle.move(session, case, CaseStatus.SENDING, outbound_id=row.id)
-        return _Claimed(row.raw, row.sender, list(row.recipients))
+        if verdict is runs.Takeover.LEASE_OVER:
+            _outcome_unknown(session, row, LEASE_OVER)
+            row.state, row.claim_token, row.claimed_by = OutboundState.QUEUED, None, None
+            row.next_attempt_at = now + timedelta(seconds=RESEND_GRACE_SECONDS)
+            return None
+        _outcome_unknown(session, row, RUN_GONE)
+    else:
+        return None
+    if row.attempts >= settings.send_max_attempts:
+        _mark_failed(session, row, f"gave up after {row.attempts} attempts")
+        return None
+    row.state, row.attempts = OutboundState.SENDING, row.attempts + 1
+    row.claimed_at, row.claim_token, row.claimed_by = now, token, runs.this_process()
+    case = row.case
+    if row.kind == OutboundKind.REPLY and case and case.status == CaseStatus.APPROVED:
+        lifecycle.move(session, case, CaseStatus.SENDING, outbound_id=row.id)
+    return _Claimed(row.raw, row.sender, list(row.recipients))
 
 
 def _outcome_unknown(session: Session, row: OutboundMessage, reason: str) -> None:
@@ -367,55 +374,71 @@ def _sent(
 ) -> None:
     with services.db.session() as session:
         row = session.get_one(OutboundMessage, outbound_id, with_for_update=True)
-        if row.state in (OutboundState.SENT, OutboundState.BOUNCED):
-            return  # recorded already (a retry of the recording found it done)
-        resent = row.outcome_unknown
-        row.state, row.smtp_reply, row.sent_at, row.last_error = (
-            OutboundState.SENT,
-            reply,
-            utcnow(),
-            None,
-        )
-        row.outcome_unknown, row.claim_token, row.claimed_by = False, None, None
-        if row.case_id is None:  # account mail: no case to move, no copy in Sent
-            record_outbound(session, row, f"{row.kind}_sent", outbound_id=row.id, smtp_reply=reply)
-            # It holds a one-use link to open an account: once delivered, no copy is kept.
-            row.raw, row.body_text = b"", ACCOUNT_MAIL_SENT
-            return
         # Locked and read afresh: a bounce or a follow-up may have moved the case meanwhile.
-        case = session.get_one(Case, row.case_id, with_for_update=True, populate_existing=True)
-        note(case=case.reference)
+        case = (
+            None
+            if row.case_id is None
+            else session.get_one(Case, row.case_id, with_for_update=True, populate_existing=True)
+        )
+        raw = record_sent_row(session, row, case, reply, recorded_late)
+    if raw is not None:
+        log.info("outbound #%s sent: %s", outbound_id, reply)
+        file_sent_copy(services, outbound_id, raw)
+
+
+def record_sent_row(
+    session: Session, row: OutboundMessage, case: Case | None, reply: str, recorded_late: bool
+) -> bytes | None:
+    """Record ``row`` sent, in the caller's transaction, on its ``case`` (loaded and locked).
+
+    Returns the bytes sent, for the Sent folder; None when it was recorded already.
+    """
+    if row.state in (OutboundState.SENT, OutboundState.BOUNCED):
+        return None  # recorded already (a retry of the recording found it done)
+    resent = row.outcome_unknown
+    row.state, row.smtp_reply, row.sent_at, row.last_error = (
+        OutboundState.SENT,
+        reply,
+        utcnow(),
+        None,
+    )
+    row.outcome_unknown, row.claim_token, row.claimed_by = False, None, None
+    if case is None:  # account mail: no case to move, no copy in Sent
+        record_outbound(session, row, f"{row.kind}_sent", outbound_id=row.id, smtp_reply=reply)
+        # It holds a one-use link to open an account: once delivered, no copy is kept.
+        row.raw, row.body_text = b"", ACCOUNT_MAIL_SENT
+        return b""
+    note(case=case.reference)
+    record(
+        session,
+        case,
+        f"{row.kind}_sent",
+        outbound_id=row.id,
+        message_id=row.message_id,
+        attempts=row.attempts,
+        smtp_reply=reply,
+        **({"recorded_late": True} if recorded_late else {}),
+    )
+    if resent:
         record(
             session,
             case,
-            f"{row.kind}_sent",
+            "send_outcome_resolved",
             outbound_id=row.id,
             message_id=row.message_id,
-            attempts=row.attempts,
-            smtp_reply=reply,
-            **({"recorded_late": True} if recorded_late else {}),
+            resolution=RECORDED_LATE if recorded_late else SENT_AGAIN,
         )
-        if resent:
-            record(
-                session,
-                case,
-                "send_outcome_resolved",
-                outbound_id=row.id,
-                message_id=row.message_id,
-                resolution=RECORDED_LATE if recorded_late else SENT_AGAIN,
-            )
-        if row.kind == OutboundKind.REPLY and case.status == CaseStatus.SENDING:
-            newer_draft = bool(case.drafts) and case.drafts[-1].id != row.draft_id
-            to = CaseStatus.AWAITING_REVIEW if newer_draft else CaseStatus.SENT
-            lifecycle.move(session, case, to, outbound_id=row.id)
-        raw = row.raw
-    log.info("outbound #%s sent: %s", outbound_id, reply)
-    if services.sent_copy is not None:
-        _file_sent_copy(services, outbound_id, raw)
+    if row.kind == OutboundKind.REPLY and case.status == CaseStatus.SENDING:
+        newer_draft = bool(case.drafts) and case.drafts[-1].id != row.draft_id
+        to = CaseStatus.AWAITING_REVIEW if newer_draft else CaseStatus.SENT
+        lifecycle.move(session, case, to, outbound_id=row.id)
+    return row.raw
 
 
-def _file_sent_copy(services: Services, outbound_id: int, raw: bytes) -> None:
-    assert services.sent_copy is not None
+def file_sent_copy(services: Services, outbound_id: int, raw: bytes) -> None:
+    """Append a copy to the Sent folder, when there is one; account mail (empty) never."""
+    if services.sent_copy is None or not raw:
+        return
     try:
         services.sent_copy.append(raw)
     except Exception as error:  # the reply is out; a missing copy is worth a note, not a retry

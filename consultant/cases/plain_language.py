@@ -16,6 +16,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from consultant.batch_memo import memo, remembering
 from consultant.models import PlainDescription
 
 MAX_TEXT = 2_000
@@ -122,8 +123,22 @@ def _stale(system: str, code: str, base: int, now: PlainText | None) -> StalePla
 def current_for(
     session: Session, codes: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], PlainText]:
-    """The current descriptions of ``codes`` ((system, code) pairs), for drafts: one query."""
+    """The current descriptions of ``codes`` ((system, code) pairs), for drafts: one query.
+
+    In a batch, each code is asked about once (a code without one is remembered too).
+    """
     wanted = set(codes)
+    if not remembering():
+        return _current(session, wanted)
+    known: dict[tuple[str, str], PlainText | None] = memo("plain descriptions", dict)
+    missing = wanted - known.keys()
+    if missing:
+        found = _current(session, missing)
+        known |= {key: found.get(key) for key in missing}
+    return {key: text for key in wanted if (text := known[key]) is not None}
+
+
+def _current(session: Session, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], PlainText]:
     if not wanted:
         return {}
     newest = (

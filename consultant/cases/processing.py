@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from config.desks import MAIN as MAIN_DESK
 from consultant.analysis.phi import PhiFindings, redact, redact_file_name
+from consultant.batch_memo import remembered
 from consultant.cases import claims, lifecycle, runs, senders, thread_index
 from consultant.cases.answering import answer_message, draft_answer, message_phi
 from consultant.cases.asking import WEB_MAILBOX, note_answers_seen
@@ -209,7 +210,8 @@ def _process_batch(
 ) -> dict[int, Outcome]:
     """Process parsed, claimed messages in one transaction, then set aside those that failed."""
     try:
-        run = _run_batch(services, token, work)
+        with remembered():  # sender rules, guidance notes ...: read once for the batch
+            run = _run_batch(services, token, work)
     except Exception as error:
         if classify(error) is DbErrorKind.TRANSIENT:
             for held, _ in work:
@@ -232,9 +234,9 @@ def _process_batch(
         with bound(inbound=held.inbound_id, case=None):
             aside = _set_aside(services, held, _explain(services, error), parsed)
             outcomes[held.inbound_id] = _logged(held.inbound_id, aside)
-    for result in run.done.values():
-        for outbound_id in result.to_send:
-            services.dispatch("send_reply", outbound_id)
+    to_send = [outbound_id for result in run.done.values() for outbound_id in result.to_send]
+    if to_send:
+        services.dispatch("send_replies", to_send)
     return outcomes
 
 

@@ -24,11 +24,12 @@ from collections.abc import Collection
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import Settings
+from consultant.batch_memo import memo
 from consultant.cases.app_settings import UNKNOWN_SENDERS, read_setting, write_setting
 from consultant.codes.coverage import Jurisdiction
 from consultant.codes.states import state_code
@@ -72,7 +73,7 @@ class SenderRuleError(ValueError):
 
 def unknown_senders(session: Session) -> UnknownSenders:
     """The policy an admin chose; ``accept`` when none was chosen (or the value is unknown)."""
-    value = read_setting(session, UNKNOWN_SENDERS)
+    value = memo(UNKNOWN_SENDERS, lambda: read_setting(session, UNKNOWN_SENDERS))
     try:
         return UnknownSenders(value)
     except ValueError:
@@ -163,17 +164,35 @@ def jurisdiction_of(session: Session, address: str | None) -> Jurisdiction | Non
     cleaned = clean_address(address)
     if cleaned is None:
         return None
-    for pattern in (cleaned, domain_of(cleaned)):
-        rule = session.scalar(select(SenderRule).where(SenderRule.pattern == pattern))
-        if rule is not None and (rule.state or rule.part_b_mac or rule.dme_mac):
-            macs = tuple(m for m in (rule.part_b_mac, rule.dme_mac) if m)
-            return Jurisdiction(state=rule.state, macs=macs, source="requester")
-    return None
+    places = memo("sender jurisdictions", lambda: _jurisdictions(session))
+    return places.get(cleaned) or places.get(domain_of(cleaned))
+
+
+def _jurisdictions(session: Session) -> dict[str, Jurisdiction]:
+    """Every rule that says where its senders' patients are seen, by pattern."""
+    rules = session.scalars(
+        select(SenderRule).where(
+            or_(
+                SenderRule.state.is_not(None),
+                SenderRule.part_b_mac.is_not(None),
+                SenderRule.dme_mac.is_not(None),
+            )
+        )
+    )
+    return {
+        rule.pattern: Jurisdiction(
+            state=rule.state,
+            macs=tuple(m for m in (rule.part_b_mac, rule.dme_mac) if m),
+            source="requester",
+        )
+        for rule in rules
+        if rule.state or rule.part_b_mac or rule.dme_mac
+    }
 
 
 def allowed_patterns(session: Session, settings: Settings) -> frozenset[str]:
     """The admins' rules and CONSULTANT_ALLOWED_SENDERS, as one set of addresses and domains."""
-    rules = session.scalars(select(SenderRule.pattern))
+    rules = memo("sender rules", lambda: list(session.scalars(select(SenderRule.pattern))))
     return settings.allowed_sender_list | {pattern.lower() for pattern in rules}
 
 

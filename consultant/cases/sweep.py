@@ -97,8 +97,8 @@ def sweep(services: Services) -> SweepReport:
     size = settings.imap_batch_size
     for start in range(0, len(message_ids), size):
         services.dispatch("process_messages", message_ids[start : start + size])
-    for outbound_id in send_ids:
-        services.dispatch("send_reply", outbound_id)
+    for start in range(0, len(send_ids), size):
+        services.dispatch("send_replies", send_ids[start : start + size])
     report = SweepReport(len(message_ids), len(send_ids))
     if message_ids or send_ids:
         log.info("sweep restarted %s", report)

@@ -232,17 +232,60 @@ class Intake:
         cursor: Cursor | None,
         careful: bool,
     ) -> list[int]:
-        store = _store_one_carefully if careful else _store_one
         with self.db.session() as session:
-            ids = [i for f in messages if (i := store(session, mailbox, f)) is not None]
+            if careful:
+                ids = [
+                    i
+                    for f in messages
+                    if (i := _store_one_carefully(session, mailbox, f)) is not None
+                ]
+            else:
+                ids = _store_all(session, mailbox, messages)
             if cursor is not None:
                 _save_cursor(session, mailbox, cursor)
         return ids
 
 
-def _store_one(session: Session, mailbox: str, fetched: FetchedMessage) -> int | None:
-    """Insert one message; its new row id, or None if already stored."""
-    return _insert_new(session, mailbox, fetched, identify(fetched.raw))
+def _store_all(session: Session, mailbox: str, messages: Sequence[FetchedMessage]) -> list[int]:
+    """Insert the batch in one statement; the new rows' ids, in the batch's order.
+
+    What was stored before (or twice in this batch) is skipped, as one at a time.
+    """
+    if not messages:
+        return []
+    identities = [identify(fetched.raw) for fetched in messages]
+    rows = [_row(mailbox, f, i) for f, i in zip(messages, identities, strict=True)]
+    statement = (
+        _insert(session)(InboundMessage)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[InboundMessage.mailbox, InboundMessage.dedup_key])
+        .returning(InboundMessage.id, InboundMessage.dedup_key)
+    )
+    new = {row_id: key for row_id, key in session.execute(statement)}
+    key_of = {key: row_id for row_id, key in new.items()}
+    ids, seen = [], set()
+    for fetched, identity in zip(messages, identities, strict=True):
+        row_id = key_of.get(identity.dedup_key)
+        if row_id is not None and identity.dedup_key not in seen:
+            ids.append(row_id)
+        else:
+            _note_already_stored(session, mailbox, fetched, identity)
+        seen.add(identity.dedup_key)
+    return ids
+
+
+def _row(mailbox: str, fetched: FetchedMessage, identity: Identity) -> dict[str, Any]:
+    return {
+        "mailbox": mailbox,
+        "dedup_key": identity.dedup_key,
+        "message_id": identity.message_id,
+        "sha256": identity.sha256,
+        "raw": fetched.raw,
+        "size": len(fetched.raw),
+        "uid": fetched.uid,
+        "uidvalidity": fetched.uidvalidity,
+        "desk": fetched.desk,
+    }
 
 
 def _store_one_carefully(session: Session, mailbox: str, fetched: FetchedMessage) -> int | None:
@@ -282,32 +325,28 @@ def _insert_new(
     """
     statement = (
         _insert(session)(InboundMessage)
-        .values(
-            mailbox=mailbox,
-            dedup_key=identity.dedup_key,
-            message_id=identity.message_id,
-            sha256=identity.sha256,
-            raw=fetched.raw,
-            size=len(fetched.raw),
-            uid=fetched.uid,
-            uidvalidity=fetched.uidvalidity,
-            desk=fetched.desk,
-        )
+        .values(_row(mailbox, fetched, identity))
         .on_conflict_do_nothing(index_elements=[InboundMessage.mailbox, InboundMessage.dedup_key])
         .returning(InboundMessage.id)
     )
     row_id = session.scalar(statement)
     if row_id is None:
-        existing = session.scalar(
-            select(InboundMessage.id).where(
-                InboundMessage.mailbox == mailbox,
-                InboundMessage.dedup_key == identity.dedup_key,
-            )
-        )
-        log.info(
-            "%s: message %s already stored as inbound #%s, not stored again",
-            mailbox,
-            identity.message_id or identity.sha256[:12],
-            existing,
-        )
+        _note_already_stored(session, mailbox, fetched, identity)
     return row_id
+
+
+def _note_already_stored(
+    session: Session, mailbox: str, fetched: FetchedMessage, identity: Identity
+) -> None:
+    existing = session.scalar(
+        select(InboundMessage.id).where(
+            InboundMessage.mailbox == mailbox,
+            InboundMessage.dedup_key == identity.dedup_key,
+        )
+    )
+    log.info(
+        "%s: message %s already stored as inbound #%s, not stored again",
+        mailbox,
+        identity.message_id or identity.sha256[:12],
+        existing,
+    )

@@ -9,6 +9,7 @@ approved and left unsent.
 
 from __future__ import annotations
 
+import base64
 import email
 import json
 import mailbox
@@ -305,6 +306,16 @@ class Stack:
         client = redis.Redis.from_url(self.settings.broker_url or "")
         queues = [queue] if queue else [self.settings.task_queue, self.settings.send_queue]
         return sum(int(client.llen(name)) for name in queues)
+
+    def queued_rows(self) -> int:
+        """How many rows the tasks waiting in the broker's queues name (a batch names several)."""
+        client = redis.Redis.from_url(self.settings.broker_url or "")
+        rows = 0
+        for name in (self.settings.task_queue, self.settings.send_queue):
+            for item in client.lrange(name, 0, -1):
+                args, _, _ = json.loads(base64.b64decode(json.loads(item)["body"]))
+                rows += len(args[0]) if isinstance(args[0], list) else 1
+        return rows
 
     def flush_queue(self) -> int:
         """Drop every task waiting in the broker's queues, as a flushed Redis would."""

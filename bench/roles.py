@@ -1,0 +1,54 @@
+"""The Procfile's roles as processes of their own, for the benchmarks that need a real stack.
+
+Each role runs with the settings' environment and writes its log beside the
+benchmark's other files; a Celery role is waited for until it is ready and
+its pool has warmed up, as it would be long before mail arrives.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+READY = "ready."
+CELERY = [sys.executable, "-m", "celery"]
+WORKER = [*CELERY, "-A", "workers.celery_app", "worker"]
+SENDER = [*CELERY, "-A", "workers.sender_app", "worker"]
+POLLER = [sys.executable, "-m", "consultant", "poll"]
+
+
+def start(name: str, command: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen:
+    """Start ``command`` as role ``name``; a Celery worker only once it is ready."""
+    log = (logs / f"{name}.log").open("w")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if command[: len(CELERY)] == CELERY:
+        deadline = time.monotonic() + 60
+        while READY not in (logs / f"{name}.log").read_text():
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit(f"{name} did not start: {(logs / f'{name}.log').read_text()}")
+            time.sleep(0.1)
+        time.sleep(2)  # the pool's warm-up
+    return process
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=60)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident memory of process ``pid`` since its exec (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (a Celery worker's pool processes)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
