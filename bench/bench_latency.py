@@ -128,12 +128,8 @@ def main() -> int:
             broker_url=None if args.embedded else args.broker_url,
             task_queue=f"cc-latency-{uuid.uuid4().hex[:6]}",
             consult_address="consult@caseconsultant.example",
-            imap_host=server.host,
-            imap_port=server.port,
-            imap_user=server.user,
-            imap_password=server.password,
-            imap_tls="none",
             imap_idle_check_seconds=0.5,
+            **roles.reading(server),  # type: ignore[arg-type]
         )
         env = {**os.environ, **stack_env(settings), "CONSULTANT_LOG_LEVEL": "INFO"}
         try:

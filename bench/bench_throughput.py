@@ -142,14 +142,10 @@ def main() -> int:
                 task_queue=queue,
                 send_queue=f"{queue}.send",
                 consult_address="consult@caseconsultant.example",
-                imap_host=server.host,
-                imap_port=server.port,
-                imap_user=server.user,
-                imap_password=server.password,
-                imap_tls="none",
                 smtp_host="127.0.0.1",
                 smtp_port=smtp_port,
                 smtp_tls="none",
+                **roles.reading(server),  # type: ignore[arg-type]
             )
             env = {**os.environ, **stack_env(settings), "CONSULTANT_LOG_LEVEL": "WARNING"}
             worker = None

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.dovecot import Dovecot
+
 READY = "ready."
 CELERY = [sys.executable, "-m", "celery"]
 WORKER = [*CELERY, "-A", "workers.celery_app", "worker"]
@@ -52,3 +54,14 @@ def children(pid: int) -> list[int]:
     """The direct children of ``pid`` (a Celery worker's pool processes)."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def reading(server: Dovecot) -> dict[str, object]:
+    """The settings that make the poller read ``server``'s inbox (plain IMAP, this machine)."""
+    return {
+        "imap_host": server.host,
+        "imap_port": server.port,
+        "imap_user": server.user,
+        "imap_password": server.password,
+        "imap_tls": "none",
+    }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -57,10 +58,11 @@ def states(services: Services) -> dict[int, str]:
         return dict(session.execute(select(OutboundMessage.id, OutboundMessage.state)).all())
 
 
-@pytest.fixture
-def sending(
+@contextmanager
+def services_sending_to(
     make_settings: Callable[..., Settings], database_url: str, smtp_server: SmtpServer
 ) -> Iterator[tuple[Services, Holding]]:
+    """Services that send to ``smtp_server``, their dispatcher holding what they start."""
     dispatcher = Holding()
     settings = make_settings(
         database_url=database_url,
@@ -69,9 +71,19 @@ def sending(
         smtp_tls="none",
     )
     services = build_services(settings, dispatch=dispatcher)
-    yield services, dispatcher
-    services.transport.close()  # type: ignore[attr-defined]
-    services.db.dispose()
+    try:
+        yield services, dispatcher
+    finally:
+        services.transport.close()  # type: ignore[attr-defined]
+        services.db.dispose()
+
+
+@pytest.fixture
+def sending(
+    make_settings: Callable[..., Settings], database_url: str, smtp_server: SmtpServer
+) -> Iterator[tuple[Services, Holding]]:
+    with services_sending_to(make_settings, database_url, smtp_server) as both:
+        yield both
 
 
 def test_a_batch_goes_out_once_over_one_connection_and_again_sends_nothing(
@@ -125,15 +137,7 @@ def test_accepted_replies_the_database_would_not_record_are_recorded_later_not_s
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("consultant.cases.outbox.RECORD_RETRY_DELAYS", (0.2,))
-    dispatcher = Holding()
-    settings = make_settings(
-        database_url=postgres_url,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_tls="none",
-    )
-    services = build_services(settings, dispatch=dispatcher)
-    try:
+    with services_sending_to(make_settings, postgres_url, smtp_server) as (services, dispatcher):
         ids = acknowledgments_queued(services, dispatcher, 5)
         outages: list[threading.Timer] = []
 
@@ -154,6 +158,3 @@ def test_accepted_replies_the_database_would_not_record_are_recorded_later_not_s
         assert {result.outcome for result in results.values()} == {SendOutcome.SENT}
         assert set(states(services).values()) == {"sent"}
         assert len(smtp_server.received) == 5 and set(smtp_server.deliveries().values()) == {1}
-    finally:
-        services.transport.close()  # type: ignore[attr-defined]
-        services.db.dispose()
