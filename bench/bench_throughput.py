@@ -44,7 +44,7 @@ import roles  # noqa: E402  (bench/roles.py, beside this script)
 from roles import POLLER, SENDER, WORKER  # noqa: E402
 
 from config import Settings  # noqa: E402
-from consultant.db import Database, upgrade  # noqa: E402
+from consultant.db import Database  # noqa: E402
 from consultant.models import Case, InboundMessage, OutboundMessage  # noqa: E402
 from tests.support.dovecot import Dovecot, running_dovecot  # noqa: E402
 from tests.support.required import free_port  # noqa: E402
@@ -116,14 +116,14 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="worker processes (concurrency)")
     parser.add_argument("--embedded", action="store_true", help="no broker: the poller processes")
-    parser.add_argument("--database-url", help="default: a new SQLite file")
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL server to make a database on; default: SQLite"
+    )
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="cc-throughput-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    upgrade(url)
     raws, threads = corpus(args.messages)
     handler = RecordingHandler()
     smtp_port = free_port()
@@ -133,7 +133,7 @@ def main() -> int:
     processes: list[subprocess.Popen] = []
     queue = f"cc-throughput-{uuid.uuid4().hex[:6]}"
     try:
-        with running_dovecot() as server:
+        with roles.fresh_database(args.database_url, workdir) as url, running_dovecot() as server:
             stage(server, raws)
             settings = Settings(
                 var_dir=workdir / "var",
@@ -147,7 +147,7 @@ def main() -> int:
                 smtp_tls="none",
                 **roles.reading(server),  # type: ignore[arg-type]
             )
-            env = {**os.environ, **stack_env(settings), "CONSULTANT_LOG_LEVEL": "WARNING"}
+            env = {**os.environ, **stack_env(settings), "CONSULTANT_LOG_LEVEL": "INFO"}
             worker = None
             if not args.embedded:
                 worker = roles.start(

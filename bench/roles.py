@@ -10,8 +10,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+from sqlalchemy import make_url
+
+from consultant.db import upgrade
 from tests.support.dovecot import Dovecot
 
 READY = "ready."
@@ -65,3 +72,26 @@ def reading(server: Dovecot) -> dict[str, object]:
         "imap_password": server.password,
         "imap_tls": "none",
     }
+
+
+@contextmanager
+def fresh_database(url: str | None, workdir: Path) -> Iterator[str]:
+    """A new, migrated database for one run: a SQLite file in ``workdir`` when ``url`` is None,
+    else a database of its own on ``url``'s PostgreSQL server, dropped afterwards."""
+    if url is None:
+        fresh = f"sqlite:///{workdir / 'bench.db'}"
+        upgrade(fresh)
+        yield fresh
+        return
+    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
+    server = make_url(url).set(drivername="postgresql")
+    maintenance = server.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(maintenance, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    fresh = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(fresh)
+        yield fresh
+    finally:
+        with psycopg.connect(maintenance, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

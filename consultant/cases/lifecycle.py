@@ -32,6 +32,24 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 
 
+FRESH = "case opened by this message"  # session.info: the id of the case the work created
+
+
+def opened(session: Session, case: Case | None) -> None:
+    """Note that the work at hand (one message) created ``case`` (flushed), or none yet.
+
+    Such a case is invisible outside this transaction and has nothing stored
+    about it but what this work adds: its moves and lookups can skip the
+    checks made for a case others may be changing.
+    """
+    session.info[FRESH] = case.id if case is not None else None
+
+
+def is_fresh(session: Session, case: Case) -> bool:
+    """Whether the work at hand created ``case`` (see ``opened``)."""
+    return case.id is not None and session.info.get(FRESH) == case.id
+
+
 class InvalidTransition(Exception):
     """Raised when a case is not in a status from which the requested move is allowed."""
 
@@ -54,6 +72,11 @@ def move(
     elif current == S.AWAITING_REVIEW:
         # Approved, rejected or failed: the case left the queue, and its claim with it.
         values |= {"claimed_by": None, "claimed_at": None, "claim_expires_at": None}
+    if is_fresh(session, case):  # invisible to anyone else: no one can have moved it
+        for name, value in values.items():
+            setattr(case, name, str(to) if name == "status" else value)
+        record(session, case, "status", actor, **{"from": current, "to": str(to), **details})
+        return
     result = session.execute(
         update(Case)
         .where(Case.id == case.id, Case.status == current)

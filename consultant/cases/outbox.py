@@ -193,7 +193,7 @@ def queue_outbound(
     session.add(row)
     session.flush()
     case.thread_message_ids = references_chain([*case.thread_message_ids, message_id])
-    thread_index.link(session, case, own=[message_id])
+    thread_index.link(session, case, own=[message_id], fresh=True)  # an id made just now
     record(
         session,
         case,

@@ -32,6 +32,7 @@ from enum import StrEnum
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from config.desks import MAIN as MAIN_DESK
 from consultant.analysis.phi import PhiFindings, redact, redact_file_name
@@ -355,7 +356,9 @@ def _release_quietly(services: Services, held: Claim) -> None:
 def _process(services: Services, session: Session, held: Claim, parsed: ParsedMessage) -> _Result:
     if not claims.finish(session, held.inbound_id, held.token):
         raise _ClaimLost
+    lifecycle.opened(session, None)  # a case opened for the message before this one is not
     inbound = session.get_one(InboundMessage, held.inbound_id)
+    set_committed_value(inbound, "raw", held.raw)  # read with the claim already
     inbound.from_address = parsed.from_address or None
     inbound.subject = parsed.subject
     inbound.text = parsed.text
@@ -649,6 +652,10 @@ def _open_case(
     session.flush()
     case.reference = format_reference(services.settings.case_prefix, case.id)
     inbound.case = case
+    # What a new case holds is known: no query needs to load it.
+    set_committed_value(case, "messages", [inbound])
+    set_committed_value(case, "drafts", [])
+    lifecycle.opened(session, case)
     note(case=case.reference)
     return case
 
@@ -706,6 +713,7 @@ def _new_case(
         case,
         own=[parsed.message_id] if parsed.message_id else [],
         cited=parsed.thread_ids,
+        fresh=lifecycle.is_fresh(session, case),
     )
     inbound.route = Route.NEW_CASE
     _record_message(

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from consultant.cases import lifecycle
 from consultant.db import Database
 from consultant.mail.parse import ParsedMessage
 from consultant.mail.reply_text import new_text
@@ -113,7 +114,7 @@ def _write(session: Session, case: Case, messages: list[IndexedMessage], *, fres
         case.topics = _merged(case.topics or "", message.topics)
         case.attachment_count = (case.attachment_count or 0) + len(message.attachments)
     parts = [m.document_part() for m in messages]
-    row = session.get(CaseSearch, case.id)
+    row = None if lifecycle.is_fresh(session, case) else session.get(CaseSearch, case.id)
     if row is None:
         row = CaseSearch(case_id=case.id, document="")
         session.add(row)

@@ -19,8 +19,18 @@ from consultant.models import Case, CaseStatus, ThreadRef
 MAX_ID_LENGTH = 998
 
 
-def link(session: Session, case: Case, own: Iterable[str] = (), cited: Iterable[str] = ()) -> None:
-    """Index ``own`` ids as messages of ``case`` and ``cited`` as ids its messages cite."""
+def link(
+    session: Session,
+    case: Case,
+    own: Iterable[str] = (),
+    cited: Iterable[str] = (),
+    fresh: bool = False,
+) -> None:
+    """Index ``own`` ids as messages of ``case`` and ``cited`` as ids its messages cite.
+
+    ``fresh``: none of these ids is indexed on the case yet (a case just opened,
+    a Message-ID just made), so there is nothing to look up first.
+    """
     wanted: dict[str, bool] = {}
     for message_id in cited:
         wanted.setdefault(message_id, True)
@@ -29,14 +39,18 @@ def link(session: Session, case: Case, own: Iterable[str] = (), cited: Iterable[
     wanted = {m: c for m, c in wanted.items() if m and len(m) <= MAX_ID_LENGTH}
     if not wanted:
         return
-    existing = {
-        ref.message_id: ref
-        for ref in session.scalars(
-            select(ThreadRef).where(
-                ThreadRef.case_id == case.id, ThreadRef.message_id.in_(list(wanted))
+    existing = (
+        {}
+        if fresh
+        else {
+            ref.message_id: ref
+            for ref in session.scalars(
+                select(ThreadRef).where(
+                    ThreadRef.case_id == case.id, ThreadRef.message_id.in_(list(wanted))
+                )
             )
-        )
-    }
+        }
+    )
     for message_id, is_cited in wanted.items():
         ref = existing.get(message_id)
         if ref is None:
