@@ -43,7 +43,7 @@ import roles  # noqa: E402  (bench/roles.py, beside this script)
 from roles import POLLER, SENDER, WORKER  # noqa: E402
 
 from config import Settings  # noqa: E402
-from consultant.db import Database, upgrade  # noqa: E402
+from consultant.db import Database  # noqa: E402
 from consultant.models import Draft, InboundMessage  # noqa: E402
 from tests.support.corpus import question_files  # noqa: E402
 from tests.support.dovecot import Dovecot, running_dovecot  # noqa: E402
@@ -109,7 +109,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--embedded", action="store_true", help="no broker: the poller processes")
-    parser.add_argument("--database-url", help="default: a new SQLite file")
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL server to make a database on; default: SQLite"
+    )
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
         "--gap", type=float, default=0.8, help="seconds between one draft and the next APPEND"
@@ -117,11 +119,9 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="cc-latency-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    upgrade(url)
     raws = [path.read_bytes() for path in question_files()]
     processes: list[subprocess.Popen] = []
-    with running_dovecot() as server:
+    with roles.fresh_database(args.database_url, workdir) as url, running_dovecot() as server:
         settings = Settings(
             var_dir=workdir / "var",
             database_url=url,

@@ -31,10 +31,11 @@ from sqlalchemy import func, select
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import roles  # noqa: E402  (bench/roles.py, beside this script)
+
 from config import Settings  # noqa: E402
 from consultant.cases.outbox import send_outbound  # noqa: E402
 from consultant.cases.send_batches import send_outbounds  # noqa: E402
-from consultant.db import upgrade  # noqa: E402
 from consultant.dispatch import make_dispatcher  # noqa: E402
 from consultant.jobs import run_job  # noqa: E402
 from consultant.mail.intake import FetchedMessage, Intake  # noqa: E402
@@ -164,51 +165,54 @@ def _through_sender(
     )
 
 
+def _run(args: argparse.Namespace, url: str, server: SmtpServer, workdir: Path) -> None:
+    base = {
+        "var_dir": workdir / "var",
+        "database_url": url,
+        "consult_address": "consult@caseconsultant.example",
+        "send_acknowledgments": False,
+    }
+    ids = _prepare(Settings(**base), args.replies)  # type: ignore[arg-type]
+    print(f"database:            {url.split(':')[0]}; {len(ids)} approved replies queued")
+    smtp = {"smtp_host": "127.0.0.1", "smtp_port": server.port, "smtp_tls": "none"}
+    parts = 3 if args.broker_url else 2
+    share = len(ids) // parts
+    one, batched, rest = ids[:share], ids[share : 2 * share], ids[2 * share :]
+    if not args.broker_url:
+        batched, rest = batched + rest, []
+    in_process = Settings(**base, **smtp)  # type: ignore[arg-type]
+    _in_process(in_process, server, one, 1)
+    _in_process(in_process, server, batched, args.batch)
+    if args.broker_url:
+        queue = f"cc-send-{uuid.uuid4().hex[:6]}"
+        broker = {"broker_url": args.broker_url, "task_queue": queue}
+        settings = Settings(**base, **smtp, **broker)  # type: ignore[arg-type]
+        try:
+            _through_sender(settings, server, rest, args.concurrency, args.batch, workdir)
+        finally:
+            redis.Redis.from_url(args.broker_url).delete(queue, f"{queue}.send")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replies", type=int, default=1000)
-    parser.add_argument("--database-url", help="default: a new SQLite file in a temp dir")
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL server to make a database on; default: SQLite"
+    )
     parser.add_argument("--broker-url", help="also send through a real sender worker")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--batch", type=int, default=50)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="cc-send-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    upgrade(url)
     handler = RecordingHandler()
     port = free_port()
     controller = ClosingController(handler, hostname="127.0.0.1", port=port)
     controller.start()
     server = SmtpServer("127.0.0.1", port, handler)
     try:
-        base = {
-            "var_dir": workdir / "var",
-            "database_url": url,
-            "consult_address": "consult@caseconsultant.example",
-            "send_acknowledgments": False,
-        }
-        ids = _prepare(Settings(**base), args.replies)  # type: ignore[arg-type]
-        print(f"database:            {url.split(':')[0]}; {len(ids)} approved replies queued")
-        smtp = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_tls": "none"}
-        parts = 3 if args.broker_url else 2
-        share = len(ids) // parts
-        one, batched, rest = ids[:share], ids[share : 2 * share], ids[2 * share :]
-        _in_process(Settings(**base, **smtp), server, one, 1)  # type: ignore[arg-type]
-        _in_process(
-            Settings(**base, **smtp),
-            server,
-            batched + ([] if args.broker_url else rest),
-            args.batch,
-        )  # type: ignore[arg-type]
-        if args.broker_url:
-            queue = f"cc-send-{uuid.uuid4().hex[:6]}"
-            broker = {"broker_url": args.broker_url, "task_queue": queue}
-            settings = Settings(**base, **smtp, **broker)  # type: ignore[arg-type]
-            try:
-                _through_sender(settings, server, rest, args.concurrency, args.batch, workdir)
-            finally:
-                redis.Redis.from_url(args.broker_url).delete(queue, f"{queue}.send")
+        with roles.fresh_database(args.database_url, workdir) as url:
+            _run(args, url, server, workdir)
     finally:
         controller.stop()
     return 0
