@@ -305,7 +305,7 @@ def _run_one(
         with bound(inbound=held.inbound_id, case=None), session.begin_nested():
             result = _process(services, session, held, parsed)
             result.case = current().get("case")
-            run.done[held.inbound_id] = result
+        run.done[held.inbound_id] = result  # only once its savepoint is released
     except _Deferred:
         waiting.append((held, parsed))
     except _ClaimLost:

@@ -34,7 +34,7 @@ from consultant.cases.outbox import (
 from consultant.db_errors import TransientError, raise_if_transient, retry_transient
 from consultant.logs import bound
 from consultant.mail.transport import TransientSendError
-from consultant.models import Case, OutboundMessage
+from consultant.models import Case, OutboundKind, OutboundMessage
 from consultant.services import Services
 from consultant.time_limits import is_time_limit
 
@@ -168,17 +168,17 @@ def _record_together(
             .with_for_update()
         ).all()
         case_ids = sorted({row.case_id for row in rows if row.case_id is not None})
+        query = (
+            select(Case)
+            .where(Case.id.in_(case_ids))
+            .order_by(Case.id)
+            .with_for_update(of=Case)
+            .execution_options(populate_existing=True)
+        )
+        if any(row.kind == OutboundKind.REPLY for row in rows):  # is a newer draft waiting?
+            query = query.options(selectinload(Case.drafts))
         # Locked and read afresh: a bounce or a follow-up may have moved a case meanwhile.
-        cases = {
-            case.id: case
-            for case in session.scalars(
-                select(Case)
-                .where(Case.id.in_(case_ids))
-                .order_by(Case.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        }
+        cases = {case.id: case for case in session.scalars(query)}
         for row in rows:
             case = cases.get(row.case_id) if row.case_id is not None else None
             raw = record_sent_row(session, row, case, replies[row.id], row.id in late)
