@@ -95,7 +95,7 @@ def release(server: Dovecot) -> None:
     """Move every staged message into the inbox at once (one server-side command)."""
     with server.client() as client:
         client.select_folder(STAGED)
-        client.move(client.search(["ALL"]), "INBOX")
+        client.move("1:*", "INBOX")  # a UID range: 20,000 UIDs are too long a command
 
 
 def wait(db: Database, query: object, target: int, what: str, timeout: float) -> float:
@@ -142,6 +142,9 @@ def main() -> int:
                 task_queue=queue,
                 send_queue=f"{queue}.send",
                 consult_address="consult@caseconsultant.example",
+                # The copies repeat the corpus's senders: past the hourly limit they would
+                # be held, unanswered, which is cheaper than the questions measured here.
+                sender_hourly_limit=10 * args.messages,
                 smtp_host="127.0.0.1",
                 smtp_port=smtp_port,
                 smtp_tls="none",
