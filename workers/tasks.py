@@ -62,15 +62,18 @@ def backoff(retries: int) -> float:
     return min(BACKOFF_CEILING_SECONDS, 2.0**retries) * random.uniform(0.5, 1.0)
 
 
+def _after_outage(task: Task, call: str, error: TransientError) -> Exception:
+    """The retry for a task a passing outage stopped: the same arguments, after a backoff."""
+    log.warning("%s: %s; trying again", call, error)
+    return task.retry(countdown=backoff(task.request.retries), max_retries=TRANSIENT_RETRIES)
+
+
 @app.task(bind=True, name="consultant.process_message")
 def process_message_task(self: Task, inbound_id: int) -> str:
     try:
         outcome = process_message(services(), inbound_id, token=self.request.id)
     except TransientError as error:
-        log.warning("process_message(%s): %s; trying again", inbound_id, error)
-        raise self.retry(
-            countdown=backoff(self.request.retries), max_retries=TRANSIENT_RETRIES
-        ) from error
+        raise _after_outage(self, f"process_message({inbound_id})", error) from error
     if outcome == Outcome.DEFERRED:
         # The message this one answers is still being processed; try again shortly.
         raise self.retry(countdown=PARENT_RETRY_SECONDS, max_retries=PARENT_RETRIES)
@@ -87,10 +90,7 @@ def process_messages_task(self: Task, inbound_ids: list[int], waited: int = 0) -
     try:
         outcomes = process_messages(services(), inbound_ids, token=self.request.id)
     except TransientError as error:
-        log.warning("process_messages(%s): %s; trying again", inbound_ids, error)
-        raise self.retry(
-            countdown=backoff(self.request.retries), max_retries=TRANSIENT_RETRIES
-        ) from error
+        raise _after_outage(self, f"process_messages({inbound_ids})", error) from error
     waiting = [row for row, outcome in outcomes.items() if outcome == Outcome.DEFERRED]
     if waiting and waited < PARENT_RETRIES:
         self.apply_async(
@@ -112,10 +112,7 @@ def send_reply_task(self: Task, outbound_id: int, accepted: str | None = None) -
             max_retries=None,
         ) from error
     except TransientError as error:
-        log.warning("send_reply(%s): %s; trying again", outbound_id, error)
-        raise self.retry(
-            countdown=backoff(self.request.retries), max_retries=TRANSIENT_RETRIES
-        ) from error
+        raise _after_outage(self, f"send_reply({outbound_id})", error) from error
     if result.outcome == SendOutcome.DEFERRED and result.retry_in is not None:
         # The outbox caps the delay at 10 minutes, well inside Redis's visibility timeout,
         # and gives up (FAILED) after CONSULTANT_SEND_MAX_ATTEMPTS.
@@ -144,10 +141,7 @@ def send_replies_task(
             max_retries=None,
         ) from error
     except TransientError as error:
-        log.warning("send_replies(%s): %s; trying again", outbound_ids, error)
-        raise self.retry(
-            countdown=backoff(self.request.retries), max_retries=TRANSIENT_RETRIES
-        ) from error
+        raise _after_outage(self, f"send_replies({outbound_ids})", error) from error
     for row_id, result in results.items():
         if result.outcome == SendOutcome.DEFERRED and result.retry_in is not None:
             send_reply_task.apply_async(args=[row_id], countdown=result.retry_in + 0.5)

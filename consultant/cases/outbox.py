@@ -208,7 +208,7 @@ def queue_outbound(
 
 
 @dataclass(frozen=True)
-class _Claimed:
+class Claimed:
     """What a send needs from the row it claimed."""
 
     raw: bytes
@@ -216,7 +216,7 @@ class _Claimed:
     recipients: list[str]
 
 
-def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
+def _claim(services: Services, outbound_id: int, token: str) -> Claimed | None:
     """Take the row for this run: due and queued, or left in ``sending`` by a run that is gone.
 
     The run that left it may have handed the message over before it stopped:
@@ -236,7 +236,7 @@ def _claim(services: Services, outbound_id: int, token: str) -> _Claimed | None:
 
 def claim_row(
     session: Session, settings: Settings, row: OutboundMessage, token: str
-) -> _Claimed | None:
+) -> Claimed | None:
     """``_claim`` on a row the caller loaded and locked, in the caller's transaction."""
     now = utcnow()
     if row.case is not None:
@@ -266,7 +266,7 @@ def claim_row(
     case = row.case
     if row.kind == OutboundKind.REPLY and case and case.status == CaseStatus.APPROVED:
         lifecycle.move(session, case, CaseStatus.SENDING, outbound_id=row.id)
-    return _Claimed(row.raw, row.sender, list(row.recipients))
+    return Claimed(row.raw, row.sender, list(row.recipients))
 
 
 def _outcome_unknown(session: Session, row: OutboundMessage, reason: str) -> None:
@@ -310,7 +310,7 @@ def send_outbound(
 
 def _send(services: Services, outbound_id: int, token: str, accepted: str | None) -> SendResult:
     if accepted is not None:
-        _record_sent(services, outbound_id, token, accepted, recorded_late=True)
+        record_sent(services, outbound_id, token, accepted, recorded_late=True)
         return SendResult(SendOutcome.SENT)
     try:
         claimed = _claim(services, outbound_id, token)
@@ -322,12 +322,12 @@ def _send(services: Services, outbound_id: int, token: str, accepted: str | None
     try:
         reply = services.transport.send(claimed.raw, claimed.sender, claimed.recipients)
     except Exception as error:
-        return _not_sent(services, outbound_id, token, error)
-    _record_sent(services, outbound_id, token, reply)
+        return not_sent(services, outbound_id, token, error)
+    record_sent(services, outbound_id, token, reply)
     return SendResult(SendOutcome.SENT)
 
 
-def _not_sent(services: Services, outbound_id: int, token: str, error: Exception) -> SendResult:
+def not_sent(services: Services, outbound_id: int, token: str, error: Exception) -> SendResult:
     """Record why the transport did not deliver: later (4xx, unknown outcome) or never (5xx)."""
     try:
         if isinstance(error, PermanentSendError):
@@ -345,7 +345,7 @@ def _not_sent(services: Services, outbound_id: int, token: str, error: Exception
     raise error
 
 
-def _record_sent(
+def record_sent(
     services: Services, outbound_id: int, token: str, reply: str, recorded_late: bool = False
 ) -> None:
     """Record ``sent``, trying again for a few seconds while the database is unreachable.

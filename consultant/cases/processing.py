@@ -130,11 +130,10 @@ def _process_claimed(services: Services, inbound_id: int, token: str) -> Outcome
         raise
     if isinstance(held, ClaimRefused):
         return Outcome.ALREADY_DONE if held is ClaimRefused.DONE else Outcome.BUSY
-    if held.unfinished_runs >= services.settings.process_max_attempts:
-        return _set_aside(services, held, _too_many_runs(held), None)
-    parsed: ParsedMessage | None = None
+    parsed = _parsed_or_set_aside(services, held, ParseLimits.from_settings(services.settings))
+    if isinstance(parsed, Outcome):
+        return parsed
     try:
-        parsed = parse_message(held.raw, ParseLimits.from_settings(services.settings))
         with services.db.session() as session:
             limit = services.settings.task_soft_time_limit_seconds
             _serialise_thread(session, [parsed], limit)
@@ -144,8 +143,6 @@ def _process_claimed(services: Services, inbound_id: int, token: str) -> Outcome
         return Outcome.DEFERRED
     except _ClaimLost:
         return Outcome.BUSY
-    except MessageParseError as error:
-        return _set_aside(services, held, str(error), None, parse_error=True)
     except Exception as error:
         if classify(error) is DbErrorKind.TRANSIENT:
             _release_quietly(services, held)
@@ -183,20 +180,34 @@ def process_messages(
     limits = ParseLimits.from_settings(services.settings)
     for held in claimed.held:
         with bound(inbound=held.inbound_id, case=None):
-            if held.unfinished_runs >= services.settings.process_max_attempts:
-                aside = _set_aside(services, held, _too_many_runs(held), None)
-                outcomes[held.inbound_id] = _logged(held.inbound_id, aside)
-                continue
-            try:
-                work.append((held, parse_message(held.raw, limits)))
-            except MessageParseError as error:
-                aside = _set_aside(services, held, str(error), None, parse_error=True)
-                outcomes[held.inbound_id] = _logged(held.inbound_id, aside)
+            parsed = _parsed_or_set_aside(services, held, limits)
+            if isinstance(parsed, Outcome):
+                outcomes[held.inbound_id] = _logged(held.inbound_id, parsed)
+            else:
+                work.append((held, parsed))
     if work:
         outcomes |= _process_batch(services, token, work)
     for inbound_id in claimed.held_before:
         outcomes[inbound_id] = process_message(services, inbound_id, token)
     return outcomes
+
+
+def _parsed_or_set_aside(
+    services: Services, held: Claim, limits: ParseLimits
+) -> ParsedMessage | Outcome:
+    """The claimed message parsed, or the outcome of setting it aside unprocessed.
+
+    A message earlier runs kept dying on, or one that cannot be parsed, is
+    set aside before it costs a transaction (or, in a batch, the others theirs).
+    """
+    if held.unfinished_runs >= services.settings.process_max_attempts:
+        return _set_aside(services, held, _too_many_runs(held), None)
+    try:
+        return parse_message(held.raw, limits)
+    except MessageParseError as error:
+        return _set_aside(services, held, str(error), None, parse_error=True)
+    except Exception as error:
+        return _set_aside(services, held, _explain(services, error), None)
 
 
 def _logged(inbound_id: int, outcome: Outcome, case: str | None = None) -> Outcome:

@@ -23,12 +23,13 @@ from sqlalchemy.orm import selectinload
 
 from consultant.cases import outbox
 from consultant.cases.outbox import (
+    Claimed,
     SendOutcome,
     SendResult,
-    _Claimed,
-    _not_sent,
     claim_row,
     file_sent_copy,
+    not_sent,
+    record_sent,
     record_sent_row,
 )
 from consultant.db_errors import TransientError, raise_if_transient, retry_transient
@@ -88,7 +89,7 @@ def send_outbounds(
                 except Exception as failure:
                     stopped, error = is_time_limit(failure), failure
             try:
-                results[row_id] = _not_sent(services, row_id, token, error)
+                results[row_id] = not_sent(services, row_id, token, error)
             except Exception as failure:  # a bug: the row waits for its lease, as alone
                 unexpected = unexpected or failure
     # What the server accepted is recorded before anything else is raised.
@@ -101,7 +102,7 @@ def send_outbounds(
 
 @dataclass(frozen=True)
 class _Held:
-    claimed: _Claimed
+    claimed: Claimed
     case: str | None  # its case's reference, for the log lines
 
 
@@ -147,7 +148,7 @@ def _record_all(
         log.warning("recording %s sent messages together failed: %s", len(replies), error)
         for row_id, reply in replies.items():
             with bound(outbound=row_id):
-                outbox._record_sent(services, row_id, token, reply, recorded_late=row_id in late)
+                record_sent(services, row_id, token, reply, recorded_late=row_id in late)
         return sent
     for row_id, (case, raw) in copies.items():
         with bound(outbound=row_id, case=case):
