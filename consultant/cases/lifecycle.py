@@ -7,6 +7,8 @@ never overwrites a status another process changed a moment earlier.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -50,6 +52,24 @@ def is_fresh(session: Session, case: Case) -> bool:
     return case.id is not None and session.info.get(FRESH) == case.id
 
 
+LOCKED = "cases locked and read afresh"  # session.info: ids of cases this transaction locked
+
+
+def locked(session: Session, cases: Iterable[Case]) -> None:
+    """Note that this transaction locked ``cases`` (``FOR UPDATE``) and read them afresh.
+
+    No one else can move them before it ends, so their moves need no
+    conditional UPDATE each: they are flushed together with the rest (a batch
+    of replies moves every case twice).
+    """
+    session.info.setdefault(LOCKED, set()).update(case.id for case in cases)
+
+
+def _held(session: Session, case: Case) -> bool:
+    """Whether no one else can move ``case`` before this transaction ends."""
+    return is_fresh(session, case) or case.id in session.info.get(LOCKED, ())
+
+
 class InvalidTransition(Exception):
     """Raised when a case is not in a status from which the requested move is allowed."""
 
@@ -72,7 +92,7 @@ def move(
     elif current == S.AWAITING_REVIEW:
         # Approved, rejected or failed: the case left the queue, and its claim with it.
         values |= {"claimed_by": None, "claimed_at": None, "claim_expires_at": None}
-    if is_fresh(session, case):  # invisible to anyone else: no one can have moved it
+    if _held(session, case):  # new, or locked by us: no one can have moved it
         for name, value in values.items():
             setattr(case, name, str(to) if name == "status" else value)
         record(session, case, "status", actor, **{"from": current, "to": str(to), **details})

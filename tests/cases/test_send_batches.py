@@ -17,11 +17,11 @@ from config import Settings
 from consultant.cases.outbox import SendOutcome
 from consultant.cases.processing import process_messages
 from consultant.cases.send_batches import AcceptedNotRecordedMany, send_outbounds
-from consultant.models import CaseEvent, OutboundMessage
+from consultant.models import Case, CaseEvent, OutboundMessage
 from consultant.services import Services, build_services
-from tests.support.cases import store_only
+from tests.support.cases import answer_and_approve, store_only
 from tests.support.postgres import outage
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import Received, SmtpServer
 
 
 class Holding:
@@ -158,3 +158,49 @@ def test_accepted_replies_the_database_would_not_record_are_recorded_later_not_s
         assert {result.outcome for result in results.values()} == {SendOutcome.SENT}
         assert set(states(services).values()) == {"sent"}
         assert len(smtp_server.received) == 5 and set(smtp_server.deliveries().values()) == {1}
+
+
+def test_a_follow_up_while_a_batch_of_replies_is_on_the_wire_sends_its_case_back_to_review(
+    sending: tuple[Services, Holding], smtp_server: SmtpServer
+) -> None:
+    services, dispatcher = sending
+    send_outbounds(services, acknowledgments_queued(services, dispatcher, 3))
+    with services.db.session() as session:
+        references = list(session.scalars(select(Case.reference).order_by(Case.id)))
+    replies = [answer_and_approve(services, reference) for reference in references]
+    with services.db.session() as session:
+        on_the_wire = session.get_one(OutboundMessage, replies[1]).message_id
+
+    def coder_writes_again(message: Received) -> None:
+        """coder1 answers the acknowledgment while the expert's reply is being handed over."""
+        if message.recipients == ["coder1@clinic1.example"] and b"colleague" in message.raw:
+            follow_up = (
+                "From: Coder 1 <coder1@clinic1.example>\r\nTo: consult@caseconsultant.example\r\n"
+                f"Subject: Re: question 1\r\nMessage-ID: <again1@clinic1.example>\r\n"
+                f"In-Reply-To: {on_the_wire}\r\nReferences: {on_the_wire}\r\n\r\n"
+                "And if it was 99214 instead?\r\n"
+            ).encode()
+            process_messages(services, store_only(services, follow_up))
+
+    smtp_server.reset()
+    smtp_server.handler.before_accept = coder_writes_again
+    results = send_outbounds(services, replies)
+
+    assert {result.outcome for result in results.values()} == {SendOutcome.SENT}
+    assert len(smtp_server.received) == 3 and set(smtp_server.deliveries().values()) == {1}
+    with services.db.session() as session:
+        cases = list(session.scalars(select(Case).order_by(Case.id)))
+        # The reply went, and the case is back with the expert for the new question.
+        assert [case.status for case in cases] == ["sent", "awaiting_review", "sent"]
+        kinds = [event.kind for event in cases[1].events]
+        moves = [
+            (e.details["from"], e.details["to"]) for e in cases[1].events if e.kind == "status"
+        ]
+    assert "reply_sent" in kinds
+    assert moves == [
+        ("received", "analyzing"),
+        ("analyzing", "awaiting_review"),
+        ("awaiting_review", "approved"),
+        ("approved", "sending"),
+        ("sending", "awaiting_review"),  # the follow-up; recording the reply leaves it there
+    ]
