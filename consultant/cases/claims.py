@@ -186,21 +186,22 @@ def release_in(session: Session, inbound_ids: Sequence[int], token: str) -> None
     )
 
 
-def finish(session: Session, inbound_id: int, token: str) -> bool:
+def finish(session: Session, inbound_id: int, token: str) -> InboundMessage | None:
     """Mark the message processed in the caller's transaction, if this run still holds it.
 
-    False when another run took the claim over meanwhile (this run outlived its
-    lease): the caller must roll back and leave the message to that run.
+    Returns the message, loaded by the same statement (its bytes are deferred:
+    the claim read them already); None when another run took the claim over
+    meanwhile (this run outlived its lease): the caller must roll back and
+    leave the message to that run.
     """
-    return bool(
-        session.execute(
-            update(InboundMessage)
-            .where(
-                InboundMessage.id == inbound_id,
-                InboundMessage.processed_at.is_(None),
-                InboundMessage.claim_token == token,
-            )
-            .values(processed_at=utcnow(), claim_token=None, claimed_by=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+    return session.scalar(
+        update(InboundMessage)
+        .where(
+            InboundMessage.id == inbound_id,
+            InboundMessage.processed_at.is_(None),
+            InboundMessage.claim_token == token,
+        )
+        .values(processed_at=utcnow(), claim_token=None, claimed_by=None)
+        .returning(InboundMessage)
+        .execution_options(synchronize_session=False)
     )

@@ -191,9 +191,9 @@ def queue_outbound(
         created_by=actor,
     )
     session.add(row)
-    session.flush()
     case.thread_message_ids = references_chain([*case.thread_message_ids, message_id])
     thread_index.link(session, case, own=[message_id], fresh=True)  # an id made just now
+    session.flush()  # the row's id, for the timeline (the case's changes go in the same flush)
     record(
         session,
         case,

@@ -365,10 +365,10 @@ def _release_quietly(services: Services, held: Claim) -> None:
 
 
 def _process(services: Services, session: Session, held: Claim, parsed: ParsedMessage) -> _Result:
-    if not claims.finish(session, held.inbound_id, held.token):
+    inbound = claims.finish(session, held.inbound_id, held.token)
+    if inbound is None:
         raise _ClaimLost
     lifecycle.opened(session, None)  # a case opened for the message before this one is not
-    inbound = session.get_one(InboundMessage, held.inbound_id)
     set_committed_value(inbound, "raw", held.raw)  # read with the claim already
     inbound.from_address = parsed.from_address or None
     inbound.subject = parsed.subject
@@ -997,9 +997,9 @@ def _set_aside(
     for keep_parsed in (parsed is not None, False):
         try:
             with services.db.session() as session:
-                if not claims.finish(session, held.inbound_id, held.token):
+                inbound = claims.finish(session, held.inbound_id, held.token)
+                if inbound is None:
                     return Outcome.BUSY
-                inbound = session.get_one(InboundMessage, held.inbound_id)
                 if keep_parsed and parsed is not None:
                     inbound.from_address = parsed.from_address or None
                     inbound.subject, inbound.text = parsed.subject, parsed.text
