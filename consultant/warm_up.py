@@ -1,9 +1,10 @@
 """Pay at start what the first message would otherwise pay: the first draft as fast as the rest.
 
 A worker that builds its services and compiles its templates on the first
-task took about a second longer on it than on the next. ``warm_up`` runs one
-sample question through parsing, analysis and drafting (reads only: nothing
-is stored), compiles every reply template and opens a pooled connection.
+task took about a second longer on it than on the next. ``warm_up`` compiles
+every reply template and rehearses processing one sample question, from the
+claim to the acknowledgment, in a transaction it rolls back (``rehearsal``):
+nothing is kept, and the pooled connection it used is warm too.
 A database that is away is no reason not to start: the warm-up says so in
 the log and the first task pays instead.
 """
@@ -13,8 +14,7 @@ from __future__ import annotations
 import logging
 import time
 
-from consultant.cases.answering import draft_answer
-from consultant.mail.parse import parse_message
+from consultant.cases.rehearsal import rehearse
 from consultant.services import Services
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ def warm_up(services: Services) -> float:
     for name in env.list_templates(filter_func=lambda n: n.startswith("replies/")):
         env.get_template(name)
     try:
-        draft_answer(services, parse_message(SAMPLE), reference=None)
+        outcome = rehearse(services, SAMPLE)
+        log.info("rehearsed processing a sample message (%s; nothing kept)", outcome)
     except Exception as error:  # whatever it is, the first task meets it and says so
         log.warning("warm-up incomplete (%s): the first message pays instead", error)
     elapsed = time.perf_counter() - started

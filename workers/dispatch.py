@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 from config import Settings
@@ -28,7 +29,22 @@ class CeleryDispatcher:
         self.app = make_celery(settings)
 
     def bind(self, services: Services) -> None:
-        """Nothing to bind: the worker builds its own services."""
+        """Open the broker connection and declare the queues now, in the background.
+
+        The worker builds its own services, so there is nothing to bind; but
+        the first task queued paid for connecting (about 20 ms more than the
+        next): the poller's first message waited for it.
+        """
+        threading.Thread(target=self._connect, name="broker-warm-up", daemon=True).start()
+
+    def _connect(self) -> None:
+        try:
+            with self.app.producer_or_acquire() as producer:
+                producer.connection.ensure_connection(max_retries=1)
+                for queue in self.app.amqp.queues.values():
+                    queue.bind(producer.channel).declare()
+        except Exception as error:  # the first task connects instead, and says so if it fails
+            log.info("broker not reached at start (%s); the first task connects", error)
 
     def __call__(self, task: str, row_id: Rows) -> None:
         try:

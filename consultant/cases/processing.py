@@ -333,6 +333,14 @@ def _run_one(
     return False
 
 
+def rehearse_in(
+    services: Services, session: Session, held: Claim, parsed: ParsedMessage
+) -> Outcome:
+    """Process a claimed message in the caller's transaction, nothing dispatched (``rehearsal``)."""
+    with remembered():
+        return _process(services, session, held, parsed).outcome
+
+
 def _too_many_runs(held: Claim) -> str:
     return (
         f"processing was started {held.unfinished_runs + 1} times and never finished "
