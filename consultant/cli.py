@@ -174,8 +174,11 @@ def poll(ctx: _Context, once: bool) -> None:
     from consultant.warm_up import warm_up
 
     source = make_source(ctx.services)
-    if not ctx.settings.broker_url and not once:  # it processes too: ready before the first
-        warm_up(ctx.services)
+    if not once:  # ready before the first message: it processes too, or queues the work
+        if ctx.settings.broker_url:
+            ctx.services.dispatch.warm()
+        else:
+            warm_up(ctx.services)
     if once:
         click.echo(f"stored {source.poll_once()} new message(s)")
         return

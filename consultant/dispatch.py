@@ -38,6 +38,13 @@ class Dispatcher(Protocol):
     def bind(self, services: Services) -> None:
         """Receive the services the work will run with (the inline dispatcher needs them)."""
 
+    def warm(self) -> None:
+        """Open now what the first job started would otherwise wait for; never raises.
+
+        Called by the roles that start work as it comes (the poller, the
+        worker), not by every process that builds services.
+        """
+
 
 class InlineDispatcher:
     """The embedded default: run the job in this process, right after the commit.
@@ -55,6 +62,9 @@ class InlineDispatcher:
 
     def bind(self, services: Services) -> None:
         self._services = services
+
+    def warm(self) -> None:
+        """Nothing to open: the job runs in this process (``warm_up`` warms that)."""
 
     def __call__(self, task: str, row_id: Rows) -> None:
         progressed = self._run(task, row_id)

@@ -33,6 +33,7 @@ SAMPLE = (
 def warm_up(services: Services) -> float:
     """Warm this process up; the seconds it took (logged)."""
     started = time.perf_counter()
+    services.dispatch.warm()  # the broker connection the first job queued would open
     env = services.renderer.env
     for name in env.list_templates(filter_func=lambda n: n.startswith("replies/")):
         env.get_template(name)

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from config import Settings
 from consultant.analysis.phi import redact
@@ -231,6 +233,7 @@ def _claim(services: Services, outbound_id: int, token: str) -> Claimed | None:
         row = session.get(OutboundMessage, outbound_id, with_for_update=True)
         if row is None:
             return None
+        _locked = lock_cases(session, [row])  # kept referenced: the session holds it weakly
         return claim_row(session, services.settings, row, token)
 
 
@@ -374,16 +377,39 @@ def _sent(
 ) -> None:
     with services.db.session() as session:
         row = session.get_one(OutboundMessage, outbound_id, with_for_update=True)
-        # Locked and read afresh: a bounce or a follow-up may have moved the case meanwhile.
-        case = (
-            None
-            if row.case_id is None
-            else session.get_one(Case, row.case_id, with_for_update=True, populate_existing=True)
-        )
+        cases = lock_cases(session, [row], drafts=True)
+        case = cases.get(row.case_id) if row.case_id is not None else None
         raw = record_sent_row(session, row, case, reply, recorded_late)
     if raw is not None:
         log.info("outbound #%s sent: %s", outbound_id, reply)
         file_sent_copy(services, outbound_id, raw)
+
+
+def lock_cases(
+    session: Session, rows: Sequence[OutboundMessage], drafts: bool = False
+) -> dict[int, Case]:
+    """Lock the cases of ``rows`` (in id order) and read them afresh, in one query.
+
+    A bounce, a follow-up or a reviewer may have moved a case since it was
+    loaded; locked, it cannot move again before this transaction ends, so its
+    moves here are flushed together instead of one conditional UPDATE each.
+    ``drafts``: load each reply's case's drafts too (is a newer one waiting?).
+    """
+    case_ids = sorted({row.case_id for row in rows if row.case_id is not None})
+    if not case_ids:
+        return {}
+    query = (
+        select(Case)
+        .where(Case.id.in_(case_ids))
+        .order_by(Case.id)
+        .with_for_update(of=Case)
+        .execution_options(populate_existing=True)
+    )
+    if drafts and any(row.kind == OutboundKind.REPLY for row in rows):
+        query = query.options(selectinload(Case.drafts))
+    cases = {case.id: case for case in session.scalars(query)}
+    lifecycle.locked(session, cases.values())
+    return cases
 
 
 def record_sent_row(

@@ -19,15 +19,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
-from consultant.cases import lifecycle, outbox
+from consultant.cases import outbox
 from consultant.cases.outbox import (
     Claimed,
     SendOutcome,
     SendResult,
     claim_row,
     file_sent_copy,
+    lock_cases,
     not_sent,
     record_sent,
     record_sent_row,
@@ -35,7 +35,7 @@ from consultant.cases.outbox import (
 from consultant.db_errors import TransientError, raise_if_transient, retry_transient
 from consultant.logs import bound
 from consultant.mail.transport import TransientSendError
-from consultant.models import Case, OutboundKind, OutboundMessage
+from consultant.models import OutboundMessage
 from consultant.services import Services
 from consultant.time_limits import is_time_limit
 
@@ -119,7 +119,7 @@ def _claim_all(services: Services, outbound_ids: list[int], token: str) -> dict[
             .with_for_update()
         ).all()
         # An approved reply moves its case to sending. (Held here: the session's hold is weak.)
-        cases = _lock_cases(session, rows)
+        cases = lock_cases(session, rows)
         for row in rows:
             with bound(outbound=row.id):
                 claimed = claim_row(session, services.settings, row, token)
@@ -159,33 +159,6 @@ def _record_all(
     return sent
 
 
-def _lock_cases(
-    session: Session, rows: Sequence[OutboundMessage], drafts: bool = False
-) -> dict[int, Case]:
-    """Lock the cases of ``rows`` (in id order) and read them afresh, in one query.
-
-    A bounce, a follow-up or a reviewer may have moved a case since it was
-    loaded; locked, it cannot move again before this transaction ends, so its
-    moves here are flushed together instead of one conditional UPDATE each.
-    ``drafts``: load each reply's case's drafts too (is a newer one waiting?).
-    """
-    case_ids = sorted({row.case_id for row in rows if row.case_id is not None})
-    if not case_ids:
-        return {}
-    query = (
-        select(Case)
-        .where(Case.id.in_(case_ids))
-        .order_by(Case.id)
-        .with_for_update(of=Case)
-        .execution_options(populate_existing=True)
-    )
-    if drafts and any(row.kind == OutboundKind.REPLY for row in rows):
-        query = query.options(selectinload(Case.drafts))
-    cases = {case.id: case for case in session.scalars(query)}
-    lifecycle.locked(session, cases.values())
-    return cases
-
-
 def _record_together(
     services: Services, replies: dict[int, str], late: set[int]
 ) -> dict[int, tuple[str | None, bytes]]:
@@ -197,7 +170,7 @@ def _record_together(
             .order_by(OutboundMessage.id)
             .with_for_update()
         ).all()
-        cases = _lock_cases(session, rows, drafts=True)
+        cases = lock_cases(session, rows, drafts=True)
         for row in rows:
             case = cases.get(row.case_id) if row.case_id is not None else None
             raw = record_sent_row(session, row, case, replies[row.id], row.id in late)
