@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     templates_dir: Path = PROJECT_ROOT / "templates"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Loggers to log at DEBUG whatever the level, comma-separated: one part looked at
+    # closely without the rest (imapclient's protocol log, say) flooding the log.
+    log_debug: str = ""
 
     @model_validator(mode="after")
     def _fill_in_and_check(self) -> Settings:

@@ -115,7 +115,7 @@ def main(ctx: click.Context) -> None:
     except ConfigError as error:
         click.echo(str(error), err=True)
         sys.exit(2)
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.log_debug)
     ctx.obj = _Context(settings)
     ctx.call_on_close(ctx.obj.close)
 
@@ -171,12 +171,13 @@ def run(ctx: _Context, host: str, port: int) -> None:
 def poll(ctx: _Context, once: bool) -> None:
     """Watch the inbox (IMAP, or the local Maildir) and take in new mail."""
     from consultant.mail.sources import make_source
-    from consultant.warm_up import warm_up
+    from consultant.warm_up import settle, warm_up
 
     source = make_source(ctx.services)
     if not once:  # ready before the first message: it processes too, or queues the work
         if ctx.settings.broker_url:
             ctx.services.dispatch.warm()
+            settle()
         else:
             warm_up(ctx.services)
     if once:

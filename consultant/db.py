@@ -85,7 +85,11 @@ def make_engine(url: str) -> Engine:
         return engine
     # Pre-ping: a connection the server dropped is replaced before use, not failed on.
     return create_engine(
-        parsed, pool_pre_ping=True, hide_parameters=True, connect_args=POSTGRES_CONNECT_ARGS
+        parsed,
+        pool_pre_ping=True,
+        pool_use_lifo=True,
+        hide_parameters=True,
+        connect_args=POSTGRES_CONNECT_ARGS,
     )
 
 

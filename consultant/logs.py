@@ -90,12 +90,17 @@ def formatter(log_format: LogFormat) -> logging.Formatter:
     return logging.Formatter(TEXT_FORMAT)
 
 
-def configure_logging(level: str, log_format: LogFormat, stream: Any = None) -> None:
+def configure_logging(
+    level: str, log_format: LogFormat, debug: str = "", stream: Any = None
+) -> None:
     """The root logger of this process: one handler on stderr in ``log_format``.
 
     Where the root logger has handlers already (an embedding host, pytest) they
-    are kept and only the record fields are added.
+    are kept and only the record fields are added. ``debug``: comma-separated
+    logger names logged at DEBUG whatever ``level`` says.
     """
+    for name in filter(None, (part.strip() for part in debug.split(","))):
+        logging.getLogger(name).setLevel(logging.DEBUG)
     install_context()
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter(log_format))

@@ -11,6 +11,7 @@ the log and the first task pays instead.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 
@@ -42,6 +43,19 @@ def warm_up(services: Services) -> float:
         log.info("rehearsed processing a sample message (%s; nothing kept)", outcome)
     except Exception as error:  # whatever it is, the first task meets it and says so
         log.warning("warm-up incomplete (%s): the first message pays instead", error)
+    settle()
     elapsed = time.perf_counter() - started
     log.info("warmed up in %.0f ms", elapsed * 1000)
     return elapsed
+
+
+def settle() -> None:
+    """Collect what start-up left behind, then exempt everything alive now from later collections.
+
+    A process holds what it built at start (templates, code tables, compiled
+    statements) for its whole life, yet each full collection scanned it all
+    again: 60 ms, in the middle of whichever message was being processed
+    (the latency's p95). Frozen (``gc.freeze``), a full collection took 2 ms.
+    """
+    gc.collect()
+    gc.freeze()

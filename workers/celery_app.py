@@ -35,7 +35,7 @@ serve_on(settings, settings.worker_metrics_port)
 @setup_logging.connect
 def _configure_logging(**_: object) -> None:
     """Celery's own lines and ours, one format, each naming its case and task."""
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.log_debug)
 
 
 _task_scopes: dict[str, ExitStack] = {}

@@ -131,6 +131,12 @@ class ImapPoller:
             log.info("created IMAP folder %s for desk %s", self.folder, self.desk)
 
     def _catch_up(self, client: IMAPClient) -> int:
+        """Take in everything above the cursor, then finish what earlier passes left unmarked.
+
+        The folder is selected again each pass: a folder deleted and made again
+        keeps its old selection alive on Dovecot (a stale view, no error), so
+        once a connection would miss the new folder's mail.
+        """
         selected = client.select_folder(self.folder)
         _new_mail_announced(client)  # the count SELECT reports is not news; the search follows
         uidvalidity = int(selected[b"UIDVALIDITY"])
@@ -147,13 +153,14 @@ class ImapPoller:
             cursor = Cursor(uidvalidity, 0)
             self.intake.store(self.mailbox, [], cursor)
         last_uid = cursor.last_uid if cursor else 0
-        if last_uid:
-            self._finish_leftovers(client, last_uid)
         # `UID n:*` always matches the highest UID, even when it is below n.
         new_uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
-        return sum(
+        stored = sum(
             self._take_in(client, batch, uidvalidity) for batch in self._batches(client, new_uids)
         )
+        if last_uid:  # after the new mail, which should not wait for this search
+            self._finish_leftovers(client, last_uid)
+        return stored
 
     def _batches(self, client: IMAPClient, uids: list[int]) -> Iterator[list[int]]:
         """``uids`` in batches capped by count and by bytes; their sizes are fetched first.
@@ -322,7 +329,10 @@ class ImapPoller:
             if not _readable(client, min(left, self.settings.imap_idle_check_seconds)):
                 continue
             responses = client.idle_check(timeout=0)
-            if not responses or _announces_mail(responses):
+            if not responses:
+                return
+            if _announces_mail(responses):
+                log.debug("%s: the server announced new mail", self.mailbox)
                 return
 
 

@@ -487,6 +487,28 @@ def poller_process(env: dict[str, str], log_file: Path) -> Iterator[subprocess.P
         process.wait(timeout=10)
 
 
+def test_debug_for_the_poller_alone_logs_each_announcement_and_no_protocol(
+    dovecot: Dovecot, build_sqlite: Callable[..., Services], tmp_path: Path
+) -> None:
+    services = build_sqlite(dovecot)
+    env = poller_environment(dovecot, services.settings.database_url, tmp_path / "var")
+    env["CONSULTANT_LOG_DEBUG"] = "consultant.mail.imap_poller"
+    log_file = tmp_path / "poller.log"
+
+    with poller_process(env, log_file) as poller:
+        wait_until(lambda: "watching" in log_file.read_text(), "the poller to watch the inbox")
+        dovecot.append(QUESTIONS[0])
+        wait_until(lambda: inbound_count(services) == 1, "the message announced by IDLE")
+        poller.send_signal(signal.SIGINT)
+        assert poller.wait(timeout=10) == 0, log_file.read_text()
+
+    lines = log_file.read_text().splitlines()
+    debug = [line for line in lines if " DEBUG " in line]
+    assert debug, log_file.read_text()
+    assert all(" consultant.mail.imap_poller " in line for line in debug), debug
+    assert any("the server announced new mail" in line for line in debug)
+
+
 def test_poller_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
     dovecot: Dovecot, build: Callable[..., Services], tmp_path: Path
 ) -> None:
