@@ -84,6 +84,8 @@ def make_engine(url: str) -> Engine:
         _prepare_sqlite(engine)
         return engine
     # Pre-ping: a connection the server dropped is replaced before use, not failed on.
+    # LIFO: the connection just returned is the next one lent, so the few that warm-up
+    # used (statements prepared, the server's caches filled) serve the first messages.
     return create_engine(
         parsed,
         pool_pre_ping=True,
